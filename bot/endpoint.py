@@ -27,9 +27,7 @@ async def use_api_base(api_base: str, token: str) -> None:
         return
     async with (
         aiohttp.ClientSession() as session,
-        session.get(
-            f"{api_base}/gateway/bot", headers={"Authorization": f"Bot {token}"}
-        ) as response,
+        session.get(f"{api_base}/gateway/bot", headers={"Authorization": f"Bot {token}"}) as response,
     ):
         response.raise_for_status()
         payload = await response.json(content_type=None)

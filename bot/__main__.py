@@ -1,0 +1,161 @@
+"""Command line: ``python -m bot run | migrate | content load FILE | demo | digest``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings, setup_logging
+from bot.content import Content, ContentError, load_content
+from bot.data.database import Database, MigrationError
+from bot.data.guilds import GuildRepository
+
+log = logging.getLogger("bot")
+
+
+def out(text: str = "") -> None:
+    """The CLI's own output (results for the person at the terminal, not diagnostics)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def fail(text: str, code: int = 2) -> int:
+    sys.stderr.write(f"error: {text}\n")
+    return code
+
+
+async def run_bot(settings: Settings) -> int:
+    """Own the long-lived resources: open the database, run the bot, close all on the way out."""
+    from bot.client import ConsultationBot
+
+    token = settings.require_token()
+    database = await Database.open(settings.database_path)
+    bot = ConsultationBot(settings, database=database, content=default_content(settings))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with bot:
+            runner = asyncio.create_task(bot.start(token))
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if runner in done:
+                runner.result()
+            else:
+                log.info("Shutting down")
+                await bot.close()
+                await runner
+    finally:
+        await database.close()
+    return 0
+
+
+def default_content(settings: Settings) -> Content:
+    return load_content(settings.content_path) if settings.content_path else load_content()
+
+
+async def migrate(settings: Settings) -> int:
+    database = await Database.open(settings.database_path, migrate=False)
+    try:
+        applied = await database.migrate()
+    finally:
+        await database.close()
+    out(f"Applied migrations {', '.join(map(str, applied))}." if applied else "Database is up to date.")
+    return 0
+
+
+async def content_load(settings: Settings, path: Path, guild_id: int | None) -> int:
+    content = load_content(path)
+    database = await Database.open(settings.database_path)
+    try:
+        repository = GuildRepository(database)
+        guilds = [guild_id] if guild_id is not None else await repository.guild_ids()
+        if not guilds:
+            return fail("no guild is known yet: pass --guild ID (the server's id) or run the bot once first.")
+        for guild in guilds:
+            await repository.load_content(guild, content, SystemClock().now())
+    finally:
+        await database.close()
+    out(
+        f"Loaded {len(content.recommendations)} recommendations and {len(content.scoping_areas)} "
+        f"scoping areas from {path} into {len(guilds)} guild(s)."
+    )
+    return 0
+
+
+def content_check(path: Path) -> int:
+    content = load_content(path)
+    out(
+        f"{path} is valid: {len(content.recommendations)} recommendations, "
+        f"{len(content.scoping_areas)} scoping areas, {len(content.stances)} stances."
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="consultation-bot: run a community consultation on Discord.",
+    )
+    parser.add_argument("--version", action="version", version=f"consultation-bot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
+    commands.add_parser("migrate", help="apply database migrations")
+    content = commands.add_parser("content", help="check or load consultation content (TOML)")
+    content_commands = content.add_subparsers(dest="content_command", metavar="ACTION")
+    load = content_commands.add_parser("load", help="load a content file into the database")
+    load.add_argument("file", type=Path)
+    load.add_argument("--guild", type=int, help="the server's id (default: every known server)")
+    check = content_commands.add_parser("check", help="validate a content file")
+    check.add_argument("file", type=Path)
+    demo = commands.add_parser("demo", help="rehearse a consultation against the loopback emulator")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    demo.add_argument("--seed", type=int, default=2019)
+    demo.add_argument("--members", type=int, default=60)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if args.command == "run":
+            return asyncio.run(run_bot(settings))
+        if args.command == "migrate":
+            return asyncio.run(migrate(settings))
+        if args.command == "content":
+            if args.content_command == "load":
+                return asyncio.run(content_load(settings, args.file, args.guild))
+            if args.content_command == "check":
+                return content_check(args.file)
+            return fail("content needs an action: load FILE or check FILE")
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.out, seed=args.seed, members=args.members))
+        return fail(f"unknown command {args.command}")
+    except ConfigError as error:
+        return fail(str(error))
+    except ContentError as error:
+        return fail("the content file is not usable:\n  - " + "\n  - ".join(error.problems))
+    except MigrationError as error:
+        return fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The bot: a ``commands.Bot`` that owns the database, loads every cog and answers errors kindly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+import sqlite3
+import uuid
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.content import Content, load_content
+from bot.data.database import Database
+from bot.data.guilds import GuildRepository
+from bot.endpoint import use_api_base
+from bot.errors import AccessDenied, UserError
+from bot.i18n import t
+from bot.replies import respond
+
+log = logging.getLogger(__name__)
+
+COMMAND_TREE_HASH = "command_tree_hash"
+
+
+def intents() -> discord.Intents:
+    """Only what the features need; no privileged member intent."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.guild_reactions = True
+    wanted.message_content = True  # thread replies are feedback (privileged: enable in the portal)
+    wanted.guild_scheduled_events = True
+    return wanted
+
+
+def extension_names() -> list[str]:
+    """Every module or package in ``cogs/`` not starting with ``_``."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class ConsultationBot(commands.Bot):
+    """One bot serving the consultation of every guild it is in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database: Database | None = None,
+        clock: Clock | None = None,
+        content: Content | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,
+        )
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.content: Content = content or load_content()
+        self._database = database
+        self._owns_database = database is None
+        self.tree.on_error = self.on_app_command_error
+
+    @property
+    def db(self) -> Database:
+        if self._database is None:
+            raise RuntimeError("the database is opened in setup_hook")
+        return self._database
+
+    async def login(self, token: str) -> None:
+        await use_api_base(self.settings.discord_api_base, token)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        if self._database is None:
+            self._database = await Database.open(self.settings.database_path)
+        self.guild_repository = GuildRepository(self.db)
+        for name in extension_names():
+            await self.load_extension(name)
+        await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the global command tree only when it differs from what was last synced."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        if await self.guild_repository.get_state(COMMAND_TREE_HASH) == digest:
+            log.info("Slash commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync()
+        await self.guild_repository.set_state(COMMAND_TREE_HASH, digest)
+        log.info("Synced %d slash commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("Connected as %s to %d guild(s)", self.user, len(self.guilds))
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.guild_repository.ensure(guild.id, self.content, self.clock.now())
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.guild_repository.ensure(guild.id, self.content, self.clock.now())
+
+    async def close(self) -> None:
+        try:
+            await super().close()  # unloads cogs first, so their writers flush
+        finally:
+            if self._owns_database and self._database is not None:
+                await self._database.close()
+                self._database = None
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[ConsultationBot], error: app_commands.AppCommandError
+    ) -> None:
+        """One place that turns any failure into a clear, ephemeral sentence."""
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        await self.answer_error(interaction, cause)
+
+    async def answer_error(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
+        locale = interaction.locale
+        if isinstance(error, UserError):
+            text = t(error.key, locale, **error.params)
+        elif isinstance(error, AccessDenied):
+            text = t(error.key, locale)
+        elif isinstance(error, app_commands.CommandOnCooldown):
+            text = t("errors.cooldown", locale, seconds=max(1, round(error.retry_after)))
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            text = t("errors.guild_only", locale)
+        elif isinstance(error, app_commands.BotMissingPermissions):
+            text = t(
+                "errors.bot_missing_permissions",
+                locale,
+                permissions=", ".join(error.missing_permissions),
+            )
+        elif isinstance(error, discord.Forbidden):
+            log.warning("Discord refused a request: %s", error)
+            text = t("errors.bot_missing_permissions", locale, permissions=error.text or "?")
+        elif isinstance(error, discord.HTTPException):
+            log.warning("Discord request failed: %s", error)
+            text = t("errors.discord_unavailable", locale)
+        elif isinstance(error, sqlite3.OperationalError):
+            log.error("Database error", exc_info=error)
+            text = t("errors.database_busy", locale)
+        else:
+            reference = uuid.uuid4().hex[:8]
+            log.error("Unhandled error (reference %s)", reference, exc_info=error)
+            text = t("errors.generic", locale, reference=reference)
+        try:
+            await respond(interaction, text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("Could not tell the member about an error: %s", error)

@@ -1,0 +1,92 @@
+"""Typed settings, read once from the environment and ``.env``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+from bot.endpoint import DISCORD_API_BASE
+
+DEFAULT_DATABASE_PATH = Path("data/consultation.sqlite3")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one sentence naming it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    discord_token: str | None
+    database_path: Path
+    log_level: str
+    discord_api_base: str
+    content_path: Path | None = None
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put your bot's token in .env (see .env.example) "
+                "or in the environment."
+            )
+        return self.discord_token
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None) -> Settings:
+    """Read the settings; raise ``ConfigError`` with a sentence naming the bad setting."""
+    if environ is None:
+        load_dotenv(dotenv_path)
+        environ = os.environ
+
+    token = environ.get("DISCORD_TOKEN", "").strip() or None
+    if token is not None and (any(c.isspace() for c in token) or token.count(".") != 2):
+        raise ConfigError(
+            "DISCORD_TOKEN is malformed: a bot token has three parts separated by dots "
+            "and no spaces (copy it again from the Developer Portal)."
+        )
+
+    raw_path = environ.get("DATABASE_PATH", "").strip()
+    database_path = Path(raw_path) if raw_path else DEFAULT_DATABASE_PATH
+    if database_path.exists() and database_path.is_dir():
+        raise ConfigError(f"DATABASE_PATH points at a directory ({database_path}), not a file.")
+
+    log_level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+
+    api_base = environ.get("DISCORD_API_BASE", "").strip().rstrip("/") or DISCORD_API_BASE
+    parts = urlsplit(api_base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"DISCORD_API_BASE must be an http(s) URL such as {DISCORD_API_BASE}, not {api_base!r}."
+        )
+
+    raw_content = environ.get("CONTENT_PATH", "").strip()
+    content_path = Path(raw_content) if raw_content else None
+    if content_path is not None and not content_path.is_file():
+        raise ConfigError(f"CONTENT_PATH names {content_path}, which is not a readable file.")
+
+    return Settings(
+        content_path=content_path,
+        discord_token=token,
+        database_path=database_path,
+        log_level=log_level,
+        discord_api_base=api_base,
+    )
+
+
+def setup_logging(level: str) -> None:
+    """One place for logging: discord.py's handler and format, ``discord.http`` kept quiet."""
+    import discord.utils
+
+    discord.utils.setup_logging(level=getattr(logging, level), root=True)
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+    logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_PATH, ConfigError, load_settings
+from bot.endpoint import DISCORD_API_BASE
+
+TOKEN = "MTA5.Gx1y2z.abcdefghijklmnopqrstuvwxyz"
+
+
+def test_defaults():
+    settings = load_settings({})
+    assert settings.database_path == DEFAULT_DATABASE_PATH
+    assert settings.discord_api_base == DISCORD_API_BASE
+    assert settings.log_level == "INFO"
+    assert settings.discord_token is None
+
+
+def test_missing_token_is_one_sentence_naming_it():
+    with pytest.raises(ConfigError, match="^DISCORD_TOKEN is not set"):
+        load_settings({}).require_token()
+
+
+@pytest.mark.parametrize(
+    ("environ", "setting"),
+    [
+        ({"DISCORD_TOKEN": "not a token"}, "DISCORD_TOKEN"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"DISCORD_API_BASE": "ftp://example"}, "DISCORD_API_BASE"),
+        ({"DISCORD_API_BASE": "localhost:8080"}, "DISCORD_API_BASE"),
+        ({"CONTENT_PATH": "/nonexistent/content.toml"}, "CONTENT_PATH"),
+    ],
+)
+def test_malformed_settings_name_the_setting(environ, setting):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ)
+    assert str(caught.value).startswith(setting)
+    assert "\n" not in str(caught.value)
+
+
+def test_database_path_that_is_a_directory(tmp_path: Path):
+    with pytest.raises(ConfigError, match="^DATABASE_PATH"):
+        load_settings({"DATABASE_PATH": str(tmp_path)})
+
+
+def test_values_are_read():
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "DATABASE_PATH": "x/y.db",
+            "LOG_LEVEL": "debug",
+            "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10/",
+        }
+    )
+    assert settings.require_token() == TOKEN
+    assert settings.database_path == Path("x/y.db")
+    assert settings.log_level == "DEBUG"
+    assert settings.discord_api_base == "http://127.0.0.1:9/api/v10"

@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+
+from bot.data.database import MIGRATIONS_DIR, Database, MigrationError, discover_migrations
+
+
+async def tables(db: Database) -> set[str]:
+    rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {row[0] for row in rows}
+
+
+async def test_fresh_apply_creates_the_whole_schema(tmp_path: Path):
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        names = await tables(db)
+        for table in ("guild_settings", "recommendations", "posts", "reactions", "feedback", "signups"):
+            assert table in names
+        versions = await db.applied_versions()
+        assert versions == {m.version for m in discover_migrations()}
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+    finally:
+        await db.close()
+
+
+async def test_rerun_is_a_no_op(tmp_path: Path):
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        assert await db.migrate() == []
+    finally:
+        await db.close()
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        assert await db.migrate() == []
+    finally:
+        await db.close()
+
+
+async def test_failing_migration_is_rolled_back(tmp_path: Path):
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    for source in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        (migrations / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (migrations / "9998_good_then_bad.sql").write_text(
+        "-- 9998: creates a table, then fails\n"
+        "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\n"
+        "INSERT INTO half_done (id) VALUES (1);\n"
+        "INSERT INTO no_such_table (id) VALUES (1);\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "db.sqlite3"
+    with pytest.raises(MigrationError, match="9998_good_then_bad.sql failed and was rolled back"):
+        await Database.open(path, migrations_dir=migrations)
+    db = await Database.open(path, migrate=False)
+    try:
+        assert "half_done" not in await tables(db)
+        assert 9998 not in await db.applied_versions()
+        assert "guild_settings" in await tables(db)
+    finally:
+        await db.close()
+
+
+def test_badly_named_migration_is_refused(tmp_path: Path):
+    (tmp_path / "1_x.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="not named NNNN_name.sql"):
+        discover_migrations(tmp_path)
+
+
+async def test_triggers_and_strings_with_semicolons_stay_whole(tmp_path: Path):
+    migrations = tmp_path / "m"
+    migrations.mkdir()
+    (migrations / "0001_x.sql").write_text(
+        "CREATE TABLE t (v TEXT);\n"
+        "CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN\n"
+        "  UPDATE t SET v = v || ';x' WHERE rowid = new.rowid;\n"
+        "END;\n"
+        "INSERT INTO t (v) VALUES ('a;b');\n"
+    )
+    db = await Database.open(tmp_path / "db.sqlite3", migrations_dir=migrations)
+    try:
+        assert await db.fetchval("SELECT v FROM t") == "a;b;x"
+    finally:
+        await db.close()
