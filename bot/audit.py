@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.data.audit import AuditEntry, AuditRepository
+from bot.i18n import t
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -28,10 +29,15 @@ async def record_action(
     settings = await bot.guild_repository.get(guild_id)
     channel = bot.get_channel(settings.modlog_channel_id) if settings and settings.modlog_channel_id else None
     if isinstance(channel, discord.abc.Messageable):
-        actor = f"<@{actor_id}>" if actor_id else "the bot"
-        line = f"`{action}` by {actor}" + (f" on {target}" if target else "")
+        line = (
+            t("audit.by_member", actor_id=actor_id, action=action)
+            if actor_id
+            else t("audit.by_bot", action=action)
+        )
+        if target:
+            line += t("audit.on_target", target=target)
         if reason:
-            line += f" — {reason}"
+            line += t("audit.because", reason=reason)
         try:
             await channel.send(line[:2000], allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as error:
