@@ -17,7 +17,7 @@ def test_defaults():
 
 
 def test_missing_token_is_one_sentence_naming_it():
-    with pytest.raises(ConfigError, match="^DISCORD_TOKEN is not set"):
+    with pytest.raises(ConfigError, match=r"^DISCORD_TOKEN is not set"):
         load_settings({}).require_token()
 
 
@@ -39,7 +39,7 @@ def test_malformed_settings_name_the_setting(environ, setting):
 
 
 def test_database_path_that_is_a_directory(tmp_path: Path):
-    with pytest.raises(ConfigError, match="^DATABASE_PATH"):
+    with pytest.raises(ConfigError, match=r"^DATABASE_PATH"):
         load_settings({"DATABASE_PATH": str(tmp_path)})
 
 

@@ -48,7 +48,8 @@ def test_missing_title(tmp_path):
 
 def test_too_many_areas(tmp_path):
     areas = "".join(
-        f'[[scoping_areas]]\nnumber = {n}\nname = "Area {n}"\nemoji = "{chr(0x1F600 + n)}"\n' for n in range(1, 22)
+        f'[[scoping_areas]]\nnumber = {n}\nname = "Area {n}"\nemoji = "{chr(0x1F600 + n)}"\n'
+        for n in range(1, 22)
     )
     text = (
         '[[stances]]\nkey="support"\nlabel="S"\nemoji="👍"\n'
@@ -97,7 +98,9 @@ def test_hostile_values_are_rejected(tmp_path):
 def test_every_problem_is_reported_at_once(tmp_path):
     data = tomllib.loads(default_text())
     assert data
-    text = default_text().replace('emoji = "9️⃣"', 'emoji = "x"').replace("number = 2\ntitle", "number = 1\ntitle")
+    text = (
+        default_text().replace('emoji = "9️⃣"', 'emoji = "x"').replace("number = 2\ntitle", "number = 1\ntitle")
+    )
     with pytest.raises(ContentError) as caught:
         load_content(write(tmp_path, text))
     assert len(caught.value.problems) == 2

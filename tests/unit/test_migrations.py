@@ -50,7 +50,7 @@ async def test_failing_migration_is_rolled_back(tmp_path: Path):
         encoding="utf-8",
     )
     path = tmp_path / "db.sqlite3"
-    with pytest.raises(MigrationError, match="9998_good_then_bad.sql failed and was rolled back"):
+    with pytest.raises(MigrationError, match=r"9998_good_then_bad\.sql failed and was rolled back"):
         await Database.open(path, migrations_dir=migrations)
     db = await Database.open(path, migrate=False)
     try:
@@ -63,7 +63,7 @@ async def test_failing_migration_is_rolled_back(tmp_path: Path):
 
 def test_badly_named_migration_is_refused(tmp_path: Path):
     (tmp_path / "1_x.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="not named NNNN_name.sql"):
+    with pytest.raises(MigrationError, match=r"not named NNNN_name\.sql"):
         discover_migrations(tmp_path)
 
 

@@ -1,0 +1,243 @@
+"""Publishing drafts as posts (forum posts, or messages with threads), their tags and their revisions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.data.guilds import GuildSettings, ScopingArea, Stance
+from bot.data.recommendations import Post, Recommendation, RecommendationRepository
+from bot.errors import UserError
+from bot.i18n import t
+from bot.recommendations.render import post_embed, shorten, thread_name
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+MAX_FORUM_TAGS = 20  # Discord: per forum channel
+MAX_TAG_NAME = 20
+MAX_TAGS_PER_POST = 5
+AUTO_ARCHIVE_MINUTES = 10080  # a week, the longest Discord allows
+
+
+@dataclass
+class PublishReport:
+    published: list[int] = field(default_factory=list)  # recommendation numbers
+    existing: int = 0
+    republished: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def feedback_view(recommendation_id: int, locale: object = None) -> discord.ui.View:
+    """The post's "Give feedback" button; the feedback capability's DynamicItem answers its clicks."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        discord.ui.Button(
+            label=t("recommendations.give_feedback", locale),
+            emoji="📝",
+            style=discord.ButtonStyle.primary,
+            custom_id=f"feedback:give:{recommendation_id}",
+        )
+    )
+    view.stop()  # not kept in this process's view store: clicks are routed by custom_id
+    return view
+
+
+class Publisher:
+    def __init__(self, bot: ConsultationBot) -> None:
+        self.bot = bot
+        self.recommendations = RecommendationRepository(bot.db)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def lock(self, guild_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    async def consultation_channel(
+        self, settings: GuildSettings
+    ) -> discord.ForumChannel | discord.TextChannel:
+        if settings.channel_id is None:
+            raise UserError("publish.no_channel")
+        channel = self.bot.get_channel(settings.channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(settings.channel_id)
+            except discord.HTTPException as error:
+                raise UserError("publish.channel_gone") from error
+        if not isinstance(channel, discord.ForumChannel | discord.TextChannel):
+            raise UserError("publish.channel_gone")
+        return channel
+
+    async def post_exists(self, post: Post) -> bool:
+        """Ask Discord whether a post is still there; a post deleted by hand is marked deleted."""
+        try:
+            await self.bot.get_partial_messageable(post.thread_id or post.channel_id).fetch_message(
+                post.message_id
+            )
+        except discord.NotFound:
+            await self.mark_deleted(post.message_id)
+            return False
+        return True
+
+    async def mark_deleted(self, message_id: int) -> bool:
+        changed = await self.recommendations.mark_post_deleted(message_id, self.bot.clock.now())
+        if changed:
+            log.info("Post %s was deleted in Discord; its draft can be published again", message_id)
+            self.bot.dispatch("consultation_post_deleted", message_id)
+        return changed
+
+    async def publish(self, guild_id: int, actor_id: int, locale: object) -> PublishReport:
+        settings = await self.bot.guild_repository.get(guild_id)
+        if settings is None:
+            raise UserError("errors.not_set_up")
+        channel = await self.consultation_channel(settings)
+        if self.lock(guild_id).locked():
+            raise UserError("publish.in_progress")
+        async with self.lock(guild_id):
+            return await self._publish(settings, channel, actor_id, locale)
+
+    async def _publish(
+        self,
+        settings: GuildSettings,
+        channel: discord.ForumChannel | discord.TextChannel,
+        actor_id: int,
+        locale: object,
+    ) -> PublishReport:
+        guild_id = settings.guild_id
+        report = PublishReport()
+        repo = self.bot.guild_repository
+        areas = await repo.scoping_areas(guild_id)
+        stances = await repo.stances(guild_id)
+        if isinstance(channel, discord.ForumChannel):
+            areas = await self.ensure_forum_tags(channel, areas, report, locale)
+        for recommendation in await self.recommendations.all(guild_id):
+            existing = await self.recommendations.live_post_for(recommendation.id)
+            if existing is not None:
+                if await self.post_exists(existing):
+                    report.existing += 1
+                    continue
+                report.republished += 1
+            try:
+                post = await self._create_post(channel, recommendation, areas, stances, settings)
+            except discord.HTTPException as error:
+                log.warning("Publishing R%s failed: %s", recommendation.number, error)
+                report.notes.append(
+                    t(
+                        "publish.partial",
+                        locale,
+                        published=len(report.published),
+                        error=error.text or error.status,
+                    )
+                )
+                break
+            report.published.append(recommendation.number)
+            self.bot.dispatch("consultation_post_created", post)
+        if report.republished:
+            report.notes.append(t("publish.republished", locale, count=report.republished))
+        return report
+
+    async def _create_post(
+        self,
+        channel: discord.ForumChannel | discord.TextChannel,
+        recommendation: Recommendation,
+        areas: list[ScopingArea],
+        stances: list[Stance],
+        settings: GuildSettings,
+    ) -> Post:
+        embed = post_embed(recommendation, areas, stances, closed=settings.phase == "closed")
+        view = feedback_view(recommendation.id)
+        name = thread_name(recommendation)
+        if isinstance(channel, discord.ForumChannel):
+            created = await channel.create_thread(
+                name=name, embed=embed, view=view, auto_archive_duration=AUTO_ARCHIVE_MINUTES
+            )
+            message, thread_id, kind = created.message, created.thread.id, "forum"
+        else:
+            message = await channel.send(embed=embed, view=view)
+            thread = await message.create_thread(name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES)
+            thread_id, kind = thread.id, "text"
+        # Recorded before the reactions are added, so a failure below never leaves an untracked post.
+        post = await self.recommendations.add_post(
+            guild_id=settings.guild_id,
+            recommendation_id=recommendation.id,
+            message_id=message.id,
+            channel_id=channel.id,
+            thread_id=thread_id,
+            kind=kind,
+            now=self.bot.clock.now(),
+        )
+        for emoji in [area.emoji for area in areas] + [stance.emoji for stance in stances]:
+            await message.add_reaction(emoji)
+        return post
+
+    async def ensure_forum_tags(
+        self, forum: discord.ForumChannel, areas: list[ScopingArea], report: PublishReport, locale: object
+    ) -> list[ScopingArea]:
+        """One tag per scoping area, within Discord's limits; say clearly when that is not possible."""
+        by_name = {tag.name: tag for tag in forum.available_tags}
+        missing = [area for area in areas if shorten(area.short_name, MAX_TAG_NAME) not in by_name]
+        if missing:
+            room = MAX_FORUM_TAGS - len(forum.available_tags)
+            creatable = missing[: max(room, 0)]
+            if len(creatable) < len(missing):
+                report.notes.append(
+                    t(
+                        "publish.tags_no_room",
+                        locale,
+                        existing=len(forum.available_tags),
+                        missing=len(missing) - len(creatable),
+                    )
+                )
+            if creatable:
+                tags = list(forum.available_tags) + [
+                    discord.ForumTag(name=shorten(area.short_name, MAX_TAG_NAME)) for area in creatable
+                ]
+                try:
+                    forum = await forum.edit(available_tags=tags)
+                    report.notes.append(t("publish.tags_created", locale, count=len(creatable)))
+                except discord.Forbidden:
+                    report.notes.append(t("publish.tags_not_allowed", locale))
+                by_name = {tag.name: tag for tag in forum.available_tags}
+        tag_ids = {
+            area.id: by_name[shorten(area.short_name, MAX_TAG_NAME)].id
+            for area in areas
+            if shorten(area.short_name, MAX_TAG_NAME) in by_name
+        }
+        await self.bot.guild_repository.set_forum_tags(forum.guild.id, tag_ids)
+        return await self.bot.guild_repository.scoping_areas(forum.guild.id)
+
+    async def refresh_post(self, post: Post, recommendation: Recommendation, *, announce: bool) -> None:
+        """Show the current version on the post (and its thread name); optionally say so in the thread."""
+        settings = await self.bot.guild_repository.get(post.guild_id)
+        areas = await self.bot.guild_repository.scoping_areas(post.guild_id)
+        stances = await self.bot.guild_repository.stances(post.guild_id)
+        closed = settings is not None and settings.phase == "closed"
+        embed = post_embed(recommendation, areas, stances, closed=closed)
+        channel_id = post.thread_id or post.channel_id
+        await (
+            self.bot.get_partial_messageable(channel_id)
+            .get_partial_message(post.message_id)
+            .edit(embed=embed)
+        )
+        if post.thread_id is not None:
+            thread = self.bot.get_channel(post.thread_id) or await self.bot.fetch_channel(post.thread_id)
+            if isinstance(thread, discord.Thread) and thread.name != thread_name(recommendation):
+                await thread.edit(name=thread_name(recommendation))
+            if announce and isinstance(thread, discord.Thread):
+                await thread.send(t("recommendations.new_version", version=recommendation.version))
+
+    async def apply_tags(self, post: Post, tag_ids: tuple[int, ...]) -> None:
+        thread = self.bot.get_channel(post.thread_id or 0)
+        if not isinstance(thread, discord.Thread):
+            return
+        forum = thread.parent
+        if not isinstance(forum, discord.ForumChannel):
+            return
+        tags = [tag for tag_id in tag_ids if (tag := forum.get_tag(tag_id)) is not None]
+        await thread.edit(applied_tags=tags[:MAX_TAGS_PER_POST])
+        await self.recommendations.set_applied_tags(post.message_id, tag_ids)

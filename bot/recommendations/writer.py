@@ -1,0 +1,107 @@
+"""The single batched writer for reaction events.
+
+Gateway handlers only append to a buffer; one task writes the buffer in one transaction when it
+reaches ``batch_size`` or every ``interval`` seconds, and on shutdown. A burst of thousands of
+reactions per second costs a few transactions, not thousands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.clock import Clock
+from bot.data.reactions import ReactionChange, ReactionRepository
+
+log = logging.getLogger(__name__)
+
+FlushListener = Callable[[set[int]], Awaitable[None]]
+
+
+class ReactionWriter:
+    def __init__(
+        self,
+        repository: ReactionRepository,
+        clock: Clock,
+        *,
+        interval: float = 0.05,
+        batch_size: int = 5000,
+        on_flushed: FlushListener | None = None,
+    ) -> None:
+        self.repository = repository
+        self.clock = clock
+        self.interval = interval
+        self.batch_size = batch_size
+        self.on_flushed = on_flushed
+        self._buffer: list[ReactionChange] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
+        self._watched: dict[int, list[ReactionChange]] = {}
+        self.flushes = 0
+        self.written = 0
+
+    def submit(self, change: ReactionChange) -> None:
+        self._buffer.append(change)
+        if self._watched and change.message_id in self._watched:
+            self._watched[change.message_id].append(change)
+        if len(self._buffer) >= self.batch_size:
+            self._wake.set()
+
+    def watch(self, message_id: int) -> None:
+        """Keep a copy of the events for a post while catch-up reads Discord's list of it."""
+        self._watched[message_id] = []
+
+    def unwatch(self, message_id: int) -> list[ReactionChange]:
+        """The events seen since ``watch``: newer than the list, so they are applied after it."""
+        return self._watched.pop(message_id, [])
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="reaction-writer")
+
+    async def stop(self) -> None:
+        """Stop the loop and write whatever is still buffered."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                # The batch stays buffered (flush puts it back) and is retried next round.
+                log.exception("Writing reactions failed; %d kept for the next attempt", self.pending)
+                await asyncio.sleep(min(5.0, self.interval * 20))
+
+    async def flush(self) -> int:
+        async with self._flush_lock:
+            if not self._buffer:
+                return 0
+            batch, self._buffer = self._buffer, []
+            try:
+                await self.repository.apply(batch, self.clock.now())
+            except BaseException:
+                self._buffer[:0] = batch
+                raise
+            self.flushes += 1
+            self.written += len(batch)
+        if self.on_flushed is not None:
+            try:
+                await self.on_flushed({change.message_id for change in batch})
+            except Exception:
+                log.exception("A flush listener failed")
+        return len(batch)

@@ -1,0 +1,285 @@
+"""/consultation: set-up, status, publish, edit and tally."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.access import VISIBILITY, Access, require
+from bot.audit import record_action
+from bot.content import MAX_BODY, MAX_TITLE
+from bot.data.reactions import ReactionRepository
+from bot.data.recommendations import Recommendation, RecommendationRepository
+from bot.errors import UserError
+from bot.i18n import t
+from bot.recommendations.publisher import Publisher
+from bot.recommendations.render import shorten, tally_detail_embed, tally_overview_embed
+from bot.replies import respond
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["ConsultationBot"]
+
+
+class EditModal(discord.ui.Modal):
+    """Revise a draft's title and text; a new version is stored, the old ones are kept."""
+
+    def __init__(self, cog: ConsultationCog, recommendation: Recommendation, locale: object) -> None:
+        super().__init__(title=shorten(t("edit.modal_title", locale, number=recommendation.number), 45))
+        self.cog = cog
+        self.recommendation = recommendation
+        self.title_input: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+            label=t("edit.field_title", locale),
+            default=recommendation.title,
+            max_length=MAX_TITLE,
+        )
+        self.text_input: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+            label=t("edit.field_text", locale),
+            style=discord.TextStyle.paragraph,
+            default=recommendation.body or None,
+            placeholder=t("edit.text_placeholder", locale),
+            required=False,
+            max_length=MAX_BODY,
+        )
+        self.add_item(self.title_input)
+        self.add_item(self.text_input)
+
+    async def on_submit(self, interaction: Interaction) -> None:
+        await self.cog.save_revision(
+            interaction, self.recommendation, self.title_input.value, self.text_input.value
+        )
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        await interaction.client.answer_error(interaction, error)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(VISIBILITY[Access.WORKING_GROUP])
+class ConsultationCog(commands.GroupCog, group_name="consultation"):
+    """Set up the consultation, publish the drafts, revise them and read the tally."""
+
+    def __init__(self, bot: ConsultationBot, publisher: Publisher) -> None:
+        self.bot = bot
+        self.publisher = publisher
+        self.recommendations = RecommendationRepository(bot.db)
+        self.reactions = ReactionRepository(bot.db)
+        super().__init__()
+
+    async def recommendation_choices(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip()
+        choices = []
+        for rec in await self.recommendations.all(interaction.guild_id):
+            label = shorten(
+                t("recommendations.choice", interaction.locale, number=rec.number, title=rec.title), 100
+            )
+            if not needle or needle in label.casefold():
+                choices.append(app_commands.Choice(name=label, value=rec.number))
+        return choices[:25]
+
+    async def recommendation(self, guild_id: int, number: int) -> Recommendation:
+        recommendation = await self.recommendations.by_number(guild_id, number)
+        if recommendation is None:
+            raise UserError("recommendations.unknown", number=number)
+        return recommendation
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    @require(Access.ADMINISTRATOR)
+    @app_commands.command(
+        name="setup", description="Choose the consultation's channel, roles and digest channel."
+    )
+    @app_commands.describe(
+        channel="Where drafts are posted: a forum channel, or a text channel (a message and a thread each)",
+        working_group_role="Members with this role publish, edit and read digests",
+        moderator_role="Members with this role moderate threads and feedback",
+        digest_channel="Where the weekly digest is posted",
+    )
+    async def setup_command(
+        self,
+        interaction: Interaction,
+        channel: discord.ForumChannel | discord.TextChannel,
+        working_group_role: discord.Role,
+        moderator_role: discord.Role | None = None,
+        digest_channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        kind = "forum" if isinstance(channel, discord.ForumChannel) else "text"
+        await self.bot.guild_repository.ensure(interaction.guild_id, self.bot.content, self.bot.clock.now())
+        changes: dict[str, object] = {
+            "channel_id": channel.id,
+            "channel_kind": kind,
+            "working_group_role_id": working_group_role.id,
+        }
+        if moderator_role is not None:
+            changes["moderator_role_id"] = moderator_role.id
+        if digest_channel is not None:
+            changes["digest_channel_id"] = digest_channel.id
+        await self.bot.guild_repository.update(interaction.guild_id, self.bot.clock.now(), **changes)
+        await record_action(self.bot, interaction.guild_id, interaction.user.id, "setup", f"<#{channel.id}>")
+        self.bot.dispatch("consultation_settings_changed", interaction.guild_id)
+        await respond(
+            interaction, t("setup.saved", interaction.locale), embed=await self.status_embed(interaction)
+        )
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="status", description="Show how the consultation is set up and what is missing."
+    )
+    async def status_command(self, interaction: Interaction) -> None:
+        await respond(interaction, embed=await self.status_embed(interaction))
+
+    async def status_embed(self, interaction: Interaction) -> discord.Embed:
+        assert interaction.guild_id is not None
+        locale = interaction.locale
+        settings = await self.bot.guild_repository.ensure(
+            interaction.guild_id, self.bot.content, self.bot.clock.now()
+        )
+        posts = await self.recommendations.live_posts(interaction.guild_id)
+        drafts = await self.recommendations.all(interaction.guild_id)
+        not_set = t("setup.not_set", locale)
+        embed = discord.Embed(title=t("setup.status_title", locale), colour=discord.Colour.blurple())
+        embed.description = f"**{settings.consultation_title}**"
+        for name, value in (
+            ("setup.channel", f"<#{settings.channel_id}>" if settings.channel_id else not_set),
+            (
+                "setup.working_group_role",
+                f"<@&{settings.working_group_role_id}>" if settings.working_group_role_id else not_set,
+            ),
+            (
+                "setup.moderator_role",
+                f"<@&{settings.moderator_role_id}>" if settings.moderator_role_id else not_set,
+            ),
+            (
+                "setup.digest_channel",
+                f"<#{settings.digest_channel_id}>" if settings.digest_channel_id else not_set,
+            ),
+            ("setup.phase", settings.phase),
+            ("setup.posts", f"{len(posts)} / {len(drafts)}"),
+        ):
+            embed.add_field(name=t(name, locale), value=value)
+        missing = [
+            t(key, locale)
+            for key, absent in (
+                ("setup.missing_channel", settings.channel_id is None),
+                ("setup.missing_working_group", settings.working_group_role_id is None),
+                ("setup.missing_moderator", settings.moderator_role_id is None),
+                ("setup.missing_digest", settings.digest_channel_id is None),
+            )
+            if absent
+        ]
+        embed.add_field(
+            name=t("setup.missing_header", locale),
+            value="\n".join(f"• {line}" for line in missing) or t("setup.all_set", locale),
+            inline=False,
+        )
+        return embed
+
+    # -- publish and edit -------------------------------------------------------------------
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="publish", description="Post every draft recommendation that is not posted yet."
+    )
+    async def publish_command(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.publisher.publish(interaction.guild_id, interaction.user.id, interaction.locale)
+        if report.published:
+            await record_action(
+                self.bot,
+                interaction.guild_id,
+                interaction.user.id,
+                "publish",
+                ", ".join(f"R{n}" for n in report.published),
+            )
+        settings = await self.bot.guild_repository.get(interaction.guild_id)
+        channel = f"<#{settings.channel_id}>" if settings and settings.channel_id else "?"
+        if report.published:
+            lines = [
+                t(
+                    "publish.done",
+                    interaction.locale,
+                    published=len(report.published),
+                    channel=channel,
+                    existing=report.existing,
+                )
+            ]
+        else:
+            lines = [t("publish.nothing_to_do", interaction.locale, count=report.existing)]
+        await respond(interaction, "\n".join(lines + report.notes))
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(name="edit", description="Revise a draft's title or text (a new version).")
+    @app_commands.describe(recommendation="The draft to revise")
+    @app_commands.autocomplete(recommendation=recommendation_choices)
+    async def edit_command(self, interaction: Interaction, recommendation: int) -> None:
+        assert interaction.guild_id is not None
+        draft = await self.recommendation(interaction.guild_id, recommendation)
+        await interaction.response.send_modal(EditModal(self, draft, interaction.locale))
+
+    async def save_revision(
+        self, interaction: Interaction, draft: Recommendation, title: str, body: str
+    ) -> None:
+        assert interaction.guild_id is not None
+        title, body = title.strip(), body.strip()
+        if not title:
+            raise UserError("edit.empty_title")
+        if len(title) > MAX_TITLE or len(body) > MAX_BODY:
+            raise UserError("edit.too_long", title_limit=MAX_TITLE, text_limit=MAX_BODY)
+        current = await self.recommendation(interaction.guild_id, draft.number)
+        if (title, body) == (current.title, current.body):
+            raise UserError("edit.unchanged")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        revised = await self.recommendations.revise(
+            current.id, title, body, interaction.user.id, self.bot.clock.now()
+        )
+        await record_action(
+            self.bot,
+            interaction.guild_id,
+            interaction.user.id,
+            "edit",
+            f"R{revised.number} v{revised.version}",
+        )
+        post = await self.recommendations.live_post_for(revised.id)
+        key = "edit.saved_not_posted"
+        if post is not None:
+            await self.publisher.refresh_post(post, revised, announce=True)
+            key = "edit.saved_post_updated"
+        await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
+
+    # -- tally ------------------------------------------------------------------------------
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(name="tally", description="Reactions per draft and per scoping area.")
+    @app_commands.describe(recommendation="One draft in detail (default: all drafts)")
+    @app_commands.autocomplete(recommendation=recommendation_choices)
+    async def tally_command(self, interaction: Interaction, recommendation: int | None = None) -> None:
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+        tally_cog = self.bot.get_cog("TallyCog")
+        if tally_cog is not None:
+            await tally_cog.writer.flush()  # type: ignore[attr-defined]
+        stances = await self.bot.guild_repository.stances(guild_id)
+        if recommendation is None:
+            settings = await self.bot.guild_repository.get(guild_id)
+            drafts = {rec.id: rec for rec in await self.recommendations.all(guild_id)}
+            rows = await self.reactions.stance_tally(guild_id)
+            title = settings.consultation_title if settings else ""
+            await respond(interaction, embed=tally_overview_embed(title, rows, drafts, stances))
+            return
+        draft = await self.recommendation(guild_id, recommendation)
+        area_rows = await self.reactions.area_tally(guild_id, draft.id)
+        (stance_row,) = await self.reactions.stance_tally(guild_id, draft.id)
+        areas = await self.bot.guild_repository.scoping_areas(guild_id)
+        await respond(interaction, embed=tally_detail_embed(draft, stance_row, area_rows, areas, stances))
