@@ -1,0 +1,50 @@
+"""Every extension loads, no two commands collide, and every command declares who may run it."""
+
+from discord import app_commands
+
+from bot.access import Access
+from bot.client import ConsultationBot, extension_names
+from bot.config import load_settings
+from bot.data.guilds import GuildRepository
+
+
+def walk(commands):
+    for command in commands:
+        if isinstance(command, app_commands.Group):
+            yield from walk(command.commands)
+        else:
+            yield command
+
+
+async def loaded_bot(db):
+    bot = ConsultationBot(load_settings({}), database=db)
+    bot.guild_repository = GuildRepository(db)
+    for name in extension_names():
+        await bot.load_extension(name)
+    return bot
+
+
+async def test_extensions_load_without_collisions(db):
+    bot = await loaded_bot(db)
+    try:
+        names = [command.qualified_name for command in walk(bot.tree.get_commands())]
+        assert len(names) == len(set(names)), "two commands share a name"
+        assert "consultation publish" in names
+        for command in bot.tree.get_commands():
+            command.to_dict(bot.tree)  # the payload Discord would receive builds
+    finally:
+        for name in extension_names():
+            await bot.unload_extension(name)
+
+
+async def test_every_command_declares_its_access(db):
+    bot = await loaded_bot(db)
+    try:
+        for command in walk(bot.tree.get_commands()):
+            assert isinstance(command.extras.get("access"), Access), (
+                f"/{command.qualified_name} has no @require"
+            )
+            assert command.checks, f"/{command.qualified_name} is not checked at run time"
+    finally:
+        for name in extension_names():
+            await bot.unload_extension(name)
