@@ -1,0 +1,288 @@
+"""The gateway websocket: HELLO/IDENTIFY/READY/RESUME, per-session sequence numbers and replay
+buffers, intent filtering (MESSAGE_CONTENT blanking included) and event fan-out to every session."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .payloads import guild_create_payload, member_payload, user_payload
+
+if TYPE_CHECKING:
+    from .control import DiscordEmulator
+
+log = logging.getLogger(__name__)
+
+GUILDS = 1 << 0
+GUILD_MEMBERS = 1 << 1
+GUILD_MESSAGES = 1 << 9
+GUILD_MESSAGE_REACTIONS = 1 << 10
+DIRECT_MESSAGES = 1 << 12
+DIRECT_MESSAGE_REACTIONS = 1 << 13
+MESSAGE_CONTENT = 1 << 15
+GUILD_SCHEDULED_EVENTS = 1 << 16
+
+HEARTBEAT_INTERVAL_MS = 41250
+REPLAY_BUFFER = 2000
+MAX_SESSIONS = 64
+
+
+@dataclass
+class Session:
+    """One gateway session; survives its websocket so it can be RESUMEd."""
+
+    id: str
+    intents: int
+    shard: list[int] | None = None
+    seq: int = 0
+    ws: web.WebSocketResponse | None = None
+    queue: asyncio.Queue[str | None] | None = None
+    buffer: collections.deque[tuple[int, str]] = field(
+        default_factory=lambda: collections.deque(maxlen=REPLAY_BUFFER)
+    )
+    ready: bool = False
+
+
+def required_intent(event: str, data: dict[str, Any]) -> int:
+    """The intent an event needs (0: always sent)."""
+    in_guild = "guild_id" in data
+    if event.startswith("MESSAGE_REACTION"):
+        return GUILD_MESSAGE_REACTIONS if in_guild else DIRECT_MESSAGE_REACTIONS
+    if event.startswith("MESSAGE_"):
+        return GUILD_MESSAGES if in_guild else DIRECT_MESSAGES
+    if event.startswith(("GUILD_SCHEDULED_EVENT", "GUILD_SCHEDULED_EVENT_USER")):
+        return GUILD_SCHEDULED_EVENTS
+    if event.startswith("GUILD_MEMBER"):
+        return GUILD_MEMBERS
+    if event.startswith(("CHANNEL_", "THREAD_", "GUILD_")):
+        return GUILDS
+    return 0
+
+
+def blank_content(data: dict[str, Any], bot_user_id: int) -> dict[str, Any]:
+    """What a bot without the MESSAGE_CONTENT intent sees of someone else's message."""
+    author = data.get("author") or {}
+    if "guild_id" not in data or author.get("id") == str(bot_user_id):
+        return data
+    if any(m.get("id") == str(bot_user_id) for m in data.get("mentions", [])):
+        return data
+    blanked = dict(data)
+    for key, empty in (("content", ""), ("embeds", []), ("attachments", []), ("components", [])):
+        if key in blanked:
+            blanked[key] = empty
+    blanked.pop("poll", None)
+    return blanked
+
+
+class Gateway:
+    """Accepts websocket connections at ``/gateway`` and dispatches events to every session."""
+
+    def __init__(self, emu: DiscordEmulator) -> None:
+        self.emu = emu
+        self.sessions: dict[str, Session] = {}
+        self.duplicate_events = False
+        self.duplicate_next = 0
+        self._ready_event = asyncio.Event()
+        self._sockets: set[web.WebSocketResponse] = set()
+
+    @property
+    def connected(self) -> int:
+        return sum(1 for s in self.sessions.values() if s.ws is not None and s.ready)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        """Queue ``event`` for every session whose intents allow it (synchronous, ordered)."""
+        needed = required_intent(event, data)
+        twice = self.duplicate_events or self.duplicate_next > 0
+        if self.duplicate_next > 0:
+            self.duplicate_next -= 1
+        for session in list(self.sessions.values()):
+            if not session.ready or (needed and not session.intents & needed):
+                continue
+            payload = data
+            if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not (session.intents & MESSAGE_CONTENT):
+                payload = blank_content(data, self.emu.bot_user_id)
+            self._send_dispatch(session, event, payload, twice=twice)
+
+    def _send_dispatch(
+        self, session: Session, event: str, data: dict[str, Any], *, twice: bool = False
+    ) -> None:
+        session.seq += 1
+        frame = json.dumps({"op": 0, "t": event, "s": session.seq, "d": data})
+        session.buffer.append((session.seq, frame))
+        if session.queue is not None:
+            session.queue.put_nowait(frame)
+            if twice:
+                session.queue.put_nowait(frame)
+
+    # -- connection handling --------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        writer = asyncio.create_task(self._writer(ws, queue))
+        session: Session | None = None
+        queue.put_nowait(json.dumps({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}))
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                payload = json.loads(msg.data)
+                op, data = payload.get("op"), payload.get("d")
+                if op == 1:
+                    queue.put_nowait(json.dumps({"op": 11}))
+                elif op == 2:
+                    session = await self._identify(ws, queue, data)
+                elif op == 6:
+                    session = self._resume(ws, queue, data)
+                elif op == 8 and session is not None:
+                    self._members_chunk(session, data)
+                elif op in (3, 4):
+                    pass
+                else:
+                    log.debug("Gateway op %s ignored", op)
+        finally:
+            self._sockets.discard(ws)
+            if session is not None and session.ws is ws:
+                session.ws = None
+                session.queue = None
+            queue.put_nowait(None)
+            writer.cancel()
+        return ws
+
+    async def _writer(self, ws: web.WebSocketResponse, queue: asyncio.Queue[str | None]) -> None:
+        while True:
+            frame = await queue.get()
+            if frame is None or ws.closed:
+                return
+            try:
+                await ws.send_str(frame)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def _identify(
+        self, ws: web.WebSocketResponse, queue: asyncio.Queue[str | None], data: dict[str, Any]
+    ) -> Session | None:
+        if data.get("token", "").removeprefix("Bot ") != self.emu.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        while len(self.sessions) >= MAX_SESSIONS:
+            oldest = next(iter(self.sessions))
+            if self.sessions[oldest].ws is not None:
+                break
+            del self.sessions[oldest]
+        session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        session.shard = data.get("shard")
+        session.ws, session.queue = ws, queue
+        self.sessions[session.id] = session
+        emu = self.emu
+        state = emu.state
+        me = user_payload(state.users[emu.bot_user_id])
+        me.update({"verified": True, "mfa_enabled": False, "email": None})
+        ready: dict[str, Any] = {
+            "v": 10,
+            "user": me,
+            "guilds": [{"id": str(g), "unavailable": True} for g in state.guilds],
+            "session_id": session.id,
+            "session_type": "normal",
+            "resume_gateway_url": emu.gateway_url,
+            "application": {"id": str(emu.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "user_settings": {},
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": [],
+        }
+        if session.shard is not None:
+            ready["shard"] = session.shard
+        self._send_dispatch(session, "READY", ready)
+        if session.intents & GUILDS:
+            for guild in state.guilds.values():
+                payload = guild_create_payload(
+                    state,
+                    guild,
+                    bot_user_id=emu.bot_user_id,
+                    all_members=bool(session.intents & GUILD_MEMBERS),
+                )
+                self._send_dispatch(session, "GUILD_CREATE", payload)
+        session.ready = True
+        log.info("Gateway session %s identified (intents %s)", session.id, session.intents)
+        self._ready_event.set()
+        return session
+
+    def _resume(
+        self, ws: web.WebSocketResponse, queue: asyncio.Queue[str | None], data: dict[str, Any]
+    ) -> Session | None:
+        session = self.sessions.get(data.get("session_id", ""))
+        token_ok = data.get("token", "").removeprefix("Bot ") == self.emu.token
+        if session is None or not token_ok:
+            log.info("RESUME of unknown session %s: INVALID_SESSION", data.get("session_id"))
+            queue.put_nowait(json.dumps({"op": 9, "d": False}))
+            return None
+        last = int(data.get("seq") or 0)
+        if session.buffer and session.buffer[0][0] > last + 1:
+            log.info("RESUME of %s too old for the replay buffer: INVALID_SESSION", session.id)
+            del self.sessions[session.id]
+            queue.put_nowait(json.dumps({"op": 9, "d": False}))
+            return None
+        replay = [frame for seq, frame in session.buffer if seq > last]
+        session.ws, session.queue = ws, queue
+        for frame in replay:
+            queue.put_nowait(frame)
+        self._send_dispatch(session, "RESUMED", {})
+        log.info("Gateway session %s resumed, %d events replayed", session.id, len(replay))
+        self._ready_event.set()
+        return session
+
+    def _members_chunk(self, session: Session, data: dict[str, Any]) -> None:
+        guild = self.emu.state.guilds.get(int(data.get("guild_id", 0)))
+        if guild is None:
+            return
+        ids = data.get("user_ids")
+        members = [m for m in guild.members.values() if ids is None or str(m.id) in {str(i) for i in ids}]
+        chunk: dict[str, Any] = {
+            "guild_id": str(guild.id),
+            "members": [member_payload(m) for m in members],
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if data.get("nonce"):
+            chunk["nonce"] = data["nonce"]
+        self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    async def drop_connections(self, *, resume: bool = True) -> None:
+        for session in list(self.sessions.values()):
+            ws = session.ws
+            if not resume:
+                self.sessions.pop(session.id, None)
+            session.ws = None
+            session.queue = None
+            if ws is not None and not ws.closed:
+                await ws.close(code=4000, message=b"Unknown error")
+        self._ready_event.clear()
+
+    async def wait_for_ready(self, count: int = 1, timeout: float = 10) -> None:
+        async def _wait() -> None:
+            while self.connected < count:
+                self._ready_event.clear()
+                await self._ready_event.wait()
+
+        await asyncio.wait_for(_wait(), timeout)
+
+    async def close(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"Emulator shutting down")
