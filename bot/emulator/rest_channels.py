@@ -53,7 +53,7 @@ def check_can_send(emu: DiscordEmulator, user_id: int, channel: Channel) -> None
         if channel.locked and not moderator:
             raise ApiError(403, 50083, "Thread is locked")
         if channel.archived:
-            raise ApiError(400, 50083, "Thread is archived")
+            raise ApiError(403, 50083, "Thread is archived")
         if not state.has(user_id, channel.id, SEND_MESSAGES_IN_THREADS):
             raise missing_permissions()
     elif not state.has(user_id, channel.id, SEND_MESSAGES):
@@ -94,7 +94,7 @@ async def edit_channel(emu: DiscordEmulator, req: Req) -> Any:
         # an archived thread only accepts being unarchived
         unarchive_only = not set(body) - {"archived", "locked"}
         if channel.archived and body.get("archived", True) and not moderator and not unarchive_only:
-            raise ApiError(400, 50083, "Thread is archived")
+            raise ApiError(403, 50083, "Thread is archived")
         if ({"name", "rate_limit_per_user", "auto_archive_duration"} & set(body)) and not (own or moderator):
             raise missing_permissions()
         if "applied_tags" in body:
@@ -228,7 +228,7 @@ async def add_own_reaction(emu: DiscordEmulator, req: Req) -> Any:
         _require(emu, msg.channel_id, ADD_REACTIONS)
     channel = emu.state.channels[msg.channel_id]
     if channel.is_thread and channel.archived:
-        raise ApiError(400, 50083, "Thread is archived")
+        raise ApiError(403, 50083, "Thread is archived")
     actions.add_reaction(emu, msg, emu.bot_user_id, key)
     return None
 

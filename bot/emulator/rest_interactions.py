@@ -165,6 +165,13 @@ async def followup(emu: DiscordEmulator, req: Req) -> Any:
     if res.response_type is None:
         raise ApiError(404, 10015, "Unknown Webhook")
     body = dict(req.body or {})
+    original = res.message
+    if res.response_type == 5 and original is not None and original.flags & 128:
+        # Discord: the first followup after a "thinking" defer replaces the loading message.
+        msg = actions.edit_message(emu, original, body, req.files)
+        res.followups.append(msg)
+        res._followup.set()
+        return msg_json(emu, msg)
     ephemeral = bool(int(body.get("flags") or 0) & 64)
     msg = actions.create_message(
         emu,
@@ -181,27 +188,27 @@ async def followup(emu: DiscordEmulator, req: Req) -> Any:
     return msg_json(emu, msg)
 
 
-@router.add("GET", "/webhooks/{app_id}/{token}/messages/{message_id}", auth=False)
+@router.add("GET", "/webhooks/{app_id}/{token}/messages/{message}", auth=False)
 async def get_webhook_message(emu: DiscordEmulator, req: Req) -> Any:
     res = _by_token(emu, req)
-    return msg_json(emu, _webhook_message(emu, res, req.params["message_id"]))
+    return msg_json(emu, _webhook_message(emu, res, req.params["message"]))
 
 
-@router.add("PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}", auth=False)
+@router.add("PATCH", "/webhooks/{app_id}/{token}/messages/{message}", auth=False)
 async def edit_webhook_message(emu: DiscordEmulator, req: Req) -> Any:
     res = _by_token(emu, req)
-    msg = _webhook_message(emu, res, req.params["message_id"])
+    msg = _webhook_message(emu, res, req.params["message"])
     actions.edit_message(emu, msg, req.body or {}, req.files)
-    if req.params["message_id"] == "@original" or msg.id == res.message_id:
+    if req.params["message"] == "@original" or msg.id == res.message_id:
         res.message = msg
         res._followup.set()
     return msg_json(emu, msg)
 
 
-@router.add("DELETE", "/webhooks/{app_id}/{token}/messages/{message_id}", auth=False)
+@router.add("DELETE", "/webhooks/{app_id}/{token}/messages/{message}", auth=False)
 async def delete_webhook_message(emu: DiscordEmulator, req: Req) -> Any:
     res = _by_token(emu, req)
-    actions.delete_message(emu, _webhook_message(emu, res, req.params["message_id"]))
+    actions.delete_message(emu, _webhook_message(emu, res, req.params["message"]))
     return None
 
 

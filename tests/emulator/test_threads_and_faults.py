@@ -44,6 +44,11 @@ async def test_forum_post_with_tags_and_limits(emu: DiscordEmulator, world: dict
 
 async def test_resume_replays_missed_events(emu: DiscordEmulator, world: dict) -> None:
     bot = make_bot()
+
+    async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    bot.before_identify_hook = no_identify_delay  # discord.py waits 5 s before a re-IDENTIFY
     contents: list[str] = []
     resumed: list[bool] = []
 
