@@ -1,0 +1,158 @@
+"""A rehearsal server: the emulator, a guild with roles, members and channels, and the bot running
+against it. ``make demo`` and the end-to-end tests both stand on it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.clock import FakeClock
+from bot.client import ConsultationBot
+from bot.config import Settings
+from bot.data.database import Database
+from bot.emulator import DiscordEmulator, InteractionResult
+from bot.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
+
+log = logging.getLogger(__name__)
+
+FORUM, TEXT, VOICE = 15, 0, 2
+DEFAULT_MEMBERS = {"alice": "en-US", "bob": "fr", "chen": "zh-CN", "dana": "es-ES", "eve": "de"}
+
+
+async def _identify_at_once(shard_id: int | None, *, initial: bool = False) -> None:
+    """discord.py waits 5 s before re-identifying (Discord's identify limit); the emulator has none."""
+
+
+@dataclass
+class World:
+    emu: DiscordEmulator
+    clock: FakeClock
+    database_path: Path
+    guild_id: int
+    members: dict[str, int]
+    locales: dict[str, str]
+    roles: dict[str, int]
+    forum_id: int
+    text_id: int
+    digest_id: int
+    voice_id: int
+    bot: ConsultationBot | None = None
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    async def create(
+        cls,
+        database_path: Path,
+        *,
+        members: dict[str, str] | None = None,
+        clock: FakeClock | None = None,
+        guild_name: str = "Wikimedia Movement Strategy",
+    ) -> World:
+        emu = DiscordEmulator()
+        await emu.start()
+        guild = emu.create_guild(guild_name)
+        roles = {
+            "admin": emu.create_role(guild.id, "Admins", permissions=ADMINISTRATOR).id,
+            "working_group": emu.create_role(
+                guild.id, "Resource Allocation WG", permissions=MANAGE_EVENTS
+            ).id,
+            "moderator": emu.create_role(guild.id, "Moderators", permissions=MANAGE_THREADS).id,
+        }
+        ids = {
+            "admin": emu.create_member(guild.id, "Admin", roles=[roles["admin"]]).id,
+            "wg": emu.create_member(guild.id, "Working Group Member", roles=[roles["working_group"]]).id,
+            "mod": emu.create_member(guild.id, "Moderator", roles=[roles["moderator"]]).id,
+        }
+        locales = {"admin": "en-US", "wg": "en-GB", "mod": "en-US"}
+        for name, locale in (members or DEFAULT_MEMBERS).items():
+            ids[name] = emu.create_member(guild.id, name.capitalize(), locale=locale).id
+            locales[name] = locale
+        text = emu.create_channel(guild.id, "general", type=TEXT)
+        forum = emu.create_channel(guild.id, "draft-recommendations", type=FORUM)
+        digest = emu.create_channel(guild.id, "working-group-digest", type=TEXT)
+        voice = emu.create_channel(guild.id, "office-hours", type=VOICE)
+        return cls(
+            emu=emu,
+            clock=clock or FakeClock(),
+            database_path=database_path,
+            guild_id=guild.id,
+            members=ids,
+            locales=locales,
+            roles=roles,
+            forum_id=forum.id,
+            text_id=text.id,
+            digest_id=digest.id,
+            voice_id=voice.id,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            discord_token=self.emu.token,
+            database_path=self.database_path,
+            log_level="INFO",
+            discord_api_base=self.emu.api_base,
+        )
+
+    @property
+    def db(self) -> Database:
+        assert self.bot is not None, "the bot is not running"
+        return self.bot.db
+
+    async def start_bot(self, timeout: float = 15) -> ConsultationBot:
+        bot = ConsultationBot(self.settings, clock=self.clock, guild_ready_timeout=0.05)
+        bot.before_identify_hook = _identify_at_once  # type: ignore[method-assign]
+        self.bot = bot
+        self._task = task = asyncio.create_task(bot.start(self.emu.token), name="consultation-bot")
+        async with asyncio.timeout(timeout):
+            while not bot.is_ready():
+                if task.done():
+                    task.result()
+                    raise RuntimeError("the bot stopped before it was ready")
+                await asyncio.sleep(0.01)
+        return bot
+
+    async def stop_bot(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 10)
+        self.bot = None
+        self._task = None
+
+    async def restart_bot(self) -> ConsultationBot:
+        await self.stop_bot()
+        return await self.start_bot()
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        await self.emu.stop()
+
+    async def command(
+        self, name: str, command: str, *, channel_id: int | None = None, timeout: float = 10, **options: Any
+    ) -> InteractionResult:
+        """Member ``name`` runs ``/command`` with ``options``; returns once the bot answered."""
+        result = await self.emu.run_command(
+            self.members[name], self.guild_id, command, options, channel_id=channel_id or self.text_id
+        )
+        return await result.wait(timeout)
+
+    async def setup_consultation(self, channel: str = "forum") -> InteractionResult:
+        return await self.command(
+            "admin",
+            "consultation setup",
+            channel=self.forum_id if channel == "forum" else self.text_id,
+            working_group_role=self.roles["working_group"],
+            moderator_role=self.roles["moderator"],
+            digest_channel=self.digest_id,
+        )
+
+    async def publish(self) -> InteractionResult:
+        result = await self.command("wg", "consultation publish", timeout=60)
+        await result.wait_for_followup(timeout=60)
+        return result

@@ -1,0 +1,39 @@
+"""The real bot against the loopback emulator: a set-up guild (forum channel) ready for commands."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import discord.utils
+import pytest
+
+from bot.rehearsal import World
+
+discord.utils.setup_logging()  # without it, errors inside the client vanish
+
+
+@pytest.fixture
+async def bare_world(tmp_path) -> AsyncIterator[World]:
+    """The bot running in a guild where nobody has run /consultation setup yet."""
+    world = await World.create(tmp_path / "e2e.sqlite3")
+    try:
+        await world.start_bot()
+        yield world
+    finally:
+        await world.close()
+
+
+@pytest.fixture
+async def world(bare_world: World) -> World:
+    """The bot running in a guild set up with a forum channel, roles and a digest channel."""
+    result = await bare_world.setup_consultation("forum")
+    assert result.ephemeral, result.content
+    return bare_world
+
+
+@pytest.fixture
+async def text_world(bare_world: World) -> World:
+    """As ``world``, with a text channel (a message and a thread per draft) instead of a forum."""
+    result = await bare_world.setup_consultation("text")
+    assert result.ephemeral, result.content
+    return bare_world
