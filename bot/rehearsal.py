@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.clock import FakeClock
 from bot.client import ConsultationBot
+from bot.clock import FakeClock
 from bot.config import Settings
 from bot.data.database import Database
 from bot.emulator import DiscordEmulator, InteractionResult
