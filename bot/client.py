@@ -111,9 +111,10 @@ class ConsultationBot(commands.Bot):
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self.guild_repository.ensure(guild.id, self.content, self.clock.now())
+        self.dispatch("consultation_settings_changed", guild.id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.guild_repository.ensure(guild.id, self.content, self.clock.now())
+        await self.on_guild_available(guild)
 
     async def close(self) -> None:
         try:

@@ -14,6 +14,8 @@ from bot.client import ConsultationBot
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.data.database import Database
+from bot.data.reactions import ReactionRepository
+from bot.data.recommendations import RecommendationRepository
 from bot.emulator import DiscordEmulator, InteractionResult
 from bot.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
 
@@ -142,6 +144,19 @@ class World:
         )
         return await result.wait(timeout)
 
+    async def settle(self) -> None:
+        """Wait until the bot handled every event sent so far and its reaction writer flushed.
+
+        The gateway delivers in order, so once a command sent now is answered, the events before it
+        were dispatched; handlers that awaited nothing before queueing have queued.
+        """
+        result = await self.emu.run_command(self.members["admin"], self.guild_id, "consultation status")
+        await result.wait(10)
+        assert self.bot is not None
+        tally_cog = self.bot.get_cog("TallyCog")
+        if tally_cog is not None:
+            await tally_cog.writer.flush()  # type: ignore[attr-defined]
+
     async def setup_consultation(self, channel: str = "forum") -> InteractionResult:
         return await self.command(
             "admin",
@@ -156,3 +171,61 @@ class World:
         result = await self.command("wg", "consultation publish", timeout=60)
         await result.wait_for_followup(timeout=60)
         return result
+
+
+TallyCells = dict[tuple[int, int | str], tuple[int, int, int, int]]
+
+
+async def discord_tally(world: World) -> TallyCells:
+    """The cross-tab computed from the emulator's own reaction lists (Discord's ground truth)."""
+    assert world.bot is not None
+    guilds = world.bot.guild_repository
+    areas = await guilds.scoping_areas(world.guild_id)
+    stance_emoji = {s.key: s.emoji for s in await guilds.stances(world.guild_id)}
+    options = {area.emoji for area in areas} | set(stance_emoji.values())
+    users = world.emu.state.users
+    cells: TallyCells = {}
+    recommendations = RecommendationRepository(world.db)
+    for rec in await recommendations.all(world.guild_id):
+        post = await recommendations.live_post_for(rec.id)
+        lists: dict[str, set[int]] = {}
+        if post is not None:
+            raw = world.emu.reactions(post.thread_id or post.channel_id, post.message_id)
+            lists = {
+                emoji: {user for user in members if not users[user].bot}
+                for emoji, members in raw.items()
+                if emoji in options
+            }
+        stance = {key: lists.get(emoji, set()) for key, emoji in stance_emoji.items()}
+        for area in areas:
+            tagged = lists.get(area.emoji, set())
+            cells[(rec.number, area.number)] = (
+                len(tagged),
+                len(tagged & stance["support"]),
+                len(tagged & stance["oppose"]),
+                len(tagged & stance["needs_work"]),
+            )
+        everyone = set().union(*lists.values()) if lists else set()
+        cells[(rec.number, "all")] = (
+            len(everyone),
+            len(stance["support"]),
+            len(stance["oppose"]),
+            len(stance["needs_work"]),
+        )
+    return cells
+
+
+async def database_tally(world: World) -> TallyCells:
+    """The same cross-tab from the bot's database (after its writer has flushed)."""
+    assert world.bot is not None
+    tally_cog = world.bot.get_cog("TallyCog")
+    if tally_cog is not None:
+        await tally_cog.writer.flush()  # type: ignore[attr-defined]
+    reactions = ReactionRepository(world.db)
+    cells: TallyCells = {
+        (row.recommendation_number, row.area_number): (row.members, row.support, row.oppose, row.needs_work)
+        for row in await reactions.area_tally(world.guild_id)
+    }
+    for row in await reactions.stance_tally(world.guild_id):
+        cells[(row.recommendation_number, "all")] = (row.members, row.support, row.oppose, row.needs_work)
+    return cells

@@ -16,8 +16,8 @@ class ReactionFilter:
     counting: set[int] = field(default_factory=set)  # guilds whose phase is open
 
     def accepts(self, message_id: int, emoji: str) -> bool:
-        guild_id = self.posts.get(message_id)
-        return guild_id is not None and guild_id in self.counting and emoji in self.options[guild_id]
+        guild_id = self.posts.get(message_id, 0)
+        return guild_id in self.counting and emoji in self.options.get(guild_id, ())
 
     async def load(self, guilds: GuildRepository, recommendations: RecommendationRepository) -> None:
         self.posts = {post.message_id: post.guild_id for post in await recommendations.live_posts()}

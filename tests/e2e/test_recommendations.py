@@ -1,0 +1,226 @@
+"""Publishing drafts and tallying reactions, end to end through the emulator."""
+
+import random
+
+import pytest
+
+from bot.data.recommendations import RecommendationRepository
+from bot.emulator import EmulatorError
+from bot.emulator.state import MANAGE_EVENTS
+from bot.rehearsal import database_tally, discord_tally
+
+SUPPORT, OPPOSE, NEEDS_WORK = "👍", "👎", "🛠️"
+AREAS = [f"{n}\ufe0f\u20e3" for n in range(1, 10)]
+OPTIONS = [*AREAS, SUPPORT, OPPOSE, NEEDS_WORK]
+
+
+async def live_posts(world):
+    return await RecommendationRepository(world.db).live_posts(world.guild_id)
+
+
+async def settle(world):
+    """Wait until every event the emulator sent has been handled and written."""
+    await world.settle()
+
+
+def add_members(world, count, prefix="m"):
+    return [world.emu.create_member(world.guild_id, f"{prefix}{i}").id for i in range(count)]
+
+
+async def test_publish_into_a_forum(world):
+    result = await world.publish()
+    assert "Published 9 draft recommendation(s)" in result.followups[-1].content
+    threads = world.emu.threads(world.forum_id)
+    assert len(threads) == 9
+    assert all(1 <= len(thread.name) <= 100 for thread in threads)
+    posts = await live_posts(world)
+    assert len(posts) == 9 and {p.kind for p in posts} == {"forum"}
+    post = posts[0]
+    starter = world.emu.message(post.message_id)
+    embed = starter.embeds[0]
+    assert embed["title"].startswith("R")
+    assert "version 1" in embed["footer"]["text"]
+    assert starter.components[0]["components"][0]["custom_id"].startswith("feedback:give:")
+    assert set(world.emu.reactions(post.thread_id, post.message_id)) == set(OPTIONS)
+    # One forum tag per scoping area, each within Discord's 20 characters.
+    tags = world.emu.channel(world.forum_id).available_tags
+    assert len(tags) == 9 and all(len(tag["name"]) <= 20 for tag in tags)
+
+
+async def test_publish_into_a_text_channel(text_world):
+    world = text_world
+    await world.publish()
+    posts = await live_posts(world)
+    assert len(posts) == 9 and {p.kind for p in posts} == {"text"}
+    assert len([m for m in world.emu.messages(world.text_id) if m.embeds]) == 9
+    assert len(world.emu.threads(world.text_id)) == 9
+    for post in posts:
+        assert post.thread_id == post.message_id  # a thread started from the post
+
+
+async def test_publishing_twice_never_duplicates(world):
+    await world.publish()
+    second = await world.publish()
+    assert "already posted (9 posts)" in second.followups[-1].content
+    assert len(world.emu.threads(world.forum_id)) == 9
+
+
+async def test_a_post_deleted_by_hand_is_published_again(world):
+    await world.publish()
+    posts = await live_posts(world)
+    victim = posts[3]
+    await world.emu.delete_message(victim.thread_id, victim.message_id)
+    await world.emu.wait_until(lambda: True)
+    again = await world.publish()
+    text = again.followups[-1].content
+    assert "Published 1 draft recommendation(s)" in text
+    assert len(await live_posts(world)) == 9
+
+
+async def test_plain_member_cannot_publish_or_edit(world):
+    with pytest.raises(EmulatorError, match="not visible"):
+        await world.command("alice", "consultation publish")
+    # Visible to a member with Manage Events (or by an admin's override), refused at run time all the same.
+    events_role = world.emu.create_role(world.guild_id, "Event planners", permissions=MANAGE_EVENTS)
+    planner = world.emu.create_member(world.guild_id, "Planner", roles=[events_role.id])
+    world.members["planner"] = planner.id
+    for command, options in (("consultation publish", {}), ("consultation edit", {"recommendation": 1})):
+        result = await world.command("planner", command, **options)
+        assert result.ephemeral
+        assert result.content == "Only members of the working group can do that."
+    assert world.emu.threads(world.forum_id) == []
+
+
+async def test_edit_stores_a_version_and_updates_the_post(world):
+    await world.publish()
+    opened = await world.command("wg", "consultation edit", recommendation=2)
+    assert opened.modal is not None
+    fields = {row["components"][0]["custom_id"]: row["components"][0] for row in opened.modal["components"]}
+    title_id, text_id = list(fields)
+    submitted = await world.emu.submit_modal(
+        world.members["wg"],
+        opened,
+        {
+            title_id: "Design participatory decision making",
+            text_id: "Decisions on resources involve the communities.",
+        },
+    )
+    await submitted.wait(10)
+    await submitted.wait_for_followup(10)
+    assert "Saved version 2 of R2" in submitted.followups[-1].content
+    repo = RecommendationRepository(world.db)
+    rec = await repo.by_number(world.guild_id, 2)
+    assert rec.version == 2 and [v.version for v in await repo.versions(rec.id)] == [1, 2]
+    post = await repo.live_post_for(rec.id)
+    starter = world.emu.message(post.message_id)
+    assert starter.embeds[0]["description"] == "Decisions on resources involve the communities."
+    assert world.emu.channel(post.thread_id).name == "R2. Design participatory decision making"
+    assert any("Version 2" in m.content for m in world.emu.messages(post.thread_id))
+
+
+async def test_reactions_are_tallied_exactly(world):
+    await world.publish()
+    posts = await live_posts(world)
+    members = add_members(world, 40)
+    rng = random.Random(3)
+    for _ in range(600):
+        post = rng.choice(posts)
+        member = rng.choice(members)
+        emoji = rng.choice(OPTIONS)
+        if rng.random() < 0.75:
+            await world.emu.react(member, post.thread_id, post.message_id, emoji)
+        else:
+            await world.emu.unreact(member, post.thread_id, post.message_id, emoji)
+    # Noise that must not count: a foreign emoji, another bot, an untracked message.
+    other_bot = world.emu.create_member(world.guild_id, "OtherBot", bot=True).id
+    await world.emu.react(members[0], posts[0].thread_id, posts[0].message_id, "🎉")
+    await world.emu.react(other_bot, posts[0].thread_id, posts[0].message_id, SUPPORT)
+    chat = await world.emu.post_message(members[1], world.text_id, "hello")
+    await world.emu.react(members[1], world.text_id, chat.id, SUPPORT)
+    await settle(world)
+    assert await database_tally(world) == await discord_tally(world)
+
+
+async def test_an_event_delivered_twice_counts_once(world):
+    await world.publish()
+    post = (await live_posts(world))[0]
+    members = add_members(world, 5)
+    world.emu.duplicate_events = True
+    for member in members:
+        await world.emu.react(member, post.thread_id, post.message_id, SUPPORT)
+    await world.emu.unreact(members[0], post.thread_id, post.message_id, SUPPORT)
+    world.emu.duplicate_events = False
+    await settle(world)
+    assert await database_tally(world) == await discord_tally(world)
+    assert (await database_tally(world))[(1, "all")][1] == 4
+
+
+async def test_catch_up_after_the_bot_was_offline(world):
+    await world.publish()
+    posts = await live_posts(world)
+    members = add_members(world, 30)
+    for member in members[:20]:
+        await world.emu.react(member, posts[0].thread_id, posts[0].message_id, AREAS[0])
+        await world.emu.react(member, posts[0].thread_id, posts[0].message_id, SUPPORT)
+    await settle(world)
+    await world.stop_bot()
+    rng = random.Random(11)
+    for member in members:
+        for post in posts:
+            emoji = rng.choice(OPTIONS)
+            if rng.random() < 0.6:
+                world.emu.react_silently(member, post.thread_id, post.message_id, emoji)
+            else:
+                world.emu.unreact_silently(member, post.thread_id, post.message_id, emoji)
+    for member in members[:10]:
+        world.emu.unreact_silently(member, posts[0].thread_id, posts[0].message_id, SUPPORT)
+    await world.start_bot()
+    tally = world.bot.get_cog("TallyCog")
+    await world.emu.wait_until(lambda: tally.last_catch_up is not None, timeout=20)
+    added, removed, _ = tally.last_catch_up
+    assert added > 0 and removed >= 10
+    assert await database_tally(world) == await discord_tally(world)
+
+
+async def test_forum_tags_follow_the_most_tagged_areas_in_few_edits(world):
+    await world.publish()
+    post = (await live_posts(world))[0]
+    members = add_members(world, 30)
+    tally = world.bot.get_cog("TallyCog")
+    tally.refresh_tags.cancel()
+    for index, emoji in enumerate(AREAS[:7]):
+        for member in members[: 3 + index * 3]:
+            await world.emu.react(member, post.thread_id, post.message_id, emoji)
+    await settle(world)
+    before = world.emu.request_count("PATCH", rf"/channels/{post.thread_id}$")
+    edits = await tally.apply_dirty_tags()
+    assert edits == 1
+    assert world.emu.request_count("PATCH", rf"/channels/{post.thread_id}$") - before == 1
+    areas = {a.forum_tag_id: a.number for a in await world.bot.guild_repository.scoping_areas(world.guild_id)}
+    applied = world.emu.channel(post.thread_id).applied_tags
+    assert sorted(areas[tag] for tag in applied) == [3, 4, 5, 6, 7]
+    assert await tally.apply_dirty_tags() == 0  # nothing changed, no call
+
+
+async def test_tally_command_shows_the_cross_tab(world):
+    await world.publish()
+    post = (await live_posts(world))[0]
+    members = add_members(world, 3)
+    for member in members:
+        await world.emu.react(member, post.thread_id, post.message_id, AREAS[1])
+    await world.emu.react(members[0], post.thread_id, post.message_id, SUPPORT)
+    await settle(world)
+    result = await world.command("wg", "consultation tally", recommendation=1)
+    description = result.embeds[0]["description"]
+    assert "Decision-making and power: 3 members · 👍 1 · 👎 0 · 🛠️ 0" in description
+    overview = await world.command("wg", "consultation tally")
+    assert "**R1.**" in overview.embeds[0]["description"]
+
+
+@pytest.mark.parametrize("number", [0, 99])
+async def test_unknown_recommendation(world, number):
+    result = await world.command("wg", "consultation tally", recommendation=number)
+    assert (
+        result.content
+        == f"There is no draft recommendation number {number} on this server. /consultation tally lists them."
+    )
