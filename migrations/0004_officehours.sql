@@ -1,6 +1,8 @@
--- 0004: office hours: member locale and per-session reminder offsets, and an outbox of member notices sent paced and at most once across restarts.
+-- 0004: office hours: member locale and name at sign-up, per-session reminder offsets, and an outbox of member notices sent paced and at most once across restarts.
 
 ALTER TABLE signups ADD COLUMN locale TEXT;
+
+ALTER TABLE signups ADD COLUMN display_name TEXT;
 
 ALTER TABLE office_hours ADD COLUMN reminder_minutes TEXT;
 

@@ -72,6 +72,7 @@ class Signup:
     dm_reminders: bool
     locale: str | None
     signed_up_at: datetime
+    display_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,8 @@ class SignupOutcome:
     already: bool = False
     position: int | None = None
     refused: str | None = None
+    title: str = ""
+    starts_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,7 @@ def _signup(r: aiosqlite.Row) -> Signup:
         dm_reminders=bool(r["dm_reminders"]),
         locale=r["locale"],
         signed_up_at=from_db(r["signed_up_at"]),
+        display_name=r["display_name"],
     )
 
 
@@ -330,13 +334,19 @@ class OfficeHoursRepository:
     # -- sign-ups ---------------------------------------------------------------------------
 
     async def sign_up(
-        self, session_id: int, guild_id: int, user_id: int, locale: str | None, now: datetime
+        self,
+        session_id: int,
+        guild_id: int,
+        user_id: int,
+        locale: str | None,
+        now: datetime,
+        display_name: str | None = None,
     ) -> SignupOutcome:
         """A seat if one is free, else the end of the waitlist; one transaction, click order kept."""
         stamp = to_db(now)
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT o.status, o.starts_at, o.capacity,"
+                "SELECT o.status, o.title, o.starts_at, o.capacity,"
                 " (SELECT COUNT(*) FROM signups c WHERE c.session_id = o.id AND c.status = 'confirmed')"
                 "   AS n_conf,"
                 " s.id AS my_id, s.status AS my_status"
@@ -351,20 +361,21 @@ class OfficeHoursRepository:
             if from_db(row["starts_at"]) <= now:
                 return SignupOutcome(None, refused="started")
             mine = row["my_status"]
+            about = {"title": row["title"], "starts_at": from_db(row["starts_at"])}
             if mine in (CONFIRMED, WAITLISTED):
                 position = await self._position(tx, session_id, row["my_id"]) if mine == WAITLISTED else None
-                return SignupOutcome(mine, already=True, position=position)
+                return SignupOutcome(mine, already=True, position=position, **about)
             if row["my_id"] is not None:
                 # Signing up again after cancelling: a fresh row, so the click order is the new click.
                 await tx.execute("DELETE FROM signups WHERE id = ?", (row["my_id"],))
             status = CONFIRMED if row["n_conf"] < row["capacity"] else WAITLISTED
             new_id = await tx.execute(
-                "INSERT INTO signups (session_id, user_id, status, locale, signed_up_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, user_id, status, locale, stamp, stamp),
+                "INSERT INTO signups (session_id, user_id, status, locale, display_name, signed_up_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, user_id, status, locale, display_name, stamp, stamp),
             )
             position = await self._position(tx, session_id, new_id) if status == WAITLISTED else None
-        return SignupOutcome(status, position=position)
+        return SignupOutcome(status, position=position, **about)
 
     @staticmethod
     async def _position(tx: Transaction, session_id: int, signup_id: int) -> int:

@@ -17,7 +17,7 @@ def cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def attendees_csv(signups: Sequence[Signup], name_of: Callable[[int], str]) -> bytes:
+def attendees_csv(signups: Sequence[Signup], name_of: Callable[[Signup], str]) -> bytes:
     """Confirmed first (position = seat order), then the waitlist in click order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -30,7 +30,7 @@ def attendees_csv(signups: Sequence[Signup], name_of: Callable[[int], str]) -> b
                 signup.status,
                 counters[signup.status],
                 str(signup.user_id),
-                cell(name_of(signup.user_id)),
+                cell(name_of(signup)),
                 signup.signed_up_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "yes" if signup.dm_reminders else "no",
                 cell(signup.question or ""),

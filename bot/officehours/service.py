@@ -136,13 +136,20 @@ class OfficeHoursService:
     # -- members ----------------------------------------------------------------------------
 
     async def sign_up(
-        self, guild_id: int, session_id: int, user_id: int, locale: str | None
+        self,
+        guild_id: int,
+        session_id: int,
+        user_id: int,
+        locale: str | None,
+        display_name: str | None = None,
     ) -> SignupOutcome:
         """A seat or a waitlist place (``already`` when the member was signed up before)."""
         settings = await self.guilds.get(guild_id)
         if settings is not None and settings.phase == "closed":
             raise UserError("officehours.signup.consultation_closed")
-        outcome = await self.repo.sign_up(session_id, guild_id, user_id, locale, self.clock.now())
+        outcome = await self.repo.sign_up(
+            session_id, guild_id, user_id, locale, self.clock.now(), display_name
+        )
         if outcome.refused is not None:
             raise UserError(f"officehours.signup.refused_{outcome.refused}", id=session_id)
         return outcome

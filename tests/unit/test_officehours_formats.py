@@ -125,7 +125,7 @@ def test_attendees_csv_orders_and_neutralises_formulas() -> None:
         Signup(2, 9, 11, "confirmed", None, False, None, NOW),
         Signup(3, 9, 12, "waitlisted", "Weights, please", False, None, NOW),
     ]
-    data = attendees_csv(rows, lambda user: {10: "Alice", 11: "@bob"}.get(user, str(user)))
+    data = attendees_csv(rows, lambda s: {10: "Alice", 11: "@bob"}.get(s.user_id, str(s.user_id)))
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0][:3] == ["status", "position", "user_id"]
     assert [r[:4] for r in table[1:]] == [

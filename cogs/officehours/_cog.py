@@ -1,0 +1,464 @@
+"""/officehours: schedule sessions with the working group; sign-ups, waitlist, reminders, exports."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.access import Access, require
+from bot.audit import record_action
+from bot.data.officehours import OfficeHoursRepository, Session
+from bot.errors import UserError
+from bot.i18n import t
+from bot.officehours import OfficeHoursService, SessionDraft
+from bot.officehours.export import attendees_csv
+from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
+from bot.replies import respond
+from cogs.officehours._buttons import DYNAMIC_ITEMS
+from cogs.officehours._delivery import CardRefresher, Notifier, session_channel
+from cogs.officehours._render import (
+    attendees_text,
+    card_embed,
+    card_view,
+    list_text,
+    name_of,
+    ping,
+    relative,
+    when,
+    where,
+)
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["ConsultationBot"]
+MAX_LISTED = 10  # one .ics file each; Discord allows 10 files per message
+
+
+@app_commands.guild_only()
+class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
+    """Office hours with the working group: seats, a waitlist in click order, reminders."""
+
+    def __init__(self, bot: ConsultationBot) -> None:
+        self.bot = bot
+        self.repo = OfficeHoursRepository(bot.db)
+        self.service = OfficeHoursService(self.repo, bot.guild_repository, bot.clock)
+        self.cards = CardRefresher(bot, self.repo)
+        self.notifier = Notifier(bot, self.repo)
+        self._last_tick: datetime | None = None
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.cards.start()
+        self.notifier.start()
+        self.reminder_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.reminder_loop.cancel()
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        await self.notifier.stop()
+        await self.cards.stop()
+
+    # -- autocomplete -----------------------------------------------------------------------
+
+    async def session_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip()
+        choices = []
+        for summary in await self.service.upcoming(interaction.guild_id, 25):
+            session = summary.session
+            label = f"#{session.id} {session.title} ({session.starts_at:%Y-%m-%d %H:%M} UTC)"[:100]
+            if not needle or needle in label.casefold():
+                choices.append(app_commands.Choice(name=label, value=session.id))
+        return choices
+
+    # -- the working group ------------------------------------------------------------------
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="schedule", description="Schedule office hours: a Discord event and a sign-up card."
+    )
+    @app_commands.describe(
+        title="What the session is about",
+        start="Date and time with a time zone (2026-12-01 18:00 Europe/Madrid) or a Unix timestamp",
+        duration="Length in minutes",
+        capacity="Number of seats; later sign-ups join the waitlist",
+        channel="The voice or stage channel where it happens",
+        place="Or an external place: a link or an address",
+        host="Who hosts it",
+        reminders="How long before the start to remind attendees, like 24h, 15m (or none)",
+    )
+    async def schedule(
+        self,
+        interaction: Interaction,
+        title: app_commands.Range[str, 1, 100],
+        start: str,
+        duration: app_commands.Range[int, MIN_DURATION, MAX_DURATION],
+        capacity: app_commands.Range[int, 1, 5000],
+        channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        place: app_commands.Range[str, 1, 100] | None = None,
+        host: discord.Member | None = None,
+        reminders: str | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        card_channel = interaction.channel
+        if not isinstance(card_channel, discord.TextChannel):
+            raise UserError("officehours.schedule.not_text_channel")
+        draft = SessionDraft(
+            title=title,
+            start=start,
+            duration_minutes=duration,
+            capacity=capacity,
+            location_channel_id=channel.id if channel else None,
+            location_text=place,
+            host_id=host.id if host else None,
+            reminders=reminders,
+        )
+        session = await self.service.schedule(interaction.guild.id, interaction.user.id, draft)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        event_error = await self._create_event(interaction.guild, session, channel)
+        message = await self._post_card(card_channel, session)
+        session = await self.service.session(interaction.guild.id, session.id)
+        params = {
+            "title": session.title,
+            "when": when(session),
+            "seats": session.capacity,
+            "card": message.jump_url,
+        }
+        if event_error is None:
+            text = t("officehours.schedule.done", interaction.locale, **params)
+        else:
+            text = t("officehours.schedule.done_no_event", interaction.locale, reason=event_error, **params)
+        await respond(interaction, text)
+        await record_action(
+            self.bot,
+            interaction.guild.id,
+            interaction.user.id,
+            "officehours.schedule",
+            t("officehours.audit.schedule", id=session.id, title=session.title, when=when(session)),
+        )
+
+    async def _create_event(
+        self,
+        guild: discord.Guild,
+        session: Session,
+        channel: discord.VoiceChannel | discord.StageChannel | None,
+    ) -> str | None:
+        """The Discord scheduled event; returns why it failed, or None."""
+        try:
+            common = {
+                "name": session.title,
+                "start_time": session.starts_at,
+                "end_time": session.ends_at,
+                "description": t("officehours.schedule.event_description", guild.preferred_locale),
+                "privacy_level": discord.PrivacyLevel.guild_only,
+            }
+            if channel is not None:
+                event = await guild.create_scheduled_event(channel=channel, **common)  # type: ignore[call-overload]
+            else:
+                event = await guild.create_scheduled_event(
+                    entity_type=discord.EntityType.external, location=session.location_text or "", **common
+                )
+        except discord.HTTPException as error:
+            log.warning("Could not create the event of office hours %s: %s", session.id, error)
+            return error.text or str(error.status)
+        await self.repo.attach_discord(session.id, scheduled_event_id=event.id)
+        return None
+
+    async def _post_card(self, channel: discord.TextChannel, session: Session) -> discord.Message:
+        summary = await self.repo.summary(session.id)
+        assert summary is not None
+        locale = channel.guild.preferred_locale
+        message = await channel.send(
+            embed=card_embed(summary, self.bot.clock.now(), locale),
+            view=card_view(session.id, open_=True, locale=locale),
+        )
+        thread_id = None
+        try:
+            thread = await message.create_thread(
+                name=t("officehours.card.thread_name", locale, title=session.title)[:100],
+                auto_archive_duration=10080,
+            )
+            thread_id = thread.id
+        except discord.HTTPException as error:
+            log.warning(
+                "No thread for office hours %s (reminders go to the card's channel): %s", session.id, error
+            )
+        await self.repo.attach_discord(
+            session.id, card_channel_id=channel.id, card_message_id=message.id, thread_id=thread_id
+        )
+        return message
+
+    async def _scheduled_event(self, session: Session) -> discord.ScheduledEvent | None:
+        guild = self.bot.get_guild(session.guild_id)
+        if guild is None or session.scheduled_event_id is None:
+            return None
+        event = guild.get_scheduled_event(session.scheduled_event_id)
+        if event is None:
+            try:
+                event = await guild.fetch_scheduled_event(session.scheduled_event_id)
+            except discord.HTTPException:
+                return None
+        return event
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(name="cancel", description="Cancel office hours and tell everyone signed up.")
+    @app_commands.describe(session="The session to cancel", reason="Why (shown in the audit log)")
+    @app_commands.autocomplete(session=session_choices)
+    async def cancel(self, interaction: Interaction, session: int, reason: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        cancelled, signed = await self.service.cancel_session(interaction.guild_id, session)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await respond(
+            interaction,
+            t("officehours.cancel.done", interaction.locale, title=cancelled.title, count=len(signed)),
+        )
+        event = await self._scheduled_event(cancelled)
+        if event is not None:
+            try:
+                await event.cancel()
+            except discord.HTTPException as error:
+                log.warning("Could not cancel the event of office hours %s: %s", cancelled.id, error)
+        self.cards.mark(cancelled.id)
+        await self._announce(cancelled, "cancelled_thread", [s.user_id for s in signed])
+        self.notifier.wake()
+        await record_action(
+            self.bot,
+            interaction.guild_id,
+            interaction.user.id,
+            "officehours.cancel",
+            t("officehours.audit.cancel", id=cancelled.id, title=cancelled.title),
+            reason,
+        )
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(name="move", description="Move office hours to a new time; sign-ups are kept.")
+    @app_commands.describe(
+        session="The session to move",
+        start="New date and time with a time zone, or a Unix timestamp",
+        duration="New length in minutes (unchanged if left out)",
+    )
+    @app_commands.autocomplete(session=session_choices)
+    async def move(
+        self,
+        interaction: Interaction,
+        session: int,
+        start: str,
+        duration: app_commands.Range[int, MIN_DURATION, MAX_DURATION] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        before, after, signed = await self.service.move_session(
+            interaction.guild_id, session, start, duration
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await respond(
+            interaction,
+            t(
+                "officehours.move.done",
+                interaction.locale,
+                title=after.title,
+                when=when(after),
+                count=len(signed),
+            ),
+        )
+        event = await self._scheduled_event(after)
+        if event is not None:
+            try:
+                await event.edit(start_time=after.starts_at, end_time=after.ends_at)
+            except discord.HTTPException as error:
+                log.warning("Could not move the event of office hours %s: %s", after.id, error)
+        self.cards.mark(after.id)
+        await self._announce(after, "moved_thread", [s.user_id for s in signed], old=when(before))
+        self.notifier.wake()
+        await record_action(
+            self.bot,
+            interaction.guild_id,
+            interaction.user.id,
+            "officehours.move",
+            t("officehours.audit.move", id=after.id, title=after.title, old=when(before), when=when(after)),
+        )
+
+    async def _announce(self, session: Session, key: str, user_ids: list[int], old: str = "") -> None:
+        """One notice in the session's thread pinging exactly ``user_ids`` (chunked)."""
+        channel = session_channel(self.bot, session)
+        if channel is None:
+            return
+        guild = self.bot.get_guild(session.guild_id)
+        locale = guild.preferred_locale if guild else None
+        text = t(
+            f"officehours.notice.{key}",
+            locale,
+            title=session.title,
+            when=when(session),
+            relative=relative(session.starts_at),
+            where=where(session, locale),
+            old=old,
+            mentions="{mentions}",
+        )
+        try:
+            await ping(channel, text, user_ids)
+        except discord.HTTPException as error:
+            log.warning("Could not post in the thread of office hours %s: %s", session.id, error)
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="attendees", description="Who has a seat, the waitlist and their questions (CSV)."
+    )
+    @app_commands.describe(session="The session")
+    @app_commands.autocomplete(session=session_choices)
+    async def attendees(self, interaction: Interaction, session: int) -> None:
+        assert interaction.guild_id is not None
+        summary, signups = await self.service.attendees(interaction.guild_id, session)
+        data = attendees_csv(signups, name_of(interaction.guild))
+        await respond(
+            interaction,
+            attendees_text(summary, signups, interaction.locale),
+            file=discord.File(io.BytesIO(data), filename=f"officehours-{session}-attendees.csv"),
+        )
+
+    # -- anyone -----------------------------------------------------------------------------
+
+    @require(Access.MEMBER)
+    @app_commands.command(
+        name="list", description="Upcoming office hours with seats left, and calendar files."
+    )
+    async def list_sessions(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        summaries = await self.service.upcoming(interaction.guild_id, 25)
+        if not summaries:
+            await respond(interaction, t("officehours.list.empty", interaction.locale))
+            return
+        shown = summaries[:MAX_LISTED]
+        files = [
+            discord.File(
+                io.BytesIO(self._calendar(s.session, interaction.locale)),
+                filename=f"officehours-{s.session.id}.ics",
+            )
+            for s in shown
+        ]
+        await respond(interaction, list_text(shown, interaction.locale, len(summaries)), files=files)
+
+    def _calendar(self, session: Session, locale: object) -> bytes:
+        url = ""
+        if session.card_channel_id and session.card_message_id:
+            url = f"https://discord.com/channels/{session.guild_id}/{session.card_channel_id}/{session.card_message_id}"
+        if session.location_channel_id is not None:
+            channel = self.bot.get_channel(session.location_channel_id)
+            location = f"Discord: #{getattr(channel, 'name', session.location_channel_id)}"
+        else:
+            location = session.location_text or ""
+        description = t("officehours.schedule.event_description", locale)
+        return self.service.calendar_file(session, location=location, url=url, description=description)
+
+    # -- the card's buttons -----------------------------------------------------------------
+
+    async def sign_up(self, interaction: Interaction, session_id: int) -> None:
+        """One transaction, then the answer; the card edit comes later, coalesced."""
+        assert interaction.guild_id is not None
+        outcome = await self.service.sign_up(
+            interaction.guild_id,
+            session_id,
+            interaction.user.id,
+            str(interaction.locale),
+            interaction.user.display_name,
+        )
+        locale = interaction.locale
+        params = {
+            "title": outcome.title,
+            "when": f"<t:{int(outcome.starts_at.timestamp())}:F>" if outcome.starts_at else "",
+        }
+        if outcome.already:
+            key = "already_confirmed" if outcome.status == "confirmed" else "already_waitlisted"
+        else:
+            key = outcome.status or "confirmed"
+        await interaction.response.send_message(
+            t(f"officehours.signup.{key}", locale, position=outcome.position, **params), ephemeral=True
+        )
+        if not outcome.already:
+            self.cards.mark(session_id)
+
+    async def cancel_sign_up(self, interaction: Interaction, session_id: int) -> None:
+        assert interaction.guild_id is not None
+        session = await self.service.session(interaction.guild_id, session_id)
+        outcome = await self.service.cancel_signup(interaction.guild_id, session_id, interaction.user.id)
+        key = "done_seat" if outcome.previous == "confirmed" else "done_waitlist"
+        await interaction.response.send_message(
+            t(f"officehours.cancel_signup.{key}", interaction.locale, title=session.title), ephemeral=True
+        )
+        self.cards.mark(session_id)
+        if outcome.promoted_user_id is not None:
+            self.notifier.wake()
+
+    async def save_question(self, interaction: Interaction, session_id: int, question: str) -> None:
+        assert interaction.guild_id is not None
+        saved = await self.service.set_question(
+            interaction.guild_id, session_id, interaction.user.id, question
+        )
+        key = "saved" if saved else "cleared"
+        await interaction.response.send_message(
+            t(f"officehours.question.{key}", interaction.locale), ephemeral=True
+        )
+
+    async def toggle_dm(self, interaction: Interaction, session_id: int) -> None:
+        assert interaction.guild_id is not None
+        session = await self.service.session(interaction.guild_id, session_id)
+        wanted = await self.service.toggle_dm_reminders(interaction.guild_id, session_id, interaction.user.id)
+        await interaction.response.send_message(
+            t(f"officehours.dm.{'on' if wanted else 'off'}", interaction.locale, title=session.title),
+            ephemeral=True,
+        )
+
+    async def send_calendar(self, interaction: Interaction, session_id: int) -> None:
+        assert interaction.guild_id is not None
+        session = await self.service.session(interaction.guild_id, session_id)
+        await interaction.response.send_message(
+            t("officehours.list.calendar_sent", interaction.locale, title=session.title),
+            file=discord.File(
+                io.BytesIO(self._calendar(session, interaction.locale)),
+                filename=f"officehours-{session.id}.ics",
+            ),
+            ephemeral=True,
+        )
+
+    # -- the scheduler ----------------------------------------------------------------------
+
+    @tasks.loop(seconds=30)
+    async def reminder_loop(self) -> None:
+        try:
+            await self.run_due_reminders()
+        except Exception:
+            log.exception("Office-hours reminders failed; trying again on the next round")
+
+    @reminder_loop.before_loop
+    async def _before_reminders(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def run_due_reminders(self) -> int:
+        """Post every due reminder once (claimed in the database first) and close started cards.
+
+        Crash safety: a reminder is stamped sent in the same transaction that claims it, before
+        Discord is called (at most once). A crash between the claim and the post loses that one
+        reminder, which we prefer to pinging everyone twice; the same holds for each DM in the outbox.
+        """
+        now = self.bot.clock.now()
+        since = self._last_tick or now - timedelta(days=1)
+        self._last_tick = now
+        for session in await self.repo.started_between(since, now):
+            self.cards.mark(session.id)  # sign-ups closed: the card says so and its buttons go grey
+        posted = 0
+        for due in await self.service.claim_due_reminders():
+            if due.attendee_ids:
+                await self._announce(due.session, "reminder_thread", list(due.attendee_ids))
+                posted += 1
+        self.notifier.wake()
+        return posted

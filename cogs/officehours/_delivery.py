@@ -1,0 +1,217 @@
+"""Everything slow that happens after a member was answered: card edits and notices.
+
+* ``CardRefresher``: sign-ups mark a session dirty; a worker edits each dirty card at most once per
+  ``interval`` seconds, so a rush of 1,000 clicks costs a handful of PATCHes, not 1,000.
+* ``Notifier``: drains the notice outbox (promotions first), one DM per ``interval`` seconds because
+  Discord treats bursts of bot DMs as spam. A promotion falls back to a mention in the session's
+  thread when the member's DMs are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.data.officehours import Notice, OfficeHoursRepository, Session
+from bot.i18n import t
+from cogs.officehours._render import card_embed, card_view, relative, when, where
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+DM_CLOSED = 50007
+
+
+def session_channel(bot: ConsultationBot, session: Session) -> discord.abc.Messageable | None:
+    """The session's thread, else the card's channel."""
+    for channel_id in (session.thread_id, session.card_channel_id):
+        if channel_id is None:
+            continue
+        channel = bot.get_channel(channel_id)
+        if isinstance(channel, discord.abc.Messageable):
+            return channel
+    return None
+
+
+class CardRefresher:
+    """Coalesces card edits: a per-session dirty flag flushed by one worker, paced per ``interval``."""
+
+    def __init__(self, bot: ConsultationBot, repo: OfficeHoursRepository, interval: float = 2.0) -> None:
+        self.bot = bot
+        self.repo = repo
+        self.interval = interval
+        self.edits = 0
+        self._dirty: set[int] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="officehours-cards")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()  # a last edit so the card is right when the bot stops
+
+    def mark(self, session_id: int) -> None:
+        self._dirty.add(session_id)
+        self._wake.set()
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._dirty)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("Could not refresh office-hours cards")
+            await asyncio.sleep(self.interval)
+
+    async def flush(self) -> int:
+        """Edit every dirty card once, with its current state; returns the number of edits."""
+        dirty, self._dirty = self._dirty, set()
+        done = 0
+        for session_id in sorted(dirty):
+            if await self.edit_card(session_id):
+                done += 1
+        return done
+
+    async def edit_card(self, session_id: int) -> bool:
+        summary = await self.repo.summary(session_id)
+        if summary is None or summary.session.card_message_id is None:
+            return False
+        session = summary.session
+        channel = self.bot.get_channel(session.card_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            return False
+        now = self.bot.clock.now()
+        locale = channel.guild.preferred_locale
+        open_ = not session.cancelled and session.starts_at > now
+        try:
+            await channel.get_partial_message(session.card_message_id).edit(
+                embed=card_embed(summary, now, locale), view=card_view(session_id, open_=open_, locale=locale)
+            )
+        except discord.NotFound:
+            log.warning("The card of office hours %s is gone", session_id)
+            return False
+        except discord.HTTPException as error:
+            log.warning("Could not edit the card of office hours %s: %s", session_id, error)
+            self._dirty.add(session_id)  # try again on the next round
+            return False
+        self.edits += 1
+        return True
+
+
+class Notifier:
+    """Delivers the notice outbox at a DM-friendly pace; each notice is claimed before it is sent."""
+
+    def __init__(self, bot: ConsultationBot, repo: OfficeHoursRepository, interval: float = 1.0) -> None:
+        self.bot = bot
+        self.repo = repo
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="officehours-notices")
+        self.wake()  # notices left by a previous run
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def wake(self) -> None:
+        self.idle.clear()
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._drain()
+            except Exception:
+                log.exception("Could not deliver office-hours notices")
+            if not self._wake.is_set():
+                self.idle.set()
+
+    async def _drain(self) -> None:
+        """Deliver until the outbox is empty, one notice per ``interval`` seconds."""
+        delivered = await self.deliver_one()
+        while delivered:
+            await asyncio.sleep(self.interval)
+            delivered = await self.deliver_one()
+
+    async def deliver_all(self) -> int:
+        """Deliver every pending notice now, without pacing (tests, shutdown)."""
+        count = 0
+        while await self.deliver_one():
+            count += 1
+        return count
+
+    async def deliver_one(self) -> bool:
+        """Claim and deliver the next notice; False when there is none."""
+        notice = await self.repo.claim_notice(self.bot.clock.now())
+        if notice is None:
+            return False
+        session = await self.repo.get(notice.session_id)
+        outcome = "failed"
+        if session is not None:
+            outcome = await self._deliver(notice, session)
+        await self.repo.finish_notice(notice.id, outcome)
+        return True
+
+    def _text(self, notice: Notice, session: Session, *, thread: bool = False) -> str:
+        locale = notice.locale
+        params = {
+            "title": session.title,
+            "when": when(session),
+            "relative": relative(session.starts_at),
+            "where": where(session, locale),
+            "mention": f"<@{notice.user_id}>",
+            "old": "",
+            "mentions": f"<@{notice.user_id}>",
+        }
+        key = f"officehours.notice.{notice.kind}{'_thread' if thread else ''}"
+        return t(key, locale, **params)
+
+    async def _deliver(self, notice: Notice, session: Session) -> str:
+        try:
+            channel = await self.bot.create_dm(discord.Object(notice.user_id))
+            await channel.send(self._text(notice, session))
+            return "dm"
+        except discord.Forbidden as error:
+            if error.code != DM_CLOSED:
+                log.warning("DM to %s refused: %s", notice.user_id, error)
+        except discord.HTTPException as error:
+            log.warning("DM to %s failed: %s", notice.user_id, error)
+        if notice.kind != "promoted":
+            return "failed"  # reminders, cancellations and moves were already posted in the thread
+        channel = session_channel(self.bot, session)
+        if channel is None:
+            return "failed"
+        try:
+            await channel.send(
+                self._text(notice, session, thread=True),
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(notice.user_id)]),
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not tell %s about their seat in the thread: %s", notice.user_id, error)
+            return "failed"
+        return "thread"
