@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import hypothesis  # noqa: F401  (imported up front: a lazy import at the summary hook trips a CPython 3.11 AST bug)
 import pytest
 
 from bot.clock import FakeClock
