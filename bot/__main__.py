@@ -143,9 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return content_check(args.file)
             return fail("content needs an action: load FILE or check FILE")
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.demo import prepare_output, run_demo
 
-            return asyncio.run(run_demo(args.out, seed=args.seed, members=args.members))
+            out_dir = prepare_output(args.out)
+            return asyncio.run(run_demo(out_dir, seed=args.seed, members=args.members))
         return fail(f"unknown command {args.command}")
     except ConfigError as error:
         return fail(str(error))

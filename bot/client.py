@@ -50,6 +50,11 @@ def extension_names() -> list[str]:
     )
 
 
+# The bot never joins voice (office hours only point at a voice channel): no warning about voice libraries.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class ConsultationBot(commands.Bot):
     """One bot serving the consultation of every guild it is in."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from bot.clock import FakeClock
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
     from bot.emulator import DiscordEmulator, InteractionResult
+    from bot.rehearsal import World
 
 
 @dataclass
@@ -31,12 +33,32 @@ class DemoContext:
     clock: FakeClock
     rng: random.Random
     out_dir: Path
+    world: World
     facts: dict[str, Any] = field(default_factory=dict)  # what one step tells the next
 
     def say(self, text: str = "") -> None:
-        """A line for the person watching the demo."""
-        sys.stdout.write(text + "\n")
+        """A line for the person watching the demo, with mentions shown as names."""
+        sys.stdout.write(self.readable(text) + "\n")
         sys.stdout.flush()
+
+    def readable(self, text: str) -> str:
+        state = self.emu.state
+
+        def channel(match: re.Match[str]) -> str:
+            found = state.channels.get(int(match[1]))
+            return f"#{found.name}" if found is not None else match[0]
+
+        def user(match: re.Match[str]) -> str:
+            found = state.users.get(int(match[1]))
+            return f"@{found.global_name or found.username}" if found is not None else match[0]
+
+        def role(match: re.Match[str]) -> str:
+            found = state.guilds[self.guild_id].roles.get(int(match[1]))
+            return f"@{found.name}" if found is not None else match[0]
+
+        text = re.sub(r"<#(\d+)>", channel, text)
+        text = re.sub(r"<@&(\d+)>", role, text)
+        return re.sub(r"<@!?(\d+)>", user, text)
 
     def heading(self, text: str) -> None:
         self.say()
@@ -44,7 +66,4 @@ class DemoContext:
 
     async def command(self, name: str, command: str, **options: Any) -> InteractionResult:
         """Run a slash command as member ``name`` and wait for the bot's answer."""
-        result = await self.emu.run_command(
-            self.members[name], self.guild_id, command, options=options, channel_id=self.text_id
-        )
-        return await result.wait(timeout=30)
+        return await self.world.command(name, command, timeout=30, **options)
