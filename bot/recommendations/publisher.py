@@ -95,6 +95,8 @@ class Publisher:
         settings = await self.bot.guild_repository.get(guild_id)
         if settings is None:
             raise UserError("errors.not_set_up")
+        if settings.phase == "draft":
+            raise UserError("publish.draft_phase")
         channel = await self.consultation_channel(settings)
         if self.lock(guild_id).locked():
             raise UserError("publish.in_progress")

@@ -16,8 +16,8 @@ from bot.data.reactions import ReactionRepository
 from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
 from bot.i18n import t
-from bot.recommendations.publisher import Publisher
-from bot.recommendations.render import shorten, tally_detail_embed, tally_overview_embed
+from bot.recommendations.publisher import Publisher, feedback_view
+from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
 from bot.replies import respond
 
 if TYPE_CHECKING:
@@ -257,6 +257,20 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
             await self.publisher.refresh_post(post, revised, announce=True)
             key = "edit.saved_post_updated"
         await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="preview", description="See how a draft's post looks, before or after publishing."
+    )
+    @app_commands.describe(recommendation="The draft to preview")
+    @app_commands.autocomplete(recommendation=recommendation_choices)
+    async def preview_command(self, interaction: Interaction, recommendation: int) -> None:
+        assert interaction.guild_id is not None
+        draft = await self.recommendation(interaction.guild_id, recommendation)
+        areas = await self.bot.guild_repository.scoping_areas(interaction.guild_id)
+        stances = await self.bot.guild_repository.stances(interaction.guild_id)
+        embed = post_embed(draft, areas, stances, locale=interaction.locale)
+        await respond(interaction, embed=embed, view=feedback_view(draft.id, interaction.locale))
 
     # -- tally ------------------------------------------------------------------------------
 

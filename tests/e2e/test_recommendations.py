@@ -224,3 +224,14 @@ async def test_unknown_recommendation(world, number):
         result.content
         == f"There is no draft recommendation number {number} on this server. /consultation tally lists them."
     )
+
+
+async def test_draft_phase_refuses_publishing_but_previews(world):
+    await world.bot.guild_repository.update(world.guild_id, world.clock.now(), phase="draft")
+    refused = await world.command("wg", "consultation publish")
+    await refused.wait_for_followup(10)
+    assert "still in its draft phase" in refused.followups[-1].content
+    assert world.emu.threads(world.forum_id) == []
+    preview = await world.command("wg", "consultation preview", recommendation=3)
+    assert preview.ephemeral
+    assert preview.embeds[0]["title"].startswith("R3. Avoid the pitfalls of privilege")
