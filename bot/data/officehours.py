@@ -346,16 +346,22 @@ class OfficeHoursRepository:
         stamp = to_db(now)
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT o.status, o.title, o.starts_at, o.capacity,"
+                "SELECT o.status, o.title, o.starts_at, o.capacity, g.phase,"
                 " (SELECT COUNT(*) FROM signups c WHERE c.session_id = o.id AND c.status = 'confirmed')"
                 "   AS n_conf,"
+                " (SELECT COUNT(*) FROM signups w WHERE w.session_id = o.id AND w.status = 'waitlisted')"
+                "   AS n_wait,"
                 " s.id AS my_id, s.status AS my_status"
-                " FROM office_hours o LEFT JOIN signups s ON s.session_id = o.id AND s.user_id = ?"
+                " FROM office_hours o"
+                " LEFT JOIN guild_settings g ON g.guild_id = o.guild_id"
+                " LEFT JOIN signups s ON s.session_id = o.id AND s.user_id = ?"
                 " WHERE o.id = ? AND o.guild_id = ?",
                 (user_id, session_id, guild_id),
             )
             if row is None:
                 return SignupOutcome(None, refused="not_found")
+            if row["phase"] == "closed":
+                return SignupOutcome(None, refused="consultation_closed")
             if row["status"] != "scheduled":
                 return SignupOutcome(None, refused="cancelled")
             if from_db(row["starts_at"]) <= now:
@@ -369,12 +375,13 @@ class OfficeHoursRepository:
                 # Signing up again after cancelling: a fresh row, so the click order is the new click.
                 await tx.execute("DELETE FROM signups WHERE id = ?", (row["my_id"],))
             status = CONFIRMED if row["n_conf"] < row["capacity"] else WAITLISTED
-            new_id = await tx.execute(
+            await tx.execute(
                 "INSERT INTO signups (session_id, user_id, status, locale, display_name, signed_up_at,"
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (session_id, user_id, status, locale, display_name, stamp, stamp),
             )
-            position = await self._position(tx, session_id, new_id) if status == WAITLISTED else None
+            # The new row has the highest id of the session, so it is last in the queue.
+            position = row["n_wait"] + 1 if status == WAITLISTED else None
         return SignupOutcome(status, position=position, **about)
 
     @staticmethod

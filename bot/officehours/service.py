@@ -144,9 +144,7 @@ class OfficeHoursService:
         display_name: str | None = None,
     ) -> SignupOutcome:
         """A seat or a waitlist place (``already`` when the member was signed up before)."""
-        settings = await self.guilds.get(guild_id)
-        if settings is not None and settings.phase == "closed":
-            raise UserError("officehours.signup.consultation_closed")
+        # The consultation's phase ('closed' refuses) is read inside the same transaction.
         outcome = await self.repo.sign_up(
             session_id, guild_id, user_id, locale, self.clock.now(), display_name
         )

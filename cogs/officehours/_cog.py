@@ -13,7 +13,7 @@ from discord.ext import commands, tasks
 
 from bot.access import Access, require
 from bot.audit import record_action
-from bot.data.officehours import OfficeHoursRepository, Session
+from bot.data.officehours import OfficeHoursRepository
 from bot.errors import UserError
 from bot.i18n import t
 from bot.officehours import OfficeHoursService, SessionDraft
@@ -21,17 +21,13 @@ from bot.officehours.export import attendees_csv
 from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
 from cogs.officehours._buttons import DYNAMIC_ITEMS
-from cogs.officehours._delivery import CardRefresher, Notifier, session_channel
+from cogs.officehours._delivery import CardRefresher, Notifier
+from cogs.officehours._publish import SessionPublisher
 from cogs.officehours._render import (
     attendees_text,
-    card_embed,
-    card_view,
     list_text,
     name_of,
-    ping,
-    relative,
     when,
-    where,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +49,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         self.service = OfficeHoursService(self.repo, bot.guild_repository, bot.clock)
         self.cards = CardRefresher(bot, self.repo)
         self.notifier = Notifier(bot, self.repo)
+        self.publisher = SessionPublisher(bot, self.repo, self.service)
         self._last_tick: datetime | None = None
         super().__init__()
 
@@ -126,8 +123,8 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         )
         session = await self.service.schedule(interaction.guild.id, interaction.user.id, draft)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        event_error = await self._create_event(interaction.guild, session, channel)
-        message = await self._post_card(card_channel, session)
+        event_error = await self.publisher.create_event(interaction.guild, session, channel)
+        message = await self.publisher.post_card(card_channel, session)
         session = await self.service.session(interaction.guild.id, session.id)
         params = {
             "title": session.title,
@@ -148,69 +145,6 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
             t("officehours.audit.schedule", id=session.id, title=session.title, when=when(session)),
         )
 
-    async def _create_event(
-        self,
-        guild: discord.Guild,
-        session: Session,
-        channel: discord.VoiceChannel | discord.StageChannel | None,
-    ) -> str | None:
-        """The Discord scheduled event; returns why it failed, or None."""
-        try:
-            common = {
-                "name": session.title,
-                "start_time": session.starts_at,
-                "end_time": session.ends_at,
-                "description": t("officehours.schedule.event_description", guild.preferred_locale),
-                "privacy_level": discord.PrivacyLevel.guild_only,
-            }
-            if channel is not None:
-                event = await guild.create_scheduled_event(channel=channel, **common)  # type: ignore[call-overload]
-            else:
-                event = await guild.create_scheduled_event(
-                    entity_type=discord.EntityType.external, location=session.location_text or "", **common
-                )
-        except discord.HTTPException as error:
-            log.warning("Could not create the event of office hours %s: %s", session.id, error)
-            return error.text or str(error.status)
-        await self.repo.attach_discord(session.id, scheduled_event_id=event.id)
-        return None
-
-    async def _post_card(self, channel: discord.TextChannel, session: Session) -> discord.Message:
-        summary = await self.repo.summary(session.id)
-        assert summary is not None
-        locale = channel.guild.preferred_locale
-        message = await channel.send(
-            embed=card_embed(summary, self.bot.clock.now(), locale),
-            view=card_view(session.id, open_=True, locale=locale),
-        )
-        thread_id = None
-        try:
-            thread = await message.create_thread(
-                name=t("officehours.card.thread_name", locale, title=session.title)[:100],
-                auto_archive_duration=10080,
-            )
-            thread_id = thread.id
-        except discord.HTTPException as error:
-            log.warning(
-                "No thread for office hours %s (reminders go to the card's channel): %s", session.id, error
-            )
-        await self.repo.attach_discord(
-            session.id, card_channel_id=channel.id, card_message_id=message.id, thread_id=thread_id
-        )
-        return message
-
-    async def _scheduled_event(self, session: Session) -> discord.ScheduledEvent | None:
-        guild = self.bot.get_guild(session.guild_id)
-        if guild is None or session.scheduled_event_id is None:
-            return None
-        event = guild.get_scheduled_event(session.scheduled_event_id)
-        if event is None:
-            try:
-                event = await guild.fetch_scheduled_event(session.scheduled_event_id)
-            except discord.HTTPException:
-                return None
-        return event
-
     @require(Access.WORKING_GROUP)
     @app_commands.command(name="cancel", description="Cancel office hours and tell everyone signed up.")
     @app_commands.describe(session="The session to cancel", reason="Why (shown in the audit log)")
@@ -223,14 +157,14 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
             interaction,
             t("officehours.cancel.done", interaction.locale, title=cancelled.title, count=len(signed)),
         )
-        event = await self._scheduled_event(cancelled)
+        event = await self.publisher.scheduled_event(cancelled)
         if event is not None:
             try:
                 await event.cancel()
             except discord.HTTPException as error:
                 log.warning("Could not cancel the event of office hours %s: %s", cancelled.id, error)
         self.cards.mark(cancelled.id)
-        await self._announce(cancelled, "cancelled_thread", [s.user_id for s in signed])
+        await self.publisher.announce(cancelled, "cancelled_thread", [s.user_id for s in signed])
         self.notifier.wake()
         await record_action(
             self.bot,
@@ -271,14 +205,14 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
                 count=len(signed),
             ),
         )
-        event = await self._scheduled_event(after)
+        event = await self.publisher.scheduled_event(after)
         if event is not None:
             try:
                 await event.edit(start_time=after.starts_at, end_time=after.ends_at)
             except discord.HTTPException as error:
                 log.warning("Could not move the event of office hours %s: %s", after.id, error)
         self.cards.mark(after.id)
-        await self._announce(after, "moved_thread", [s.user_id for s in signed], old=when(before))
+        await self.publisher.announce(after, "moved_thread", [s.user_id for s in signed], old=when(before))
         self.notifier.wake()
         await record_action(
             self.bot,
@@ -287,28 +221,6 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
             "officehours.move",
             t("officehours.audit.move", id=after.id, title=after.title, old=when(before), when=when(after)),
         )
-
-    async def _announce(self, session: Session, key: str, user_ids: list[int], old: str = "") -> None:
-        """One notice in the session's thread pinging exactly ``user_ids`` (chunked)."""
-        channel = session_channel(self.bot, session)
-        if channel is None:
-            return
-        guild = self.bot.get_guild(session.guild_id)
-        locale = guild.preferred_locale if guild else None
-        text = t(
-            f"officehours.notice.{key}",
-            locale,
-            title=session.title,
-            when=when(session),
-            relative=relative(session.starts_at),
-            where=where(session, locale),
-            old=old,
-            mentions="{mentions}",
-        )
-        try:
-            await ping(channel, text, user_ids)
-        except discord.HTTPException as error:
-            log.warning("Could not post in the thread of office hours %s: %s", session.id, error)
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(
@@ -341,24 +253,12 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         shown = summaries[:MAX_LISTED]
         files = [
             discord.File(
-                io.BytesIO(self._calendar(s.session, interaction.locale)),
+                io.BytesIO(self.publisher.calendar(s.session, interaction.locale)),
                 filename=f"officehours-{s.session.id}.ics",
             )
             for s in shown
         ]
         await respond(interaction, list_text(shown, interaction.locale, len(summaries)), files=files)
-
-    def _calendar(self, session: Session, locale: object) -> bytes:
-        url = ""
-        if session.card_channel_id and session.card_message_id:
-            url = f"https://discord.com/channels/{session.guild_id}/{session.card_channel_id}/{session.card_message_id}"
-        if session.location_channel_id is not None:
-            channel = self.bot.get_channel(session.location_channel_id)
-            location = f"Discord: #{getattr(channel, 'name', session.location_channel_id)}"
-        else:
-            location = session.location_text or ""
-        description = t("officehours.schedule.event_description", locale)
-        return self.service.calendar_file(session, location=location, url=url, description=description)
 
     # -- the card's buttons -----------------------------------------------------------------
 
@@ -424,7 +324,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         await interaction.response.send_message(
             t("officehours.list.calendar_sent", interaction.locale, title=session.title),
             file=discord.File(
-                io.BytesIO(self._calendar(session, interaction.locale)),
+                io.BytesIO(self.publisher.calendar(session, interaction.locale)),
                 filename=f"officehours-{session.id}.ics",
             ),
             ephemeral=True,
@@ -458,7 +358,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         posted = 0
         for due in await self.service.claim_due_reminders():
             if due.attendee_ids:
-                await self._announce(due.session, "reminder_thread", list(due.attendee_ids))
+                await self.publisher.announce(due.session, "reminder_thread", list(due.attendee_ids))
                 posted += 1
         self.notifier.wake()
         return posted

@@ -124,7 +124,7 @@ async def test_sign_up_closes_at_start_and_when_consultation_closed(
     await db.execute("UPDATE guild_settings SET phase = 'closed' WHERE guild_id = ?", (guild,))
     with pytest.raises(UserError) as caught:
         await svc.sign_up(guild, sid, 10, None)
-    assert caught.value.key == "officehours.signup.consultation_closed"
+    assert caught.value.key == "officehours.signup.refused_consultation_closed"
     with pytest.raises(UserError) as caught:
         await svc.sign_up(guild + 1, sid, 10, None)
     assert caught.value.key == "officehours.signup.refused_not_found"

@@ -1,0 +1,127 @@
+"""The Discord side of a session: its scheduled event, its card and thread, announcements, .ics."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.data.officehours import OfficeHoursRepository, Session
+from bot.i18n import t
+from bot.officehours import OfficeHoursService
+from cogs.officehours._delivery import session_channel
+from cogs.officehours._render import card_embed, card_view, ping, relative, when, where
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+
+class SessionPublisher:
+    """Creates and updates what members see of a session outside the interaction that asked."""
+
+    def __init__(
+        self, bot: ConsultationBot, repo: OfficeHoursRepository, service: OfficeHoursService
+    ) -> None:
+        self.bot = bot
+        self.repo = repo
+        self.service = service
+
+    async def create_event(
+        self,
+        guild: discord.Guild,
+        session: Session,
+        channel: discord.VoiceChannel | discord.StageChannel | None,
+    ) -> str | None:
+        """The Discord scheduled event; returns why it failed, or None."""
+        try:
+            common = {
+                "name": session.title,
+                "start_time": session.starts_at,
+                "end_time": session.ends_at,
+                "description": t("officehours.schedule.event_description", guild.preferred_locale),
+                "privacy_level": discord.PrivacyLevel.guild_only,
+            }
+            if channel is not None:
+                event = await guild.create_scheduled_event(channel=channel, **common)  # type: ignore[call-overload]
+            else:
+                event = await guild.create_scheduled_event(
+                    entity_type=discord.EntityType.external, location=session.location_text or "", **common
+                )
+        except discord.HTTPException as error:
+            log.warning("Could not create the event of office hours %s: %s", session.id, error)
+            return error.text or str(error.status)
+        await self.repo.attach_discord(session.id, scheduled_event_id=event.id)
+        return None
+
+    async def post_card(self, channel: discord.TextChannel, session: Session) -> discord.Message:
+        summary = await self.repo.summary(session.id)
+        assert summary is not None
+        locale = channel.guild.preferred_locale
+        message = await channel.send(
+            embed=card_embed(summary, self.bot.clock.now(), locale),
+            view=card_view(session.id, open_=True, locale=locale),
+        )
+        thread_id = None
+        try:
+            thread = await message.create_thread(
+                name=t("officehours.card.thread_name", locale, title=session.title)[:100],
+                auto_archive_duration=10080,
+            )
+            thread_id = thread.id
+        except discord.HTTPException as error:
+            log.warning(
+                "No thread for office hours %s (reminders go to the card's channel): %s", session.id, error
+            )
+        await self.repo.attach_discord(
+            session.id, card_channel_id=channel.id, card_message_id=message.id, thread_id=thread_id
+        )
+        return message
+
+    async def scheduled_event(self, session: Session) -> discord.ScheduledEvent | None:
+        guild = self.bot.get_guild(session.guild_id)
+        if guild is None or session.scheduled_event_id is None:
+            return None
+        event = guild.get_scheduled_event(session.scheduled_event_id)
+        if event is None:
+            try:
+                event = await guild.fetch_scheduled_event(session.scheduled_event_id)
+            except discord.HTTPException:
+                return None
+        return event
+
+    async def announce(self, session: Session, key: str, user_ids: list[int], old: str = "") -> None:
+        """One notice in the session's thread pinging exactly ``user_ids`` (chunked)."""
+        channel = session_channel(self.bot, session)
+        if channel is None:
+            return
+        guild = self.bot.get_guild(session.guild_id)
+        locale = guild.preferred_locale if guild else None
+        text = t(
+            f"officehours.notice.{key}",
+            locale,
+            title=session.title,
+            when=when(session),
+            relative=relative(session.starts_at),
+            where=where(session, locale),
+            old=old,
+            mentions="{mentions}",
+        )
+        try:
+            await ping(channel, text, user_ids)
+        except discord.HTTPException as error:
+            log.warning("Could not post in the thread of office hours %s: %s", session.id, error)
+
+    def calendar(self, session: Session, locale: object) -> bytes:
+        url = ""
+        if session.card_channel_id and session.card_message_id:
+            url = f"https://discord.com/channels/{session.guild_id}/{session.card_channel_id}/{session.card_message_id}"
+        if session.location_channel_id is not None:
+            channel = self.bot.get_channel(session.location_channel_id)
+            location = f"Discord: #{getattr(channel, 'name', session.location_channel_id)}"
+        else:
+            location = session.location_text or ""
+        description = t("officehours.schedule.event_description", locale)
+        return self.service.calendar_file(session, location=location, url=url, description=description)

@@ -1,0 +1,70 @@
+"""1,000 members click Sign up at once for 50 seats: nothing lost, nobody double-booked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot.data.officehours import OfficeHoursRepository
+
+log = logging.getLogger(__name__)
+
+MEMBERS = 1000
+SEATS = 50
+
+
+async def test_thousand_clicks_for_fifty_seats(world):
+    result = await world.command(
+        "wg",
+        "officehours schedule",
+        title="Rush hour",
+        start="2026-01-10T18:00Z",
+        duration=60,
+        capacity=SEATS,
+        place="https://meet.example/rush",
+    )
+    await result.wait_for_followup()
+    repo = OfficeHoursRepository(world.db)
+    [summary] = await repo.upcoming(world.guild_id, world.clock.now())
+    session = summary.session
+    cog = world.bot.get_cog("OfficeHoursCog")
+    members = [world.emu.create_member(world.guild_id, f"rush{i:04d}").id for i in range(MEMBERS)]
+    card_edits = rf"/channels/{session.card_channel_id}/messages/{session.card_message_id}$"
+    edits_before = world.emu.request_count("PATCH", card_edits)
+
+    started = time.monotonic()
+    clicks = [
+        await world.emu.click_button(
+            user, session.card_channel_id, session.card_message_id, f"officehours:signup:{session.id}"
+        )
+        for user in members  # dispatched one after the other, without waiting: this is the click order
+    ]
+    answers = await asyncio.gather(*(click.wait(30) for click in clicks))
+    took = time.monotonic() - started
+
+    slowest = max(a.elapsed for a in answers)
+    log.info("1,000 sign-ups answered in %.2f s, slowest answer %.3f s", took, slowest)
+    assert all(a.answered_within_deadline for a in answers), f"slowest answer {slowest:.2f} s"
+    assert all(a.ephemeral for a in answers)
+    assert sum("You have a seat" in a.content for a in answers) == SEATS
+    assert sum("on the waitlist" in a.content for a in answers) == MEMBERS - SEATS
+
+    signups = await repo.signups(session.id)
+    assert len(signups) == MEMBERS  # nothing lost
+    confirmed = [s.user_id for s in signups if s.status == "confirmed"]
+    waitlisted = [s.user_id for s in signups if s.status == "waitlisted"]
+    assert len(confirmed) == SEATS and len(waitlisted) == MEMBERS - SEATS
+    assert confirmed + waitlisted == members  # seats and waitlist in click order
+    for position, answer in enumerate(answers[SEATS:], start=1):
+        assert f"number {position} on the waitlist" in answer.content
+
+    # The card shows the truth with a handful of edits, not one per click.
+    await world.emu.wait_until(lambda: not cog.cards.pending, timeout=10)
+    await cog.cards.flush()
+    edits = world.emu.request_count("PATCH", card_edits) - edits_before
+    log.info("Card edits during the rush: %d", edits)
+    assert 1 <= edits <= 6
+    await world.emu.wait_until(
+        lambda: "950 on the waitlist" in str(world.emu.message(session.card_message_id).embeds[0]), timeout=10
+    )
