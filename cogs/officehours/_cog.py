@@ -341,7 +341,10 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
 
     @reminder_loop.before_loop
     async def _before_reminders(self) -> None:
-        await self.bot.wait_until_ready()
+        try:
+            await self.bot.wait_until_ready()
+        except RuntimeError:  # loaded without logging in (the command-tree test): nothing to remind
+            self.reminder_loop.cancel()
 
     async def run_due_reminders(self) -> int:
         """Post every due reminder once (claimed in the database first) and close started cards.

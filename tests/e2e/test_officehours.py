@@ -178,15 +178,18 @@ async def test_reminders_fire_once_each_across_a_restart(world):
     assert f"<@{world.members['bob']}>" not in pings[0].content
     assert len([m for m in world.emu.dms(world.members["alice"]) if "Reminder" in m.content]) == 1
 
+    # The reminder loop also runs on its own after a restart; whoever claims a reminder first sends
+    # it, so the pings in the thread are what must be counted.
     await world.restart_bot()
-    assert await cog(world).run_due_reminders() == 0
+    await cog(world).run_due_reminders()
     world.clock.set(START - timedelta(minutes=15))
-    assert await cog(world).run_due_reminders() == 1
+    await cog(world).run_due_reminders()
     await world.restart_bot()
-    assert await cog(world).run_due_reminders() == 0
+    await cog(world).run_due_reminders()
     await settle(world)
     pings = [m for m in world.emu.messages(session.thread_id) if "starts" in m.content]
     assert len(pings) == 2
+    assert len([m for m in world.emu.dms(world.members["alice"]) if "Reminder" in m.content]) == 2
     assert not any("Reminder" in m.content for m in world.emu.dms(world.members["bob"]))
     # The buttons still work after the restarts.
     world.clock.set(START - timedelta(minutes=10))
