@@ -134,3 +134,69 @@ def test_attendees_csv_orders_and_neutralises_formulas() -> None:
         ["waitlisted", "1", "12", "12"],
     ]
     assert table[1][6] == '\'=HYPERLINK("x")' and table[3][6] == "Weights, please"
+
+
+def test_every_sentence_used_exists_in_the_catalogue() -> None:
+    import re as regex
+    from pathlib import Path
+
+    from bot.i18n import catalogue
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        *root.joinpath("cogs", "officehours").glob("*.py"),
+        *root.joinpath("bot", "officehours").glob("*.py"),
+    ]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sources)
+    sentences = catalogue("en")
+    used = set(regex.findall(r"\"(officehours\.[a-z_]+\.[a-z_]+)\"", text))
+    assert used, "no sentence found in the sources"
+    assert sorted(key for key in used if key not in sentences) == []
+    for prefix, codes in (
+        ("officehours.signup.refused_", ("not_found", "cancelled", "started", "consultation_closed")),
+        ("officehours.cancel_signup.refused_", ("not_found", "cancelled", "started")),
+        ("officehours.notice.", ("promoted", "reminder", "cancelled", "moved", "promoted_thread")),
+        ("officehours.notice.", ("reminder_thread", "cancelled_thread", "moved_thread")),
+    ):
+        for code in codes:
+            assert prefix + code in sentences
+
+
+def test_card_embed_shows_seats_then_waitlist_then_closed() -> None:
+    from datetime import timedelta
+
+    from bot.data.officehours import Session, SessionSummary
+    from cogs.officehours._render import card_embed, mention_chunks
+
+    start = NOW + timedelta(days=2)
+    session = Session(
+        1,
+        2,
+        "Ask us",
+        start,
+        60,
+        3,
+        None,
+        "Jitsi",
+        7,
+        None,
+        None,
+        None,
+        None,
+        "scheduled",
+        7,
+        (15,),
+        NOW,
+        NOW,
+    )
+    open_card = card_embed(SessionSummary(session, 1, 0), NOW).to_dict()
+    fields = {f["name"]: f["value"] for f in open_card["fields"]}
+    assert fields["Seats"] == "2 of 3 left" and fields["Host"] == "<@7>" and fields["Where"] == "Jitsi"
+    assert f"<t:{int(start.timestamp())}:R>" in fields["When"] and "description" not in open_card
+    full = card_embed(SessionSummary(session, 3, 4), NOW).to_dict()
+    assert {f["name"]: f["value"] for f in full["fields"]}["Seats"] == "Full: 4 on the waitlist"
+    closed = card_embed(SessionSummary(session, 3, 4), start).to_dict()
+    assert "Sign-ups are closed" in closed["description"]
+    chunks = mention_chunks([*range(120), 5])
+    assert [len(c) for c in chunks] == [50, 50, 20]
+    assert [user for chunk in chunks for user in chunk] == list(range(120))
