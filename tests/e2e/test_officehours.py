@@ -201,6 +201,7 @@ async def test_move_rearms_and_cancel_notifies(world):
     _, session = await schedule(world, capacity=1)
     await click(world, "alice", session)
     await click(world, "bob", session)
+    await click(world, "bob", session, "dm")  # bob (waitlisted) also wants notices by DM
     moved = await world.command("wg", "officehours move", session=session.id, start="2026-01-12T18:00Z")
     await moved.wait_for_followup()
     assert "Moved **Ask the working group**" in answer(moved)
@@ -225,6 +226,10 @@ async def test_move_rearms_and_cancel_notifies(world):
     assert {int(u) for u in last.allowed_mentions["users"]} == {world.members["alice"], world.members["bob"]}
     [event] = world.emu.scheduled_events(world.guild_id)
     assert event.status == 4
+    await settle(world)
+    bob_dms = [m.content for m in world.emu.dms(world.members["bob"])]
+    assert any("moved to" in text for text in bob_dms) and any("was cancelled" in text for text in bob_dms)
+    assert not world.emu.dms(world.members["alice"])  # no DM without opting in: the thread ping told her
     await settle(world)
     with pytest.raises(EmulatorError):
         await click(world, "chen", session)  # the card's buttons are disabled
