@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.i18n import t
 from bot.officehours import OfficeHoursService, SessionDraft
 from bot.officehours.export import attendees_csv
+from bot.officehours.service import discord_timestamp
 from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
 from cogs.officehours._buttons import DYNAMIC_ITEMS
@@ -124,7 +125,13 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         session = await self.service.schedule(interaction.guild.id, interaction.user.id, draft)
         await interaction.response.defer(ephemeral=True, thinking=True)
         event_error = await self.publisher.create_event(interaction.guild, session, channel)
-        message = await self.publisher.post_card(card_channel, session)
+        try:
+            message = await self.publisher.post_card(card_channel, session)
+        except discord.HTTPException:
+            # No card, no sign-ups: withdraw the session (and its event) rather than leave it half made.
+            await self.repo.cancel_session(session.id, self.bot.clock.now())
+            await self.publisher.delete_event(await self.service.session(interaction.guild.id, session.id))
+            raise
         session = await self.service.session(interaction.guild.id, session.id)
         params = {
             "title": session.title,
@@ -275,7 +282,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         locale = interaction.locale
         params = {
             "title": outcome.title,
-            "when": f"<t:{int(outcome.starts_at.timestamp())}:F>" if outcome.starts_at else "",
+            "when": discord_timestamp(outcome.starts_at) if outcome.starts_at else "",
         }
         if outcome.already:
             key = "already_confirmed" if outcome.status == "confirmed" else "already_waitlisted"
@@ -355,6 +362,11 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         """
         now = self.bot.clock.now()
         since = self._last_tick or now - timedelta(days=1)
+        if self._last_tick is None:
+            # Dirty flags live in memory: after a restart, bring every live card up to date once.
+            for guild in self.bot.guilds:
+                for summary in await self.service.upcoming(guild.id, 25):
+                    self.cards.mark(summary.session.id)
         self._last_tick = now
         for session in await self.repo.started_between(since, now):
             self.cards.mark(session.id)  # sign-ups closed: the card says so and its buttons go grey

@@ -56,6 +56,15 @@ class SessionPublisher:
         await self.repo.attach_discord(session.id, scheduled_event_id=event.id)
         return None
 
+    async def delete_event(self, session: Session) -> None:
+        event = await self.scheduled_event(session)
+        if event is None:
+            return
+        try:
+            await event.delete()
+        except discord.HTTPException as error:
+            log.warning("Could not delete the event of office hours %s: %s", session.id, error)
+
     async def post_card(self, channel: discord.TextChannel, session: Session) -> discord.Message:
         summary = await self.repo.summary(session.id)
         assert summary is not None

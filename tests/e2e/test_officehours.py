@@ -267,3 +267,25 @@ async def test_list_ics_and_attendees_csv(world):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["confirmed", "waitlisted"]
     assert rows[2][6] == "'=How, are areas weighed?"
+
+
+async def test_no_card_means_no_session(world):
+    world.emu.fail_route("POST", rf"^/channels/{world.text_id}/messages$", status=403, code=50013)
+    result, session = await schedule(world)
+    assert session is None  # withdrawn: nothing half made is listed
+    assert "lacks the Discord permission" in answer(result)
+    assert world.emu.scheduled_events(world.guild_id) == []
+
+
+async def test_duplicate_gateway_delivery_of_a_click_books_once(world):
+    _, session = await schedule(world, capacity=1)
+    world.emu.deliver_twice()
+    first = await click(world, "alice", session)
+    await world.emu.wait_until(lambda: True)
+    await click(world, "bob", session)
+    signups = await OfficeHoursRepository(world.db).signups(session.id)
+    assert [(s.user_id, s.status) for s in signups] == [
+        (world.members["alice"], "confirmed"),
+        (world.members["bob"], "waitlisted"),
+    ]
+    assert "You have a seat" in first.content
