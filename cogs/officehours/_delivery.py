@@ -59,7 +59,10 @@ class CardRefresher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.flush()  # a last edit so the card is right when the bot stops
+        try:
+            await self.flush()  # a last edit so the card is right when the bot stops
+        except Exception:
+            log.exception("Could not bring the office-hours cards up to date on the way out")
 
     def mark(self, session_id: int) -> None:
         self._dirty.add(session_id)
