@@ -16,6 +16,7 @@ import aiosqlite
 from bot.clock import from_db, to_db
 from bot.data.database import Database, Transaction
 
+MAX_SESSION_MINUTES = 24 * 60  # longer than any session the service accepts
 CONFIRMED = "confirmed"
 WAITLISTED = "waitlisted"
 CANCELLED = "cancelled"
@@ -259,9 +260,11 @@ class OfficeHoursRepository:
 
     async def upcoming(self, guild_id: int, now: datetime, limit: int = 25) -> list[SessionSummary]:
         """Scheduled sessions that have not ended yet, soonest first."""
+        # Only sessions that started less than the longest duration ago can still be running.
         rows = await self.db.fetchall(
-            SUMMARY_SQL + " WHERE o.guild_id = ? AND o.status = 'scheduled' ORDER BY o.starts_at, o.id",
-            (guild_id,),
+            SUMMARY_SQL + " WHERE o.guild_id = ? AND o.status = 'scheduled' AND o.starts_at > ?"
+            " ORDER BY o.starts_at, o.id LIMIT ?",
+            (guild_id, to_db(now - timedelta(minutes=MAX_SESSION_MINUTES)), limit + 50),
         )
         live = [_summary(r) for r in rows]
         return [s for s in live if s.session.ends_at > now][:limit]
