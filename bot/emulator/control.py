@@ -502,6 +502,16 @@ class DiscordEmulator:
         """The next ``next_n`` dispatches are each sent twice with the same ``s`` (as a replay)."""
         self.gateway.duplicate_next = next_n
 
+    def hold_events(self) -> None:
+        """Hold back every dispatch from now on (sequence numbers and replay buffers as usual) until
+        ``release_events``: a way to deliver events late or out of order."""
+        self.gateway.holding = True
+
+    def release_events(self, *, reverse: bool = False) -> int:
+        """Deliver the held dispatches, in the order they happened or (``reverse``) last first: an
+        add followed by a remove arrives as the remove, then the add. Returns the frames sent."""
+        return self.gateway.release_held(reverse=reverse)
+
     def fail_route(
         self,
         method: str,

@@ -89,6 +89,8 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.duplicate_events = False
         self.duplicate_next = 0
+        self.holding = False
+        self._held: list[tuple[Session, str]] = []
         self._ready_event = asyncio.Event()
         self._sockets: set[web.WebSocketResponse] = set()
 
@@ -118,7 +120,11 @@ class Gateway:
         session.seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": session.seq, "d": data})
         session.buffer.append((session.seq, frame))
-        if session.queue is not None:
+        if self.holding and event not in ("READY", "RESUMED", "GUILD_CREATE"):
+            self._held.append((session, frame))
+            if twice:
+                self._held.append((session, frame))
+        elif session.queue is not None:
             session.queue.put_nowait(frame)
             if twice:
                 session.queue.put_nowait(frame)
@@ -274,6 +280,20 @@ class Gateway:
             if ws is not None and not ws.closed:
                 await ws.close(code=4000, message=b"Unknown error")
         self._ready_event.clear()
+
+    def release_held(self, *, reverse: bool = False) -> int:
+        """Send the dispatches held back since ``holding`` was set (in reverse order if asked) to the
+        sessions still connected; stop holding. Returns the number of frames sent."""
+        held, self._held = self._held, []
+        self.holding = False
+        if reverse:
+            held.reverse()
+        sent = 0
+        for session, frame in held:
+            if session.queue is not None:
+                session.queue.put_nowait(frame)
+                sent += 1
+        return sent
 
     async def wait_for_ready(self, count: int = 1, timeout: float = 10) -> None:
         async def _wait() -> None:
