@@ -1,0 +1,405 @@
+"""/feedback: give, mine, edit, withdraw (members); list, respond (working group); thread replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.access import Access, member_access, require
+from bot.audit import record_action
+from bot.data.feedback import FeedbackRepository
+from bot.data.recommendations import RecommendationRepository
+from bot.errors import UserError
+from bot.feedback.language import LanguageDetector
+from bot.feedback.rules import MAX_RESPONSE
+from bot.feedback.service import Answered, FeedbackService
+from bot.i18n import t
+from bot.replies import respond
+from cogs.feedback._render import (
+    CHOICE_LIMIT,
+    PENDING_SHOWN,
+    clip,
+    item_choice,
+    mine_embed,
+    pending_embed,
+    working_group_embed,
+)
+from cogs.feedback._ui import (
+    DYNAMIC_ITEMS,
+    EditModal,
+    FeedbackModal,
+    PageButton,
+    RespondButton,
+    RespondModal,
+)
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["ConsultationBot"]
+PAGE_SIZE = 5  # items per page of the working group's list: one "Answer" button each in one row
+THREAD_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def locale_code(interaction: Interaction) -> str:
+    return str(getattr(interaction.locale, "value", interaction.locale))
+
+
+@app_commands.guild_only()
+class FeedbackCog(commands.GroupCog, group_name="feedback"):
+    """Feedback on the drafts by form and by thread reply; the working group reads and answers it."""
+
+    def __init__(self, bot: ConsultationBot, detector: LanguageDetector | None = None) -> None:
+        self.bot = bot
+        self.detector = detector or LanguageDetector()
+        self.service = FeedbackService(bot.db, bot.guild_repository, bot.clock, self.detector)
+        self.feedback = FeedbackRepository(bot.db)
+        self.recommendations = RecommendationRepository(bot.db)
+        self._warming: asyncio.Task[bool] | None = None
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        # The language model loads in the background; thread replies wait for it (see ``language_ready``).
+        self._warming = asyncio.create_task(asyncio.to_thread(self.detector.warm_up))
+
+    async def language_ready(self) -> None:
+        if self._warming is not None:
+            await asyncio.shield(self._warming)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    # -- autocomplete -----------------------------------------------------------------------
+
+    async def recommendation_choices(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip()
+        choices = []
+        for rec in await self.recommendations.all(interaction.guild_id):
+            label = clip(
+                t("feedback.choice_recommendation", interaction.locale, number=rec.number, title=rec.title),
+                CHOICE_LIMIT,
+            )
+            if not needle or needle in label.casefold():
+                choices.append(app_commands.Choice(name=label, value=rec.number))
+        return choices[:25]
+
+    async def area_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip()
+        choices = []
+        for area in await self.bot.guild_repository.scoping_areas(interaction.guild_id):
+            label = clip(
+                t("feedback.choice_area", interaction.locale, number=area.number, name=area.name),
+                CHOICE_LIMIT,
+            )
+            if not needle or needle in label.casefold():
+                choices.append(app_commands.Choice(name=label, value=area.number))
+        return choices[:25]
+
+    async def own_item_choices(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip().lstrip("#")
+        items = await self.feedback.for_author(interaction.guild_id, interaction.user.id)
+        labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
+        return [
+            app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()
+        ][:25]
+
+    async def working_group_choices(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        """Unanswered items first; nothing at all for members outside the working group."""
+        if interaction.guild_id is None or Access.WORKING_GROUP not in await member_access(interaction):
+            return []
+        needle = current.casefold().strip().lstrip("#")
+        items = await self.feedback.for_working_group(interaction.guild_id, limit=200)
+        labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
+        return [
+            app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()
+        ][:25]
+
+    # -- giving feedback --------------------------------------------------------------------
+
+    @require(Access.MEMBER)
+    @app_commands.command(
+        name="give", description="Tell the working group what you think of a draft recommendation."
+    )
+    @app_commands.describe(
+        recommendation="The draft recommendation (start typing its number or title)",
+        area="A scoping area your feedback is about in particular (optional)",
+        anonymous="Hide your name from the working group (you can still see and withdraw it)",
+    )
+    @app_commands.autocomplete(recommendation=recommendation_choices, area=area_choices)
+    async def give_command(
+        self,
+        interaction: Interaction,
+        recommendation: int,
+        area: int | None = None,
+        anonymous: bool | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        rec = await self.service.recommendation_by_number(interaction.guild_id, recommendation)
+        await self.open_form(interaction, recommendation_id=rec.id, area_number=area, anonymous=anonymous)
+
+    async def open_form(
+        self,
+        interaction: Interaction,
+        *,
+        recommendation_id: int,
+        area_number: int | None = None,
+        anonymous: bool | None = None,
+    ) -> None:
+        """Refuse early (phase, cooldown, unknown draft) so nobody writes a text that cannot be kept."""
+        if interaction.guild_id is None:
+            raise UserError("errors.guild_only")
+        await self.service.check_may_give(interaction.guild_id, interaction.user.id)
+        rec = await self.service.recommendation_by_id(interaction.guild_id, recommendation_id)
+        area = await self.service.area_by_number(interaction.guild_id, area_number)
+        areas = await self.bot.guild_repository.scoping_areas(interaction.guild_id)
+        modal = FeedbackModal(rec, areas, interaction.locale, area=area, anonymous=anonymous)
+        await interaction.response.send_modal(modal)
+
+    async def submit_form(
+        self,
+        interaction: Interaction,
+        *,
+        recommendation_id: int,
+        text: str | None,
+        area_number: int | None,
+        anonymous: bool,
+    ) -> None:
+        assert interaction.guild_id is not None
+        item = await self.service.give(
+            guild_id=interaction.guild_id,
+            user_id=interaction.user.id,
+            recommendation_id=recommendation_id,
+            text=text,
+            anonymous=anonymous,
+            area_number=area_number,
+            locale=locale_code(interaction),
+            channel_id=interaction.channel_id,
+        )
+        message = t(
+            "feedback.saved",
+            interaction.locale,
+            number=item.recommendation_number,
+            version=item.version,
+            reference=item.id,
+        )
+        if item.anonymous:
+            message += "\n" + t("feedback.saved_anonymous", interaction.locale)
+        await self.answer_member(interaction, message)
+
+    # -- the member's own items -------------------------------------------------------------
+
+    @require(Access.MEMBER)
+    @app_commands.command(name="mine", description="See the feedback you gave, anonymous items included.")
+    async def mine_command(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        items = await self.feedback.for_author(interaction.guild_id, interaction.user.id)
+        if not items:
+            await self.answer_member(interaction, t("feedback.mine_empty", interaction.locale))
+            return
+        answered = {item.id: len(await self.feedback.responses(item.id)) for item in items[:15]}
+        await self.answer_member(interaction, None, embeds=[mine_embed(items, answered, interaction.locale)])
+
+    @require(Access.MEMBER)
+    @app_commands.command(name="edit", description="Change the text of feedback you gave with the form.")
+    @app_commands.describe(item="The reference number of your feedback (start typing)")
+    @app_commands.autocomplete(item=own_item_choices)
+    async def edit_command(self, interaction: Interaction, item: int) -> None:
+        assert interaction.guild_id is not None
+        own = await self.service.own_item(interaction.guild_id, interaction.user.id, item)
+        if own.source == "thread":
+            raise UserError("feedback.edit_in_thread", reference=own.id)
+        await self.service.open_settings(interaction.guild_id)
+        await interaction.response.send_modal(EditModal(own.id, own.body, interaction.locale))
+
+    async def save_edit(self, interaction: Interaction, feedback_id: int, text: str | None) -> None:
+        assert interaction.guild_id is not None
+        item = await self.service.edit_own(interaction.guild_id, interaction.user.id, feedback_id, text)
+        await self.answer_member(interaction, t("feedback.edited", interaction.locale, reference=item.id))
+
+    @require(Access.MEMBER)
+    @app_commands.command(
+        name="withdraw", description="Take back feedback you gave; the working group no longer sees it."
+    )
+    @app_commands.describe(item="The reference number of your feedback (start typing)")
+    @app_commands.autocomplete(item=own_item_choices)
+    async def withdraw_command(self, interaction: Interaction, item: int) -> None:
+        assert interaction.guild_id is not None
+        withdrawn = await self.service.withdraw_own(interaction.guild_id, interaction.user.id, item)
+        await self.answer_member(
+            interaction, t("feedback.withdrawn", interaction.locale, reference=withdrawn.id)
+        )
+
+    async def answer_member(
+        self, interaction: Interaction, content: str | None, *, embeds: list[discord.Embed] | None = None
+    ) -> None:
+        """Answer ephemerally, adding the working group's answers the member has not seen yet."""
+        assert interaction.guild_id is not None
+        pending = await self.service.pending_responses(interaction.guild_id, interaction.user.id)
+        embeds = list(embeds or [])
+        if pending:
+            embeds.append(pending_embed(pending, interaction.locale))
+        await respond(interaction, content, embeds=embeds)
+        if pending:
+            await self.service.mark_delivered([p.id for p in pending[:PENDING_SHOWN]])
+
+    # -- the working group ------------------------------------------------------------------
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="list", description="Working group: read the feedback, unanswered first, and answer it."
+    )
+    async def list_command(self, interaction: Interaction) -> None:
+        await self.show_list(interaction, 0, edit=False)
+
+    async def show_list(self, interaction: Interaction, page: int, *, edit: bool) -> None:
+        assert interaction.guild_id is not None
+        locale = interaction.locale
+        total, unanswered = await self.feedback.count_for_working_group(interaction.guild_id)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        items = await self.feedback.for_working_group(
+            interaction.guild_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+        )
+        header = t("feedback.list_title", locale, unanswered=unanswered, total=total)
+        if total:
+            header += "\n" + t("feedback.list_page", locale, page=page + 1, pages=pages)
+        else:
+            header += "\n" + t("feedback.list_empty", locale)
+        view = discord.ui.View(timeout=None)
+        for item in items:
+            view.add_item(RespondButton(item.id, locale))
+        if pages > 1:
+            view.add_item(PageButton(max(page - 1, 0), "prev", locale, disabled=page == 0))
+            view.add_item(PageButton(min(page + 1, pages - 1), "next", locale, disabled=page >= pages - 1))
+        view.stop()  # clicks are routed by custom id (DynamicItem), not by this object
+        embeds = [working_group_embed(item, locale) for item in items]
+        if edit:
+            await interaction.response.edit_message(content=header, embeds=embeds, view=view)
+        else:
+            await respond(interaction, header, embeds=embeds, view=view)
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="respond", description="Working group: answer a piece of feedback; its author is told."
+    )
+    @app_commands.describe(item="The feedback's reference number (start typing)", text="Your answer")
+    @app_commands.autocomplete(item=working_group_choices)
+    async def respond_command(
+        self, interaction: Interaction, item: int, text: app_commands.Range[str, 1, MAX_RESPONSE]
+    ) -> None:
+        await self.save_response(interaction, item, text)
+
+    async def open_response_form(self, interaction: Interaction, feedback_id: int) -> None:
+        assert interaction.guild_id is not None
+        if await self.feedback.working_group_item(interaction.guild_id, feedback_id) is None:
+            raise UserError("feedback.unknown_item", reference=feedback_id)
+        await interaction.response.send_modal(RespondModal(feedback_id, interaction.locale))
+
+    async def save_response(self, interaction: Interaction, feedback_id: int, text: str | None) -> None:
+        assert interaction.guild_id is not None
+        answered = await self.service.respond(interaction.guild_id, interaction.user.id, feedback_id, text)
+        await record_action(
+            self.bot,
+            interaction.guild_id,
+            interaction.user.id,
+            "feedback_respond",
+            f"feedback #{feedback_id}",
+        )
+        told = await self.tell_in_thread(answered)
+        delivery = t("feedback.delivery_thread" if told else "feedback.delivery_later", interaction.locale)
+        await respond(
+            interaction, t("feedback.responded", interaction.locale, reference=feedback_id, delivery=delivery)
+        )
+
+    async def tell_in_thread(self, answered: Answered) -> bool:
+        """A named author is told in the draft's thread (pinging only them); anonymous ones never are."""
+        if answered.anonymous or answered.thread_id is None:
+            return False
+        notice = t(
+            "feedback.thread_notice",
+            author=answered.author_id,
+            reference=answered.item.id,
+            number=answered.item.recommendation_number,
+        )
+        try:
+            thread = self.bot.get_partial_messageable(answered.thread_id)
+            await thread.send(
+                f"{notice}\n>>> {answered.response.body}",
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False,
+                    roles=False,
+                    replied_user=False,
+                    users=[discord.Object(answered.author_id)],
+                ),
+            )
+        except discord.HTTPException as error:
+            log.warning(
+                "Could not tell the author of feedback #%s in its thread: %s", answered.item.id, error
+            )
+            return False
+        await self.service.mark_delivered([answered.response.id])
+        return True
+
+    # -- thread replies ---------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if (
+            message.guild is None
+            or message.author.bot
+            or message.webhook_id is not None
+            or message.type not in THREAD_MESSAGE_TYPES
+            or not isinstance(message.channel, discord.Thread)
+            or message.id == message.channel.id  # a forum post's starter message: the bot's draft
+        ):
+            return
+        post = await self.service.tracked_post(message.channel.id)
+        if post is None:
+            return
+        await self.language_ready()
+        await self.service.capture_reply(
+            post=post,
+            message_id=message.id,
+            channel_id=message.channel.id,
+            author_id=message.author.id,
+            text=message.content,
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        content = payload.data.get("content")
+        if payload.guild_id is None or content is None:
+            return
+        await self.language_ready()
+        await self.service.reply_edited(payload.message_id, content)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if payload.guild_id is not None:
+            await self.service.reply_deleted(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if payload.guild_id is not None:
+            for message_id in payload.message_ids:
+                await self.service.reply_deleted(message_id)

@@ -1,0 +1,294 @@
+"""The feedback cog's buttons and forms.
+
+Persistent buttons are ``DynamicItem``s (alive across restarts, nothing kept in memory):
+``feedback:give:<recommendation id>`` (posted under every draft by the recommendations cog),
+``feedback:respond:<feedback id>`` and ``feedback:page:<n>:prev|next`` (the working group's list).
+Each parses its id and hands the click to the cog.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.access import Access, member_access
+from bot.data.guilds import ScopingArea
+from bot.data.recommendations import Recommendation
+from bot.errors import AccessDenied
+from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
+from bot.i18n import t
+from cogs.feedback._render import clip
+
+if TYPE_CHECKING:
+    from cogs.feedback._cog import FeedbackCog
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["ConsultationBot"]
+COG_NAME = "FeedbackCog"
+MODAL_TIMEOUT = 2 * 60 * 60  # an unsent form is forgotten after two hours
+MODAL_TITLE_LIMIT = 45
+LABEL_LIMIT = 45
+DESCRIPTION_LIMIT = 100
+OPTION_LIMIT = 100
+
+
+def cog_of(interaction: Interaction) -> FeedbackCog:
+    cog = interaction.client.get_cog(COG_NAME)
+    if cog is None:
+        raise RuntimeError("the feedback cog is not loaded")
+    return cog  # type: ignore[return-value]
+
+
+async def require_working_group(interaction: Interaction) -> None:
+    """Buttons are checked too: a custom id can be replayed by anyone who sees it."""
+    if interaction.guild is None or Access.WORKING_GROUP not in await member_access(interaction):
+        raise AccessDenied("access.working_group")
+
+
+class _Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"feedback:_:(?P<id>[0-9]+)"):
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        try:
+            await self.handle(interaction)
+        except Exception as error:  # every failure gets a sentence
+            await interaction.client.answer_error(interaction, error)
+
+    async def handle(self, interaction: Interaction) -> None:
+        raise NotImplementedError
+
+
+class GiveButton(_Button, template=r"feedback:give:(?P<id>[0-9]+)"):
+    """ "Give feedback" under a draft: opens the form for that draft."""
+
+    def __init__(self, recommendation_id: int, locale: object = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=t("recommendations.give_feedback", locale),
+                emoji="📝",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"feedback:give:{recommendation_id}",
+            )
+        )
+        self.recommendation_id = recommendation_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> GiveButton:
+        return cls(int(match["id"]))
+
+    async def handle(self, interaction: Interaction) -> None:
+        await cog_of(interaction).open_form(interaction, recommendation_id=self.recommendation_id)
+
+
+class RespondButton(_Button, template=r"feedback:respond:(?P<id>[0-9]+)"):
+    """ "Answer #n" on an item of the working group's list."""
+
+    def __init__(self, feedback_id: int, locale: object = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=t("feedback.respond_button", locale, reference=feedback_id),
+                emoji="💬",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"feedback:respond:{feedback_id}",
+            )
+        )
+        self.feedback_id = feedback_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> RespondButton:
+        return cls(int(match["id"]))
+
+    async def handle(self, interaction: Interaction) -> None:
+        await require_working_group(interaction)
+        await cog_of(interaction).open_response_form(interaction, self.feedback_id)
+
+
+class PageButton(_Button, template=r"feedback:page:(?P<id>[0-9]+):(?P<way>prev|next)"):
+    """Previous / next page of the working group's list (the page number is in the custom id)."""
+
+    def __init__(self, page: int, way: str, locale: object = None, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=t(f"feedback.{'previous' if way == 'prev' else 'next'}", locale),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"feedback:page:{page}:{way}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> PageButton:
+        return cls(int(match["id"]), match["way"])
+
+    async def handle(self, interaction: Interaction) -> None:
+        await require_working_group(interaction)
+        await cog_of(interaction).show_list(interaction, self.page, edit=True)
+
+
+DYNAMIC_ITEMS: tuple[type[_Button], ...] = (GiveButton, RespondButton, PageButton)
+
+
+class _Modal(discord.ui.Modal):
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        await interaction.client.answer_error(interaction, error)
+
+
+class FeedbackModal(_Modal):
+    """The feedback form: the text and, unless the slash command chose them, an area and anonymity."""
+
+    def __init__(
+        self,
+        recommendation: Recommendation,
+        areas: list[ScopingArea],
+        locale: object,
+        *,
+        area: ScopingArea | None = None,
+        anonymous: bool | None = None,
+    ) -> None:
+        super().__init__(
+            title=clip(t("feedback.modal_title", locale, number=recommendation.number), MODAL_TITLE_LIMIT),
+            timeout=MODAL_TIMEOUT,
+        )
+        self.recommendation = recommendation
+        self.preset_area = area
+        self.preset_anonymous = anonymous
+        self.add_item(
+            discord.ui.TextDisplay(
+                "### "
+                + clip(
+                    t(
+                        "feedback.draft_label",
+                        locale,
+                        number=recommendation.number,
+                        title=recommendation.title,
+                        version=recommendation.version,
+                    ),
+                    300,
+                )
+            )
+        )
+        self.text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
+            style=discord.TextStyle.paragraph,
+            placeholder=clip(t("feedback.text_placeholder", locale), DESCRIPTION_LIMIT),
+            max_length=MAX_LENGTH,
+            required=True,
+            custom_id="text",
+        )
+        self.add_item(
+            discord.ui.Label(
+                text=clip(t("feedback.text_label", locale), LABEL_LIMIT),
+                description=clip(t("feedback.text_description", locale, limit=MAX_LENGTH), DESCRIPTION_LIMIT),
+                component=self.text,
+            )
+        )
+        chosen = []
+        self.area_select: discord.ui.Select[FeedbackModal] | None = None
+        if area is None:
+            options = [
+                discord.SelectOption(label=clip(t("feedback.area_none", locale), OPTION_LIMIT), value="0")
+            ]
+            options += [
+                discord.SelectOption(label=clip(f"{a.number}. {a.name}", OPTION_LIMIT), value=str(a.number))
+                for a in areas[:24]
+            ]
+            self.area_select = discord.ui.Select(custom_id="area", options=options, required=False)
+            self.add_item(
+                discord.ui.Label(
+                    text=clip(t("feedback.area_label", locale), LABEL_LIMIT),
+                    description=clip(t("feedback.area_description", locale), DESCRIPTION_LIMIT),
+                    component=self.area_select,
+                )
+            )
+        else:
+            chosen.append(t("feedback.chosen_area", locale, emoji=area.emoji, name=area.name))
+        self.anonymous_box: discord.ui.Checkbox[FeedbackModal] | None = None
+        if anonymous is None:
+            self.anonymous_box = discord.ui.Checkbox(custom_id="anonymous", default=False)
+            self.add_item(
+                discord.ui.Label(
+                    text=clip(t("feedback.anonymous_label", locale), LABEL_LIMIT),
+                    description=clip(t("feedback.anonymous_description", locale), DESCRIPTION_LIMIT),
+                    component=self.anonymous_box,
+                )
+            )
+        else:
+            chosen.append(t("feedback.chosen_anonymous" if anonymous else "feedback.chosen_named", locale))
+        if chosen:
+            self.add_item(discord.ui.TextDisplay("\n".join(chosen)))
+
+    def chosen_area(self) -> int | None:
+        if self.area_select is None:
+            return self.preset_area.number if self.preset_area else None
+        value = self.area_select.values[0] if self.area_select.values else ""
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    def chosen_anonymous(self) -> bool:
+        if self.anonymous_box is None:
+            return bool(self.preset_anonymous)
+        return bool(self.anonymous_box.value)
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await cog_of(interaction).submit_form(
+            interaction,
+            recommendation_id=self.recommendation.id,
+            text=self.text.value,
+            area_number=self.chosen_area(),
+            anonymous=self.chosen_anonymous(),
+        )
+
+
+class EditModal(_Modal):
+    """Change the text of one's own form feedback (the previous text is kept in its history)."""
+
+    def __init__(self, feedback_id: int, body: str, locale: object) -> None:
+        super().__init__(
+            title=clip(t("feedback.mine_title", locale), MODAL_TITLE_LIMIT), timeout=MODAL_TIMEOUT
+        )
+        self.feedback_id = feedback_id
+        self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
+            style=discord.TextStyle.paragraph,
+            default=body[:MAX_LENGTH],
+            max_length=MAX_LENGTH,
+            required=True,
+            custom_id="text",
+        )
+        self.add_item(
+            discord.ui.Label(text=clip(t("feedback.text_label", locale), LABEL_LIMIT), component=self.text)
+        )
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await cog_of(interaction).save_edit(interaction, self.feedback_id, self.text.value)
+
+
+class RespondModal(_Modal):
+    """The working group's answer to one item."""
+
+    def __init__(self, feedback_id: int, locale: object) -> None:
+        super().__init__(
+            title=clip(t("feedback.respond_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
+            timeout=MODAL_TIMEOUT,
+        )
+        self.feedback_id = feedback_id
+        self.text: discord.ui.TextInput[RespondModal] = discord.ui.TextInput(
+            style=discord.TextStyle.paragraph,
+            placeholder=clip(t("feedback.respond_placeholder", locale), DESCRIPTION_LIMIT),
+            max_length=MAX_RESPONSE,
+            required=True,
+            custom_id="text",
+        )
+        self.add_item(
+            discord.ui.Label(text=clip(t("feedback.respond_label", locale), LABEL_LIMIT), component=self.text)
+        )
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await require_working_group(interaction)
+        await cog_of(interaction).save_response(interaction, self.feedback_id, self.text.value)
