@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import to_db
 from bot.data.database import Database
+
+CHECK_CHUNK = 300  # keys per query (3 parameters each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,3 +201,27 @@ class ReactionRepository:
             (guild_id, message_id, limit),
         )
         return [row[0] for row in rows]
+
+    async def contradicted(self, changes: Sequence[ReactionChange]) -> set[int]:
+        """The posts where a change contradicts the stored rows: the first event of a (post, emoji,
+        member) in ``changes`` removes a reaction that is not stored, or adds one that is.
+
+        Events delivered out of order (a remove before its add) show up this way; so does a reaction
+        that was never counted. Read before the batch is applied.
+        """
+        first: dict[tuple[int, str, int], bool] = {}
+        for change in changes:
+            first.setdefault((change.message_id, change.emoji, change.user_id), change.added)
+        keys = list(first)
+        present: set[tuple[int, str, int]] = set()
+        for start in range(0, len(keys), CHECK_CHUNK):
+            chunk = keys[start : start + CHECK_CHUNK]
+            rows = await self.db.fetchall(
+                "SELECT message_id, emoji, user_id FROM reactions"
+                " WHERE (message_id, emoji, user_id) IN (VALUES "
+                + ", ".join(["(?, ?, ?)"] * len(chunk))
+                + ")",
+                [value for key in chunk for value in key],
+            )
+            present.update((row[0], row[1], row[2]) for row in rows)
+        return {key[0] for key, added in first.items() if added == (key in present)}

@@ -29,12 +29,14 @@ class ReactionWriter:
         interval: float = 0.05,
         batch_size: int = 5000,
         on_flushed: FlushListener | None = None,
+        on_contradiction: FlushListener | None = None,
     ) -> None:
         self.repository = repository
         self.clock = clock
         self.interval = interval
         self.batch_size = batch_size
         self.on_flushed = on_flushed
+        self.on_contradiction = on_contradiction
         self._buffer: list[ReactionChange] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -93,6 +95,7 @@ class ReactionWriter:
                 return 0
             batch, self._buffer = self._buffer, []
             try:
+                suspects = await self.repository.contradicted(batch) if self.on_contradiction else set()
                 await self.repository.apply(batch, self.clock.now())
             except BaseException:
                 self._buffer[:0] = batch
@@ -104,4 +107,9 @@ class ReactionWriter:
                 await self.on_flushed({change.message_id for change in batch})
             except Exception:
                 log.exception("A flush listener failed")
+        if suspects and self.on_contradiction is not None:
+            try:
+                await self.on_contradiction(suspects)
+            except Exception:
+                log.exception("A contradiction listener failed")
         return len(batch)

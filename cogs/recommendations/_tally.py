@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TAG_REFRESH_SECONDS = 15.0
+RECONCILE_DELAY_SECONDS = 2.0  # lets late events of a reordered burst arrive first
 
 
 class TallyCog(commands.Cog):
@@ -32,11 +33,18 @@ class TallyCog(commands.Cog):
         self.reactions = ReactionRepository(bot.db)
         self.recommendations = RecommendationRepository(bot.db)
         self.filter = ReactionFilter()
-        self.writer = ReactionWriter(self.reactions, bot.clock, on_flushed=self._posts_changed)
+        self.writer = ReactionWriter(
+            self.reactions, bot.clock, on_flushed=self._posts_changed, on_contradiction=self._contradicted
+        )
         self._dirty_posts: set[int] = set()
         self._catch_up_task: asyncio.Task[None] | None = None
         self._catch_up_again = False
         self.last_catch_up: tuple[int, int, int] | None = None
+        self._reconcile_lock = asyncio.Lock()  # one catch-up or reconcile at a time (they watch posts)
+        self.suspect_posts: set[int] = set()
+        self.reconcile_delay = RECONCILE_DELAY_SECONDS
+        self.reconciles_done = 0
+        self._reconcile_task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         await self.filter.load(self.bot.guild_repository, self.recommendations)
@@ -47,6 +55,8 @@ class TallyCog(commands.Cog):
         self.refresh_tags.cancel()
         if self._catch_up_task is not None:
             self._catch_up_task.cancel()
+        if self._reconcile_task is not None:
+            self._reconcile_task.cancel()
         await self.writer.stop()
 
     # -- live events ------------------------------------------------------------------------
@@ -118,18 +128,21 @@ class TallyCog(commands.Cog):
         while True:
             self._catch_up_again = False
             try:
-                await self.catch_up()
+                async with self._reconcile_lock:
+                    await self.catch_up()
             except Exception:
                 log.exception("Reaction catch-up failed; it runs again at the next start or re-identify")
             if not self._catch_up_again:
                 return
 
-    async def catch_up(self) -> tuple[int, int, int]:
-        """Reconcile every tracked post against Discord's own reaction lists."""
+    async def catch_up(self, only: set[int] | None = None) -> tuple[int, int, int]:
+        """Reconcile every tracked post (or the posts in ``only``) against Discord's own reaction lists."""
         for guild in self.bot.guilds:
             await self.filter.refresh_guild(guild.id, self.bot.guild_repository)
         totals = [0, 0, 0]
         for post in await self.recommendations.live_posts():
+            if only is not None and post.message_id not in only:
+                continue
             if post.guild_id not in self.filter.counting:
                 continue  # closed (tally frozen at closing) or still a draft
             self.writer.watch(post.message_id)
@@ -153,9 +166,39 @@ class TallyCog(commands.Cog):
             for index, value in enumerate(result):
                 totals[index] += value
         added, removed, unchanged = totals
+        if only is not None:
+            log.info("Reconciled %d post(s): %d added, %d removed", len(only), added, removed)
+            return added, removed, unchanged
         self.last_catch_up = (added, removed, unchanged)
         log.info("Reaction catch-up: %d added, %d removed, %d unchanged", added, removed, unchanged)
         return added, removed, unchanged
+
+    # -- contradictions -----------------------------------------------------------------------
+
+    async def _contradicted(self, message_ids: set[int]) -> None:
+        """Events that contradict the stored rows (a remove arriving before its add): Discord's lists are
+        the only truth left, so the posts concerned are reconciled once late events had time to arrive."""
+        self.suspect_posts |= message_ids
+        if self._reconcile_task is None or self._reconcile_task.done():
+            self._reconcile_task = asyncio.create_task(self._reconcile_suspects(), name="reaction-reconcile")
+
+    @property
+    def reconcile_pending(self) -> bool:
+        return bool(self.suspect_posts) or (
+            self._reconcile_task is not None and not self._reconcile_task.done()
+        )
+
+    async def _reconcile_suspects(self) -> None:
+        while self.suspect_posts:
+            await asyncio.sleep(self.reconcile_delay)
+            batch, self.suspect_posts = self.suspect_posts, set()
+            try:
+                async with self._reconcile_lock:
+                    await self.catch_up(only=batch)
+            except Exception:
+                log.exception("Reconciling %d post(s) failed; the next catch-up repairs them", len(batch))
+            else:
+                self.reconciles_done += len(batch)
 
     async def reconcile_post(self, message_id: int, lists: dict[str, set[int]]) -> tuple[int, int, int]:
         """Make the stored rows of a post equal ``lists``, then re-apply events newer than them."""
