@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.data.feedback import Feedback, FeedbackRepository
+from bot.data.recommendations import RecommendationRepository
 from bot.emulator import InteractionResult
 from bot.feedback.rules import COOLDOWN_ITEMS, MAX_LENGTH
 from bot.i18n import t
@@ -340,3 +341,23 @@ async def test_own_items_edit_and_withdraw(world: World) -> None:
     assert done.content == t("feedback.withdrawn", reference=item.id)
     assert (await items_of(world, "eve"))[0].status == "withdrawn"
     assert (await world.command("eve", "feedback mine")).content == t("feedback.mine_empty")
+
+
+async def test_text_channel_posts_button_and_thread_reply(text_world: World) -> None:
+    """Drafts as a message with a thread in a text channel: button on the message, replies in the thread."""
+    world = text_world
+    await world.publish()
+    repo = FeedbackRepository(world.db)
+    post = await RecommendationRepository(world.db).live_post_for(
+        (await RecommendationRepository(world.db).by_number(world.guild_id, 6)).id
+    )
+    assert post is not None and post.kind == "text" and post.thread_id is not None
+    opened = await world.emu.click_button(
+        world.members["chen"], post.channel_id, post.message_id, f"feedback:give:{post.recommendation_id}"
+    )
+    done = await submit(world, "chen", await opened.wait(), {"text": "我同意。"})
+    assert done.ephemeral
+    reply = await world.emu.post_message(world.members["dana"], post.thread_id, "Estoy de acuerdo con todo.")
+    item = await wait_for(lambda: repo.by_message(reply.id))
+    assert item.recommendation_number == 6 and item.source == "thread" and item.language == "es"
+    assert [i.recommendation_number for i in await items_of(world, "chen")] == [6]
