@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
 from bot.clock import from_db, to_db
 from bot.data.database import Database
 
@@ -18,6 +20,18 @@ class AuditEntry:
     target: str | None
     reason: str | None
     created_at: datetime
+
+
+def _entry(row: aiosqlite.Row) -> AuditEntry:
+    return AuditEntry(
+        row["id"],
+        row["guild_id"],
+        row["actor_id"],
+        row["action"],
+        row["target"],
+        row["reason"],
+        from_db(row["created_at"]),
+    )
 
 
 class AuditRepository:
@@ -54,15 +68,24 @@ class AuditRepository:
             " ORDER BY id DESC LIMIT :limit",
             {"guild": guild_id, "action": action, "actor": actor_id, "limit": limit},
         )
-        return [
-            AuditEntry(
-                row["id"],
-                row["guild_id"],
-                row["actor_id"],
-                row["action"],
-                row["target"],
-                row["reason"],
-                from_db(row["created_at"]),
+        return [_entry(row) for row in rows]
+
+    async def latest_on_target(
+        self, guild_id: int, target: str, actions: tuple[str, ...]
+    ) -> AuditEntry | None:
+        """The newest entry about ``target`` among ``actions`` (e.g. was this thread last archived?)."""
+        marks = ",".join("?" * len(actions))
+        rows = await self.db.fetchall(
+            f"SELECT * FROM audit_log WHERE guild_id = ? AND target = ? AND action IN ({marks})"
+            " ORDER BY id DESC LIMIT 1",
+            (guild_id, target, *actions),
+        )
+        return _entry(rows[0]) if rows else None
+
+    async def count(self, guild_id: int | None = None) -> int:
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM audit_log WHERE (:guild IS NULL OR guild_id = :guild)",
+                {"guild": guild_id},
             )
-            for row in rows
-        ]
+        )

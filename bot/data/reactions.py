@@ -81,6 +81,15 @@ class ReactionRepository:
             )
         return len(adds) + len(removes)
 
+    async def delete_member(self, guild_id: int, user_id: int) -> int:
+        """Erase every reaction row of one member on this guild's posts (a data-erasure request)."""
+        async with self.db.transaction() as tx:
+            return await tx.execute_rowcount(
+                "DELETE FROM reactions WHERE user_id = ?"
+                " AND message_id IN (SELECT message_id FROM posts WHERE guild_id = ?)",
+                (user_id, guild_id),
+            )
+
     async def members(self, message_id: int, emoji: str) -> set[int]:
         rows = await self.db.fetchall(
             "SELECT user_id FROM reactions WHERE message_id = ? AND emoji = ?", (message_id, emoji)

@@ -11,6 +11,7 @@ from discord.ext import commands, tasks
 
 from bot.data.reactions import ReactionChange, ReactionRepository
 from bot.data.recommendations import Post, RecommendationRepository
+from bot.moderation.privacy import ForgottenRegistry, forgotten_registry
 from bot.recommendations.publisher import MAX_TAGS_PER_POST, Publisher
 from bot.recommendations.tracker import ReactionFilter
 from bot.recommendations.writer import ReactionWriter
@@ -45,9 +46,11 @@ class TallyCog(commands.Cog):
         self.reconcile_delay = RECONCILE_DELAY_SECONDS
         self.reconciles_done = 0
         self._reconcile_task: asyncio.Task[None] | None = None
+        self.forgotten: ForgottenRegistry | None = None  # members who asked to be forgotten
 
     async def cog_load(self) -> None:
         await self.filter.load(self.bot.guild_repository, self.recommendations)
+        self.forgotten = await forgotten_registry(self.bot)
         self.writer.start()
         self.refresh_tags.start()
 
@@ -67,8 +70,13 @@ class TallyCog(commands.Cog):
         if payload.member is not None and payload.member.bot:
             return
         emoji = str(payload.emoji)
-        if self.filter.accepts(payload.message_id, emoji):
+        if self.filter.accepts(payload.message_id, emoji) and not self._forgotten(
+            payload.guild_id, payload.user_id
+        ):
             self.writer.submit(ReactionChange(added, payload.message_id, emoji, payload.user_id))
+
+    def _forgotten(self, guild_id: int | None, user_id: int) -> bool:
+        return self.forgotten is not None and self.forgotten.contains(guild_id or 0, user_id)
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -161,7 +169,11 @@ class TallyCog(commands.Cog):
             for reaction in message.reactions:
                 emoji = str(reaction.emoji)
                 if emoji in self.filter.options.get(post.guild_id, ()):
-                    lists[emoji] = {user.id async for user in reaction.users(limit=None) if not user.bot}
+                    lists[emoji] = {
+                        user.id
+                        async for user in reaction.users(limit=None)
+                        if not user.bot and not self._forgotten(post.guild_id, user.id)
+                    }
             result = await self.reconcile_post(post.message_id, lists)
             for index, value in enumerate(result):
                 totals[index] += value
