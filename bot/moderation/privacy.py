@@ -1,0 +1,174 @@
+"""Members' data requests: everything stored about a member (export) and erasure ("forget").
+
+A forgotten member is remembered only as a salted hash of (guild, member), so the reaction tally can
+refuse to count them again (live events and the catch-up after downtime) without keeping their id.
+The salt is random, made once per database, and kept in ``bot_state``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import Clock
+from bot.data.audit import AuditRepository
+from bot.data.database import Database
+from bot.data.feedback import FeedbackRepository
+from bot.data.guilds import GuildRepository
+from bot.data.moderation import MemberReaction, ModerationRepository
+from bot.data.officehours import OfficeHoursRepository
+from bot.data.reactions import ReactionRepository
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+SALT_KEY = "privacy.salt"
+ACTIVE_SIGNUP = ("confirmed", "waitlisted")
+
+
+class ForgottenRegistry:
+    """The salted hashes of forgotten members, in memory for the reaction path and in the database."""
+
+    def __init__(self, repo: ModerationRepository, guilds: GuildRepository) -> None:
+        self.repo = repo
+        self.guilds = guilds
+        self._salt: bytes | None = None
+        self._hashes: set[tuple[int, str]] = set()
+
+    async def load(self) -> None:
+        salt = await self.guilds.get_state(SALT_KEY)
+        if salt is None:
+            salt = secrets.token_hex(32)
+            await self.guilds.set_state(SALT_KEY, salt)
+        self._salt = bytes.fromhex(salt)
+        self._hashes = await self.repo.forgotten_hashes()
+
+    def digest(self, guild_id: int, user_id: int) -> str:
+        if self._salt is None:
+            raise RuntimeError("load() the registry first")
+        return hmac.new(self._salt, f"{guild_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+    def contains(self, guild_id: int, user_id: int) -> bool:
+        """Cheap when nobody was forgotten: the reaction path asks this for every event."""
+        return bool(self._hashes) and (guild_id, self.digest(guild_id, user_id)) in self._hashes
+
+    async def register(self, guild_id: int, user_id: int, clock: Clock) -> None:
+        member_hash = self.digest(guild_id, user_id)
+        self._hashes.add((guild_id, member_hash))
+        await self.repo.forget_hash(guild_id, member_hash, clock.now())
+
+
+_registries: weakref.WeakKeyDictionary[Any, ForgottenRegistry] = weakref.WeakKeyDictionary()
+_loading: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def forgotten_registry(bot: ConsultationBot) -> ForgottenRegistry:
+    """The bot's one registry (shared by the tally and the privacy commands), loaded on first use."""
+    async with _loading.setdefault(bot, asyncio.Lock()):
+        registry = _registries.get(bot)
+        if registry is None or registry.repo.db is not bot.db:
+            registry = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
+            await registry.load()
+            _registries[bot] = registry
+        return registry
+
+
+@dataclass
+class ErasureReport:
+    feedback: int = 0
+    signups: int = 0
+    reactions: list[MemberReaction] = field(default_factory=list)
+    freed_sessions: list[int] = field(default_factory=list)  # sessions whose seat went to the waitlist
+    promoted: int = 0
+
+
+class PrivacyService:
+    def __init__(self, db: Database, guilds: GuildRepository, clock: Clock) -> None:
+        self.clock = clock
+        self.guilds = guilds
+        self.moderation = ModerationRepository(db)
+        self.feedback = FeedbackRepository(db)
+        self.reactions = ReactionRepository(db)
+        self.officehours = OfficeHoursRepository(db)
+        self.audit = AuditRepository(db)
+
+    async def export(self, guild_id: int, user_id: int) -> dict[str, Any]:
+        """Everything the bot stores about the member in this guild, as plain JSON-ready data."""
+        signups = await self.moderation.signups_of(guild_id, user_id)
+        reactions = await self.moderation.reactions_of(guild_id, user_id)
+        audit = await self.audit.latest(guild_id, limit=10_000, actor_id=user_id)
+        return {
+            "guild_id": str(guild_id),
+            "member_id": str(user_id),
+            "generated_at": self.clock.now().isoformat(),
+            "feedback": await self.feedback.export_author(guild_id, user_id),
+            "office_hours_signups": [
+                {
+                    "session": s.session_id,
+                    "title": s.session_title,
+                    "starts_at": s.starts_at.isoformat(),
+                    "status": s.status,
+                    "question": s.question,
+                    "reminder_dms": s.dm_reminders,
+                    "locale": s.locale,
+                    "display_name": s.display_name,
+                    "signed_up_at": s.signed_up_at.isoformat(),
+                }
+                for s in signups
+            ],
+            "reactions": [
+                {
+                    "recommendation": r.recommendation_number,
+                    "emoji": r.emoji,
+                    "message_id": str(r.message_id),
+                    "reacted_at": r.reacted_at.isoformat(),
+                }
+                for r in reactions
+            ],
+            "audit_log_as_actor": [
+                {
+                    "action": e.action,
+                    "target": e.target,
+                    "reason": e.reason,
+                    "at": e.created_at.isoformat(),
+                }
+                for e in audit
+            ],
+        }
+
+    async def erase(self, guild_id: int, user_id: int) -> ErasureReport:
+        """Erase the member's rows. Register them as forgotten (and flush the tally) before calling.
+
+        A confirmed seat they held in an upcoming session goes to the first on its waitlist, exactly
+        as if they had cancelled (the promoted member is told by the office-hours outbox).
+        """
+        report = ErasureReport()
+        now = self.clock.now()
+        for signup in await self.moderation.signups_of(guild_id, user_id):
+            if signup.status not in ACTIVE_SIGNUP or signup.starts_at <= now:
+                continue
+            outcome = await self.officehours.cancel_signup(signup.session_id, guild_id, user_id, now)
+            if outcome.refused is None:
+                report.freed_sessions.append(signup.session_id)
+                report.promoted += outcome.promoted_user_id is not None
+        report.reactions = await self.moderation.reactions_of(guild_id, user_id)
+        report.feedback = await self.feedback.delete_author(guild_id, user_id)
+        await self.reactions.delete_member(guild_id, user_id)
+        erased = await self.moderation.erase_member(guild_id, user_id)
+        report.signups = erased.signups
+        log.info(
+            "Erased a member's data in guild %s: %d feedback, %d sign-ups, %d reactions",
+            guild_id,
+            report.feedback,
+            report.signups,
+            len(report.reactions),
+        )
+        return report

@@ -1,0 +1,171 @@
+"""/privacy: a member's own data, sent to them as a JSON file, and its erasure on request."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.access import Access, require
+from bot.audit import record_action
+from bot.errors import UserError
+from bot.i18n import t
+from bot.moderation.privacy import ErasureReport, PrivacyService, forgotten_registry
+from bot.replies import respond
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["ConsultationBot"]
+CONFIRM_SECONDS = 120
+
+
+class ForgetConfirmation(discord.ui.View):
+    """Erase, or keep: only the member who asked may answer."""
+
+    def __init__(self, cog: PrivacyCog, member_id: int, locale: object) -> None:
+        super().__init__(timeout=CONFIRM_SECONDS)
+        self.cog = cog
+        self.member_id = member_id
+        self.message: discord.InteractionMessage | None = None
+        erase: discord.ui.Button[ForgetConfirmation] = discord.ui.Button(
+            label=t("privacy.forget_button", locale),
+            style=discord.ButtonStyle.danger,
+            custom_id="privacy:forget",
+        )
+        keep: discord.ui.Button[ForgetConfirmation] = discord.ui.Button(
+            label=t("privacy.cancel_button", locale),
+            style=discord.ButtonStyle.secondary,
+            custom_id="privacy:keep",
+        )
+        erase.callback = self.erase  # type: ignore[method-assign]
+        keep.callback = self.keep  # type: ignore[method-assign]
+        self.add_item(erase)
+        self.add_item(keep)
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        if interaction.user.id != self.member_id:
+            raise UserError("privacy.not_yours")
+        return True
+
+    async def erase(self, interaction: Interaction) -> None:
+        self.stop()
+        await interaction.response.edit_message(view=None)
+        await self.cog.forget(interaction)
+
+    async def keep(self, interaction: Interaction) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=t("privacy.cancelled", interaction.locale), view=None)
+
+    async def on_timeout(self) -> None:
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(content=t("privacy.expired"), view=None)
+
+    async def on_error(self, interaction: Interaction, error: Exception, item: Any) -> None:  # type: ignore[override]
+        await interaction.client.answer_error(interaction, error)
+
+
+@app_commands.guild_only()
+class PrivacyCog(commands.GroupCog, group_name="privacy"):
+    """Members see what the bot stores about them, and can have it erased."""
+
+    def __init__(self, bot: ConsultationBot) -> None:
+        self.bot = bot
+        self.service = PrivacyService(bot.db, bot.guild_repository, bot.clock)
+        super().__init__()
+
+    @require(Access.MEMBER)
+    @app_commands.command(
+        name="mydata", description="Get everything the bot stores about you, as a JSON file."
+    )
+    async def mydata(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        data = await self.service.export(interaction.guild_id, interaction.user.id)
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        file = discord.File(io.BytesIO(payload), filename="my-consultation-data.json")
+        await interaction.response.send_message(
+            t("privacy.export_ready", interaction.locale), file=file, ephemeral=True
+        )
+
+    @require(Access.MEMBER)
+    @app_commands.command(
+        name="forget", description="Erase your feedback, sign-ups and reactions (asks first)."
+    )
+    async def forget_command(self, interaction: Interaction) -> None:
+        view = ForgetConfirmation(self, interaction.user.id, interaction.locale)
+        await interaction.response.send_message(
+            t("privacy.forget_confirm", interaction.locale), view=view, ephemeral=True
+        )
+        view.message = await interaction.original_response()
+
+    async def forget(self, interaction: Interaction) -> None:
+        """The member confirmed: stop counting them, erase their rows, remove their reactions."""
+        assert interaction.guild_id is not None
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+        registry = await forgotten_registry(self.bot)
+        await registry.register(
+            guild_id, user_id, self.bot.clock
+        )  # from now on, no event of theirs is counted
+        tally = self.bot.get_cog("TallyCog")
+        if tally is not None:
+            await tally.writer.flush()  # type: ignore[attr-defined]
+        report = await self.service.erase(guild_id, user_id)
+        removed, refused = await self.remove_reactions(report, user_id)
+        await record_action(self.bot, guild_id, None, "privacy.forget")
+        self.wake_office_hours(report)
+        lines = [
+            t(
+                "privacy.forgotten",
+                interaction.locale,
+                feedback=report.feedback,
+                signups=report.signups,
+                reactions=len(report.reactions),
+                removed=removed,
+            )
+        ]
+        if refused:
+            lines.append(t("privacy.reactions_left", interaction.locale, count=refused))
+        await respond(interaction, "\n".join(lines))
+
+    async def remove_reactions(self, report: ErasureReport, user_id: int) -> tuple[int, int]:
+        """Remove the member's counted reactions from the posts: (removed, refused by Discord)."""
+        removed = refused = 0
+        member = discord.Object(user_id)
+        for reaction in report.reactions:
+            message = self.bot.get_partial_messageable(reaction.channel_id).get_partial_message(
+                reaction.message_id
+            )
+            try:
+                await message.remove_reaction(reaction.emoji, member)
+                removed += 1
+            except discord.NotFound:
+                continue
+            except discord.HTTPException as error:
+                refused += 1
+                log.warning(
+                    "Could not remove a forgotten member's reaction on %s: %s", reaction.message_id, error
+                )
+        return removed, refused
+
+    def wake_office_hours(self, report: ErasureReport) -> None:
+        """Freed seats changed cards and queued promotion notices: let office hours show and send them."""
+        cog = self.bot.get_cog("OfficeHoursCog")
+        if cog is None or not report.freed_sessions:
+            return
+        for session_id in report.freed_sessions:
+            cog.cards.mark(session_id)  # type: ignore[attr-defined]
+        if report.promoted:
+            cog.notifier.wake()  # type: ignore[attr-defined]
+
+
+async def setup(bot: ConsultationBot) -> None:
+    await bot.add_cog(PrivacyCog(bot))
