@@ -1,0 +1,228 @@
+"""Crash: the bot as a real process (``python -m bot run``) killed with SIGKILL in the middle of a reaction
+burst and a sign-up rush, then started again on the same database file. After its catch-up the tally
+equals Discord's lists, every sign-up the bot had confirmed to a member is still there, and the
+database passes ``PRAGMA integrity_check``.
+
+The emulator runs in this process; readiness is read from the bot's own log lines (on stderr) and from
+the emulator, always with a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bot.data.database import Database
+from bot.data.guilds import GuildRepository
+from bot.data.officehours import OfficeHoursRepository
+from bot.rehearsal import World, database_tally, discord_tally
+
+from .conftest import OPTIONS, add_members
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    """``python -m bot run`` against the emulator; its log lines are collected as they come."""
+
+    def __init__(self, world: World, workdir: Path) -> None:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("DISCORD_TOKEN", "CONTENT_PATH", "LOG_LEVEL", "DATABASE_PATH")
+        }
+        env.update(
+            DISCORD_TOKEN=world.emu.token,
+            DISCORD_API_BASE=world.emu.api_base,
+            DATABASE_PATH=str(world.database_path),
+            PYTHONPATH=str(ROOT),
+            LOG_LEVEL="INFO",
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=workdir,  # no stray .env file is read
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def saw(self, needle: str) -> bool:
+        return any(needle in line for line in self.lines)
+
+    async def wait_for_log(self, needle: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.saw(needle):
+            if self.process.poll() is not None:
+                raise AssertionError("the bot exited:\n" + "\n".join(self.lines[-30:]))
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {needle!r} within {timeout}s:\n" + "\n".join(self.lines[-30:]))
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    async def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        for _ in range(200):
+            if self.process.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            self.kill()
+        self._reader.join(5)
+        return self.process.returncode
+
+
+async def start_bot(world: World, workdir: Path) -> BotProcess:
+    bot = BotProcess(world, workdir)
+    await bot.wait_for_log("Connected as", timeout=60)
+    await world.emu.wait_until(lambda: world.emu.connected >= 1, timeout=10)
+    return bot
+
+
+async def reader(world: World) -> SimpleNamespace:
+    """What ``database_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
+    db = await Database.open(world.database_path, migrate=False)
+    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db), get_cog=lambda name: None)
+    return SimpleNamespace(bot=fake_bot, db=db, emu=world.emu, guild_id=world.guild_id)
+
+
+def next_week() -> str:
+    return (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%MZ")
+
+
+async def crash_run(tmp_path: Path, figures, *, members: int, events: int, clickers: int, seats: int) -> None:
+    world = await World.create(tmp_path / "crash.sqlite3")
+    processes: list[BotProcess] = []
+    try:
+        processes.append(await start_bot(world, tmp_path))
+        assert (await world.setup_consultation("forum")).ephemeral
+        await world.publish()
+        scheduled = await world.command(
+            "wg",
+            "officehours schedule",
+            title="Crash-test office hours",
+            start=next_week(),
+            duration=60,
+            capacity=seats,
+            place="https://meet.example/crash",
+        )
+        await scheduled.wait_for_followup(30)
+        check = await reader(world)
+        [summary] = await OfficeHoursRepository(check.db).upcoming(world.guild_id, datetime.now(UTC))
+        session = summary.session
+        posts = await _live_posts(check)
+        await check.db.close()
+
+        people = add_members(world, members)
+        rush = add_members(world, clickers, prefix="rush")
+        rng = random.Random(5)
+        emu = world.emu
+        batch = max(1, events // 20)
+        sent = 0
+        clicks = []
+        kill_at = events // 2
+        figures["members"] = members + clickers
+        figures["posts"] = len(posts)
+        while sent < events:
+            chunk = []
+            for _ in range(batch):
+                post = rng.choice(posts)
+                chunk.append(
+                    (
+                        rng.choice(people),
+                        post.thread_id,
+                        post.message_id,
+                        rng.choice(OPTIONS),
+                        rng.random() < 0.8,
+                    )
+                )
+            figures.add("events", await emu.react_many(chunk))
+            sent += batch
+            # The rush of sign-ups, interleaved with the reactions.
+            for user in rush[len(clicks) : len(clicks) + max(1, clickers // 16)]:
+                clicks.append(
+                    await emu.click_button(
+                        user,
+                        session.card_channel_id,
+                        session.card_message_id,
+                        f"officehours:signup:{session.id}",
+                    )
+                )
+            await asyncio.sleep(0.02)
+            if sent >= kill_at and processes[-1].process.poll() is None:
+                processes[-1].kill()  # SIGKILL: no shutdown, no final flush
+                figures.add("kills")
+        figures["clicks"] = len(clicks)
+        # What the members were told before the crash is what must survive it.
+        confirmed = {c.user_id: c.content for c in clicks if c.message is not None}
+        figures["signups_acknowledged"] = len(confirmed)
+        assert confirmed, "no sign-up was answered before the kill: the scenario proves nothing"
+
+        processes.append(BotProcess(world, tmp_path))
+        await processes[-1].wait_for_log("Reaction catch-up:", timeout=90)
+        figures["catch_up"] = next(
+            line for line in processes[-1].lines if "Reaction catch-up:" in line
+        ).split("Reaction catch-up: ")[1]
+
+        check = await reader(world)
+        try:
+            assert await check.db.integrity_check() == "ok"
+            assert await database_tally(check) == await discord_tally(check)
+            stored = {s.user_id: s.status for s in await OfficeHoursRepository(check.db).signups(session.id)}
+            for user, answer in confirmed.items():
+                assert user in stored, f"sign-up of {user} was confirmed ({answer!r}) but lost in the crash"
+                expected = "confirmed" if "You have a seat" in answer else "waitlisted"
+                assert stored[user] == expected, (user, answer, stored[user])
+            assert sum(status == "confirmed" for status in stored.values()) <= seats
+            figures["signups_stored"] = len(stored)
+        finally:
+            await check.db.close()
+        # The restarted bot answers commands.
+        status = await world.command("wg", "consultation status", timeout=15)
+        assert status.embeds
+    finally:
+        for process in processes:
+            await process.stop()
+        await world.close()
+
+
+async def _live_posts(check: SimpleNamespace) -> list:
+    from bot.data.recommendations import RecommendationRepository
+
+    return await RecommendationRepository(check.db).live_posts(check.guild_id)
+
+
+async def test_sigkill_during_reactions_and_signups(tmp_path, figures):
+    await crash_run(tmp_path, figures, members=120, events=4000, clickers=200, seats=40)
+
+
+@pytest.mark.slow
+async def test_sigkill_during_a_bigger_burst(tmp_path, figures):
+    await crash_run(tmp_path, figures, members=500, events=20000, clickers=1000, seats=100)
