@@ -69,7 +69,11 @@ def _load_model_once() -> Any:
     except ImportError:
         log.warning("py3langid is not installed: thread replies get a language from their script only")
         return None
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    try:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    except Exception:  # a broken install must not stop thread replies from being stored
+        log.exception("The py3langid model could not be loaded: languages come from scripts only")
+        return None
 
 
 def _load_model() -> Any:

@@ -93,7 +93,12 @@ class FeedbackService:
         recent = await self.feedback.recent_form_times(guild_id, user_id, now - COOLDOWN_WINDOW)
         wait = cooldown_retry_after(recent, now, items=self.cooldown_items)
         if wait:
-            raise UserError("feedback.too_fast", items=self.cooldown_items, seconds=wait)
+            raise UserError(
+                "feedback.too_fast",
+                items=self.cooldown_items,
+                window=round(COOLDOWN_WINDOW.total_seconds()),
+                seconds=wait,
+            )
 
     async def check_may_give(self, guild_id: int, user_id: int) -> None:
         """Before the form opens: the phase and the cooldown (checked again on submit)."""

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.feedback.language import LanguageDetector
+from bot.feedback.service import FeedbackService
 from cogs.feedback._cog import FeedbackCog
+from cogs.feedback._threads import ThreadRepliesCog
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
 
 
 async def setup(bot: ConsultationBot) -> None:
-    await bot.add_cog(FeedbackCog(bot))
+    service = FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector())
+    await bot.add_cog(FeedbackCog(bot, service))
+    await bot.add_cog(ThreadRepliesCog(bot, service))

@@ -1,8 +1,7 @@
-"""/feedback: give, mine, edit, withdraw (members); list, respond (working group); thread replies."""
+"""/feedback: give, mine, edit, withdraw (members); list, respond (working group)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,6 @@ from bot.audit import record_action
 from bot.data.feedback import FeedbackRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.errors import UserError
-from bot.feedback.language import LanguageDetector
 from bot.feedback.rules import MAX_RESPONSE
 from bot.feedback.service import Answered, FeedbackService
 from bot.i18n import t
@@ -45,7 +43,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["ConsultationBot"]
 PAGE_SIZE = 5  # items per page of the working group's list: one "Answer" button each in one row
-THREAD_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
 
 def locale_code(interaction: Interaction) -> str:
@@ -56,23 +53,15 @@ def locale_code(interaction: Interaction) -> str:
 class FeedbackCog(commands.GroupCog, group_name="feedback"):
     """Feedback on the drafts by form and by thread reply; the working group reads and answers it."""
 
-    def __init__(self, bot: ConsultationBot, detector: LanguageDetector | None = None) -> None:
+    def __init__(self, bot: ConsultationBot, service: FeedbackService) -> None:
         self.bot = bot
-        self.detector = detector or LanguageDetector()
-        self.service = FeedbackService(bot.db, bot.guild_repository, bot.clock, self.detector)
+        self.service = service
         self.feedback = FeedbackRepository(bot.db)
         self.recommendations = RecommendationRepository(bot.db)
-        self._warming: asyncio.Task[bool] | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        # The language model loads in the background; thread replies wait for it (see ``language_ready``).
-        self._warming = asyncio.create_task(asyncio.to_thread(self.detector.warm_up))
-
-    async def language_ready(self) -> None:
-        if self._warming is not None:
-            await asyncio.shield(self._warming)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
@@ -129,6 +118,9 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
             return []
         needle = current.casefold().strip().lstrip("#")
         items = await self.feedback.for_working_group(interaction.guild_id, limit=200)
+        if needle.isdigit() and not any(item.id == int(needle) for item in items):
+            typed = await self.feedback.working_group_item(interaction.guild_id, int(needle))
+            items = [typed] if typed is not None else items
         labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
         return [
             app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()
@@ -268,19 +260,36 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
     @app_commands.command(
         name="list", description="Working group: read the feedback, unanswered first, and answer it."
     )
-    async def list_command(self, interaction: Interaction) -> None:
-        await self.show_list(interaction, 0, edit=False)
+    @app_commands.describe(recommendation="Only the feedback on this draft recommendation (optional)")
+    @app_commands.autocomplete(recommendation=recommendation_choices)
+    async def list_command(self, interaction: Interaction, recommendation: int | None = None) -> None:
+        assert interaction.guild_id is not None
+        rec_id = None
+        if recommendation is not None:
+            rec_id = (await self.service.recommendation_by_number(interaction.guild_id, recommendation)).id
+        await self.show_list(interaction, 0, rec_id, edit=False)
 
-    async def show_list(self, interaction: Interaction, page: int, *, edit: bool) -> None:
+    async def show_list(
+        self, interaction: Interaction, page: int, recommendation_id: int | None = None, *, edit: bool
+    ) -> None:
+        """A page of visible items, unanswered first; ``recommendation_id`` narrows it to one draft."""
         assert interaction.guild_id is not None
         locale = interaction.locale
-        total, unanswered = await self.feedback.count_for_working_group(interaction.guild_id)
+        total, unanswered = await self.feedback.count_for_working_group(
+            interaction.guild_id, recommendation_id=recommendation_id
+        )
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(page, 0), pages - 1)
         items = await self.feedback.for_working_group(
-            interaction.guild_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+            interaction.guild_id,
+            recommendation_id=recommendation_id,
+            limit=PAGE_SIZE,
+            offset=page * PAGE_SIZE,
         )
         header = t("feedback.list_title", locale, unanswered=unanswered, total=total)
+        if recommendation_id is not None:
+            rec = await self.recommendations.by_id(recommendation_id)
+            header += " " + t("feedback.list_filtered", locale, number=rec.number if rec else "?")
         if total:
             header += "\n" + t("feedback.list_page", locale, page=page + 1, pages=pages)
         else:
@@ -289,8 +298,10 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         for item in items:
             view.add_item(RespondButton(item.id, locale))
         if pages > 1:
-            view.add_item(PageButton(max(page - 1, 0), "prev", locale, disabled=page == 0))
-            view.add_item(PageButton(min(page + 1, pages - 1), "next", locale, disabled=page >= pages - 1))
+            last = pages - 1
+            rec = recommendation_id or 0
+            view.add_item(PageButton(rec, max(page - 1, 0), "prev", locale, disabled=page == 0))
+            view.add_item(PageButton(rec, min(page + 1, last), "next", locale, disabled=page >= last))
         view.stop()  # clicks are routed by custom id (DynamicItem), not by this object
         embeds = [working_group_embed(item, locale) for item in items]
         if edit:
@@ -359,47 +370,3 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
             return False
         await self.service.mark_delivered([answered.response.id])
         return True
-
-    # -- thread replies ---------------------------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        if (
-            message.guild is None
-            or message.author.bot
-            or message.webhook_id is not None
-            or message.type not in THREAD_MESSAGE_TYPES
-            or not isinstance(message.channel, discord.Thread)
-            or message.id == message.channel.id  # a forum post's starter message: the bot's draft
-        ):
-            return
-        post = await self.service.tracked_post(message.channel.id)
-        if post is None:
-            return
-        await self.language_ready()
-        await self.service.capture_reply(
-            post=post,
-            message_id=message.id,
-            channel_id=message.channel.id,
-            author_id=message.author.id,
-            text=message.content,
-        )
-
-    @commands.Cog.listener()
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        content = payload.data.get("content")
-        if payload.guild_id is None or content is None:
-            return
-        await self.language_ready()
-        await self.service.reply_edited(payload.message_id, content)
-
-    @commands.Cog.listener()
-    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        if payload.guild_id is not None:
-            await self.service.reply_deleted(payload.message_id)
-
-    @commands.Cog.listener()
-    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
-        if payload.guild_id is not None:
-            for message_id in payload.message_ids:
-                await self.service.reply_deleted(message_id)

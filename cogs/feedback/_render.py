@@ -56,6 +56,8 @@ def mine_embed(items: list[Feedback], answered: dict[int, int], locale: object) 
         )
         if answered.get(item.id):
             header += " · " + t("feedback.mine_answered", locale, count=answered[item.id])
+        if item.hidden:
+            header += " · " + t("feedback.mine_hidden", locale)
         lines.append(f"**{header}**\n> {one_line(item.body, MINE_BODY_LIMIT)}")
     if len(items) > MINE_SHOWN:
         lines.append(t("feedback.mine_more", locale, count=len(items) - MINE_SHOWN))

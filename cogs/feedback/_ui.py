@@ -109,29 +109,32 @@ class RespondButton(_Button, template=r"feedback:respond:(?P<id>[0-9]+)"):
         await cog_of(interaction).open_response_form(interaction, self.feedback_id)
 
 
-class PageButton(_Button, template=r"feedback:page:(?P<id>[0-9]+):(?P<way>prev|next)"):
-    """Previous / next page of the working group's list (the page number is in the custom id)."""
+class PageButton(_Button, template=r"feedback:page:(?P<rec>[0-9]+):(?P<id>[0-9]+):(?P<way>prev|next)"):
+    """Previous / next page of the working group's list: the draft filter (0: all) and page are in the id."""
 
-    def __init__(self, page: int, way: str, locale: object = None, *, disabled: bool = False) -> None:
+    def __init__(
+        self, recommendation: int, page: int, way: str, locale: object = None, *, disabled: bool = False
+    ) -> None:
         super().__init__(
             discord.ui.Button(
                 label=t(f"feedback.{'previous' if way == 'prev' else 'next'}", locale),
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"feedback:page:{page}:{way}",
+                custom_id=f"feedback:page:{recommendation}:{page}:{way}",
                 disabled=disabled,
             )
         )
         self.page = page
+        self.recommendation = recommendation
 
     @classmethod
     async def from_custom_id(
         cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
     ) -> PageButton:
-        return cls(int(match["id"]), match["way"])
+        return cls(int(match["rec"]), int(match["id"]), match["way"])
 
     async def handle(self, interaction: Interaction) -> None:
         await require_working_group(interaction)
-        await cog_of(interaction).show_list(interaction, self.page, edit=True)
+        await cog_of(interaction).show_list(interaction, self.page, self.recommendation or None, edit=True)
 
 
 DYNAMIC_ITEMS: tuple[type[_Button], ...] = (GiveButton, RespondButton, PageButton)
@@ -251,7 +254,8 @@ class EditModal(_Modal):
 
     def __init__(self, feedback_id: int, body: str, locale: object) -> None:
         super().__init__(
-            title=clip(t("feedback.mine_title", locale), MODAL_TITLE_LIMIT), timeout=MODAL_TIMEOUT
+            title=clip(t("feedback.edit_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
+            timeout=MODAL_TIMEOUT,
         )
         self.feedback_id = feedback_id
         self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(

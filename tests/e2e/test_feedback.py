@@ -159,9 +159,9 @@ async def test_every_limit_is_answered_with_its_sentence(world: World) -> None:
         assert (await submit(world, "alice", opened, {"text": "ok!"})).ephemeral
     refused = await click_give(world, "alice", posts[2])
     assert refused.modal is None and refused.ephemeral
-    assert refused.content == t("feedback.too_fast", items=COOLDOWN_ITEMS, seconds=60)
+    assert refused.content == t("feedback.too_fast", items=COOLDOWN_ITEMS, window=60, seconds=60)
     late = await submit(world, "alice", forms[-1], {"text": "one more"})
-    assert late.content == t("feedback.too_fast", items=COOLDOWN_ITEMS, seconds=60)
+    assert late.content == t("feedback.too_fast", items=COOLDOWN_ITEMS, window=60, seconds=60)
     world.clock.advance(timedelta(seconds=61))
     assert (await click_give(world, "alice", posts[2])).modal is not None
     # Closed phase.
@@ -320,11 +320,14 @@ async def test_the_working_group_list_is_paged(world: World) -> None:
     first = await world.command("wg", "feedback list")
     assert first.ephemeral and len(first.embeds) == 5 and "Page 1 of 2" in first.content
     page = await world.emu.click_button(
-        world.members["wg"], first.channel_id, first.message_id, "feedback:page:1:next"
+        world.members["wg"], first.channel_id, first.message_id, "feedback:page:0:1:next"
     )
     await page.wait()
     second = world.emu.message(first.message_id)
     assert len(second.embeds) == 2 and "Page 2 of 2" in second.content
+    only = await world.command("wg", "feedback list", recommendation=3)
+    assert len(only.embeds) == 1
+    assert "Only R3." in only.content and "R3 v1" in only.embeds[0]["title"]
 
 
 async def test_own_items_edit_and_withdraw(world: World) -> None:
