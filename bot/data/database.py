@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,12 +107,12 @@ class Database:
     # -- statements -------------------------------------------------------------------------
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._lock, self._connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:
+            return list(await self._connection.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -120,21 +120,30 @@ class Database:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement in its own transaction; return the last row id (for inserts)."""
-        async with self._lock, self._connection.execute(sql, params) as cursor:
+        async with self._lock:
+            cursor = await self._connection.execute(sql, params)
             return cursor.lastrowid or 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, cancellation included.
+
+        aiosqlite runs statements in order on its own thread, so a statement whose await was
+        cancelled still runs; the ROLLBACK queued after it always closes the transaction.
+        """
         async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
             try:
+                await self._connection.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._connection)
             except BaseException:
-                await self._connection.execute("ROLLBACK")
+                await asyncio.shield(self._rollback())
                 raise
-            else:
-                await self._connection.execute("COMMIT")
+            await self._connection.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        # When BEGIN itself failed there is no transaction to roll back.
+        with suppress(sqlite3.OperationalError):
+            await self._connection.execute("ROLLBACK")
 
     # -- migrations -------------------------------------------------------------------------
 
@@ -176,30 +185,29 @@ class Database:
 
 
 class Transaction:
-    """Statements inside an open transaction (the lock is already held)."""
+    """Statements inside an open transaction (the lock is already held); one thread hop each."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._connection.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        cursor = await self._connection.execute(sql, params)
+        return cursor.lastrowid or 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        async with self._connection.execute(sql, params) as cursor:
-            return cursor.rowcount
+        cursor = await self._connection.execute(sql, params)
+        return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._connection.executemany(sql, rows)

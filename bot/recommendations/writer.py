@@ -40,6 +40,7 @@ class ReactionWriter:
         self._buffer: list[ReactionChange] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._flush_lock = asyncio.Lock()
         self._watched: dict[int, list[ReactionChange]] = {}
         self.flushes = 0
@@ -66,19 +67,20 @@ class ReactionWriter:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="reaction-writer")
 
     async def stop(self) -> None:
-        """Stop the loop and write whatever is still buffered."""
+        """Stop the loop (never in the middle of a write) and write whatever is still buffered."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
@@ -87,7 +89,8 @@ class ReactionWriter:
             except Exception:
                 # The batch stays buffered (flush puts it back) and is retried next round.
                 log.exception("Writing reactions failed; %d kept for the next attempt", self.pending)
-                await asyncio.sleep(min(5.0, self.interval * 20))
+                if not self._stopping:
+                    await asyncio.sleep(min(5.0, self.interval * 20))
 
     async def flush(self) -> int:
         async with self._flush_lock:

@@ -1,5 +1,7 @@
 """Every extension loads, no two commands collide, and every command declares who may run it."""
 
+import contextlib
+
 from discord import app_commands
 
 from bot.access import Access
@@ -16,35 +18,31 @@ def walk(commands):
             yield command
 
 
+@contextlib.asynccontextmanager
 async def loaded_bot(db):
-    bot = ConsultationBot(load_settings({}), database=db)
-    bot.guild_repository = GuildRepository(db)
-    for name in extension_names():
-        await bot.load_extension(name)
-    return bot
+    """Every extension loaded into a bot that never logs in (``async with`` readies its internals)."""
+    async with ConsultationBot(load_settings({}), database=db) as bot:
+        bot.guild_repository = GuildRepository(db)
+        for name in extension_names():
+            await bot.load_extension(name)
+        try:
+            yield bot
+        finally:
+            for name in extension_names():
+                await bot.unload_extension(name)
 
 
 async def test_extensions_load_without_collisions(db):
-    bot = await loaded_bot(db)
-    try:
+    async with loaded_bot(db) as bot:
         names = [command.qualified_name for command in walk(bot.tree.get_commands())]
         assert len(names) == len(set(names)), "two commands share a name"
         assert "consultation publish" in names
         for command in bot.tree.get_commands():
             command.to_dict(bot.tree)  # the payload Discord would receive builds
-    finally:
-        for name in extension_names():
-            await bot.unload_extension(name)
 
 
 async def test_every_command_declares_its_access(db):
-    bot = await loaded_bot(db)
-    try:
+    async with loaded_bot(db) as bot:
         for command in walk(bot.tree.get_commands()):
-            assert isinstance(command.extras.get("access"), Access), (
-                f"/{command.qualified_name} has no @require"
-            )
+            assert isinstance(command.extras.get("access"), Access), f"/{command.qualified_name} has no @require"
             assert command.checks, f"/{command.qualified_name} is not checked at run time"
-    finally:
-        for name in extension_names():
-            await bot.unload_extension(name)

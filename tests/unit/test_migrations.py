@@ -82,3 +82,52 @@ async def test_triggers_and_strings_with_semicolons_stay_whole(tmp_path: Path):
         assert await db.fetchval("SELECT v FROM t") == "a;b;x"
     finally:
         await db.close()
+
+
+async def test_a_cancelled_transaction_is_rolled_back(tmp_path: Path):
+    import asyncio
+
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        started = asyncio.Event()
+
+        async def interrupted():
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
+                started.set()
+                await asyncio.sleep(30)
+
+        task = asyncio.create_task(interrupted())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.transaction() as tx:  # no transaction was left open
+            await tx.execute("INSERT INTO bot_state (key, value) VALUES ('other', 'v')")
+        assert await db.fetchval("SELECT COUNT(*) FROM bot_state WHERE key = 'k'") == 0
+        assert await db.fetchval("SELECT COUNT(*) FROM bot_state WHERE key = 'other'") == 1
+    finally:
+        await db.close()
+
+
+async def test_cancelled_while_beginning_leaves_no_transaction_open(tmp_path: Path):
+    """Regression: a cancel that lands on the BEGIN await used to leave the transaction open."""
+    import asyncio
+
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+
+        async def writer():
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO bot_state (key, value) VALUES ('k', 'v')")
+
+        task = asyncio.create_task(writer())
+        await asyncio.sleep(0)  # the task is now awaiting BEGIN IMMEDIATE on aiosqlite's thread
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO bot_state (key, value) VALUES ('after', 'v')")
+        assert await db.fetchval("SELECT value FROM bot_state WHERE key = 'after'") == "v"
+    finally:
+        await db.close()
