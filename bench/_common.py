@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -26,9 +28,7 @@ def say(text: str = "") -> None:
 
 
 def machine() -> str:
-    import os
-
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
 
 
 @dataclass

@@ -22,9 +22,10 @@ import aiosqlite
 import discord
 
 from bench._common import GUILD, machine, posted_consultation, say, timed
-from bot.clock import FakeClock
 from bot.client import ConsultationBot
+from bot.clock import FakeClock
 from bot.config import load_settings
+from bot.data.guilds import GuildRepository
 from bot.recommendations.publisher import Publisher
 from cogs.recommendations._tally import TallyCog
 
@@ -58,7 +59,7 @@ def make_events(count: int, posts: list, options: list[str], seed: int = 1) -> l
 async def bot_path(path: Path, events: list[dict]) -> tuple[float, int]:
     db, _, _ = await posted_consultation(path)
     bot = ConsultationBot(load_settings({}), database=db, clock=FakeClock())
-    bot.guild_repository = __import__("bot.data.guilds", fromlist=["GuildRepository"]).GuildRepository(db)
+    bot.guild_repository = GuildRepository(db)
     cog = TallyCog(bot, Publisher(bot))
     await cog.filter.load(bot.guild_repository, cog.recommendations)
     payloads = [
@@ -113,7 +114,8 @@ async def tutorial_anchor(path: Path, events: list[dict]) -> float:
         with timed() as timer:
             for event in events:
                 await connection.execute(
-                    "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id, reacted_at)"
+                    " VALUES (?, ?, ?, ?)",
                     (int(event["message_id"]), event["emoji"]["name"], int(event["user_id"]), "now"),
                 )
                 await connection.commit()
