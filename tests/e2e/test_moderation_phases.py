@@ -49,8 +49,8 @@ def text_inputs(modal):
     return found
 
 
-async def give_feedback(world, name, number, text):
-    opened = await world.command(name, "feedback give", recommendation=number)
+async def give_feedback(world, name, number, text, **options):
+    opened = await world.command(name, "feedback give", recommendation=number, **options)
     assert opened.modal is not None, answer(opened)
     submitted = await world.emu.submit_modal(
         world.members[name], opened, {text_inputs(opened.modal)[0]: text}
