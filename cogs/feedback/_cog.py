@@ -28,12 +28,18 @@ from cogs.feedback._render import (
     working_group_embed,
 )
 from cogs.feedback._ui import (
+    ANSWER_ID,
     DYNAMIC_ITEMS,
+    EDIT_ID,
+    FORM_ID,
     EditModal,
     FeedbackModal,
     PageButton,
     RespondButton,
     RespondModal,
+    area_from,
+    require_working_group,
+    submitted_values,
 )
 
 if TYPE_CHECKING:
@@ -164,8 +170,49 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         rec = await self.service.recommendation_by_id(interaction.guild_id, recommendation_id)
         area = await self.service.area_by_number(interaction.guild_id, area_number)
         areas = await self.bot.guild_repository.scoping_areas(interaction.guild_id)
-        modal = FeedbackModal(rec, areas, interaction.locale, area=area, anonymous=anonymous)
+        await self.show_form(
+            interaction, FeedbackModal(rec, areas, interaction.locale, area=area, anonymous=anonymous)
+        )
+
+    @staticmethod
+    async def show_form(interaction: Interaction, modal: discord.ui.Modal) -> None:
+        """Show a form and stop tracking it: ``on_interaction`` answers it from its custom id."""
         await interaction.response.send_modal(modal)
+        modal.stop()
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit or interaction.data is None:
+            return
+        custom_id = str(interaction.data.get("custom_id", ""))
+        if not custom_id.startswith("feedback:"):
+            return
+        try:
+            await self.receive_form(interaction, custom_id)
+        except Exception as error:  # every failure gets a sentence
+            await self.bot.answer_error(interaction, error)
+
+    async def receive_form(self, interaction: Interaction, custom_id: str) -> None:
+        values = submitted_values(list(interaction.data.get("components", [])))  # type: ignore[union-attr]
+        text = values.get("text")
+        text = text if isinstance(text, str) else None
+        if match := FORM_ID.fullmatch(custom_id):
+            await self.submit_form(
+                interaction,
+                recommendation_id=int(match["rec"]),
+                text=text,
+                area_number=area_from(values.get("area")) if match["area"] == "x" else int(match["area"]),
+                anonymous=bool(values.get("anonymous"))
+                if match["anonymous"] == "x"
+                else match["anonymous"] == "1",
+            )
+        elif match := EDIT_ID.fullmatch(custom_id):
+            await self.save_edit(interaction, int(match["id"]), text)
+        elif match := ANSWER_ID.fullmatch(custom_id):
+            await require_working_group(interaction)
+            await self.save_response(interaction, int(match["id"]), text)
+        else:
+            log.warning("A form with an unknown custom id was submitted: %s", custom_id)
 
     async def submit_form(
         self,
@@ -221,7 +268,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         if own.source == "thread":
             raise UserError("feedback.edit_in_thread", reference=own.id)
         await self.service.open_settings(interaction.guild_id)
-        await interaction.response.send_modal(EditModal(own.id, own.body, interaction.locale))
+        await self.show_form(interaction, EditModal(own.id, own.body, interaction.locale))
 
     async def save_edit(self, interaction: Interaction, feedback_id: int, text: str | None) -> None:
         assert interaction.guild_id is not None
@@ -324,7 +371,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         assert interaction.guild_id is not None
         if await self.feedback.working_group_item(interaction.guild_id, feedback_id) is None:
             raise UserError("feedback.unknown_item", reference=feedback_id)
-        await interaction.response.send_modal(RespondModal(feedback_id, interaction.locale))
+        await self.show_form(interaction, RespondModal(feedback_id, interaction.locale))
 
     async def save_response(self, interaction: Interaction, feedback_id: int, text: str | None) -> None:
         assert interaction.guild_id is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["ConsultationBot"]
 COG_NAME = "FeedbackCog"
-MODAL_TIMEOUT = 2 * 60 * 60  # an unsent form is forgotten after two hours
 MODAL_TITLE_LIMIT = 45
 LABEL_LIMIT = 45
 DESCRIPTION_LIMIT = 100
@@ -140,12 +140,39 @@ class PageButton(_Button, template=r"feedback:page:(?P<rec>[0-9]+):(?P<id>[0-9]+
 DYNAMIC_ITEMS: tuple[type[_Button], ...] = (GiveButton, RespondButton, PageButton)
 
 
-class _Modal(discord.ui.Modal):
-    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
-        await interaction.client.answer_error(interaction, error)
+# -- forms ------------------------------------------------------------------------------------
+# Forms carry their whole state in their custom id and the cog stops each one right after showing it,
+# so every submission is answered by ``FeedbackCog.on_interaction`` from the custom id and the submitted
+# values alone: a form opened before a restart is still received after it.
+#   feedback:form:<recommendation id>:<area number | x>:<anonymous 0 | 1 | x>:<nonce>  (x: asked in the form)
+#   feedback:edit:<feedback id>:<nonce>      feedback:answer:<feedback id>:<nonce>
+FORM_ID = re.compile(r"feedback:form:(?P<rec>[0-9]+):(?P<area>[0-9]+|x):(?P<anonymous>[01x]):[0-9a-f]+")
+EDIT_ID = re.compile(r"feedback:edit:(?P<id>[0-9]+):[0-9a-f]+")
+ANSWER_ID = re.compile(r"feedback:answer:(?P<id>[0-9]+):[0-9a-f]+")
 
 
-class FeedbackModal(_Modal):
+def _nonce() -> str:
+    return secrets.token_hex(6)
+
+
+def submitted_values(components: list[dict[str, Any]]) -> dict[str, Any]:
+    """A modal submission's values by custom id (text inputs: ``value``; selects: ``values``)."""
+    values: dict[str, Any] = {}
+    for top in components:
+        inner = [top["component"]] if "component" in top else top.get("components", [])
+        for comp in inner:
+            if comp.get("custom_id"):
+                values[comp["custom_id"]] = comp["value"] if "value" in comp else comp.get("values")
+    return values
+
+
+def area_from(values: Any) -> int | None:
+    """The area chosen in the form's select ("0" is "no particular area")."""
+    value = values[0] if isinstance(values, list) and values else ""
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) > 0 else None
+
+
+class FeedbackModal(discord.ui.Modal):
     """The feedback form: the text and, unless the slash command chose them, an area and anonymity."""
 
     def __init__(
@@ -159,11 +186,12 @@ class FeedbackModal(_Modal):
     ) -> None:
         super().__init__(
             title=clip(t("feedback.modal_title", locale, number=recommendation.number), MODAL_TITLE_LIMIT),
-            timeout=MODAL_TIMEOUT,
+            custom_id=(
+                f"feedback:form:{recommendation.id}:{area.number if area else 'x'}"
+                f":{'x' if anonymous is None else int(anonymous)}:{_nonce()}"
+            ),
         )
         self.recommendation = recommendation
-        self.preset_area = area
-        self.preset_anonymous = anonymous
         self.add_item(
             discord.ui.TextDisplay(
                 "### "
@@ -228,71 +256,46 @@ class FeedbackModal(_Modal):
         if chosen:
             self.add_item(discord.ui.TextDisplay("\n".join(chosen)))
 
-    def chosen_area(self) -> int | None:
-        if self.area_select is None:
-            return self.preset_area.number if self.preset_area else None
-        value = self.area_select.values[0] if self.area_select.values else ""
-        return int(value) if value.isdigit() and int(value) > 0 else None
 
-    def chosen_anonymous(self) -> bool:
-        if self.anonymous_box is None:
-            return bool(self.preset_anonymous)
-        return bool(self.anonymous_box.value)
-
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await cog_of(interaction).submit_form(
-            interaction,
-            recommendation_id=self.recommendation.id,
-            text=self.text.value,
-            area_number=self.chosen_area(),
-            anonymous=self.chosen_anonymous(),
-        )
-
-
-class EditModal(_Modal):
+class EditModal(discord.ui.Modal):
     """Change the text of one's own form feedback (the previous text is kept in its history)."""
 
     def __init__(self, feedback_id: int, body: str, locale: object) -> None:
         super().__init__(
             title=clip(t("feedback.edit_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
-            timeout=MODAL_TIMEOUT,
-        )
-        self.feedback_id = feedback_id
-        self.text: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
-            style=discord.TextStyle.paragraph,
-            default=body[:MAX_LENGTH],
-            max_length=MAX_LENGTH,
-            required=True,
-            custom_id="text",
+            custom_id=f"feedback:edit:{feedback_id}:{_nonce()}",
         )
         self.add_item(
-            discord.ui.Label(text=clip(t("feedback.text_label", locale), LABEL_LIMIT), component=self.text)
+            discord.ui.Label(
+                text=clip(t("feedback.text_label", locale), LABEL_LIMIT),
+                component=discord.ui.TextInput(
+                    style=discord.TextStyle.paragraph,
+                    default=body[:MAX_LENGTH],
+                    max_length=MAX_LENGTH,
+                    required=True,
+                    custom_id="text",
+                ),
+            )
         )
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await cog_of(interaction).save_edit(interaction, self.feedback_id, self.text.value)
 
-
-class RespondModal(_Modal):
+class RespondModal(discord.ui.Modal):
     """The working group's answer to one item."""
 
     def __init__(self, feedback_id: int, locale: object) -> None:
         super().__init__(
             title=clip(t("feedback.respond_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
-            timeout=MODAL_TIMEOUT,
-        )
-        self.feedback_id = feedback_id
-        self.text: discord.ui.TextInput[RespondModal] = discord.ui.TextInput(
-            style=discord.TextStyle.paragraph,
-            placeholder=clip(t("feedback.respond_placeholder", locale), DESCRIPTION_LIMIT),
-            max_length=MAX_RESPONSE,
-            required=True,
-            custom_id="text",
+            custom_id=f"feedback:answer:{feedback_id}:{_nonce()}",
         )
         self.add_item(
-            discord.ui.Label(text=clip(t("feedback.respond_label", locale), LABEL_LIMIT), component=self.text)
+            discord.ui.Label(
+                text=clip(t("feedback.respond_label", locale), LABEL_LIMIT),
+                component=discord.ui.TextInput(
+                    style=discord.TextStyle.paragraph,
+                    placeholder=clip(t("feedback.respond_placeholder", locale), DESCRIPTION_LIMIT),
+                    max_length=MAX_RESPONSE,
+                    required=True,
+                    custom_id="text",
+                ),
+            )
         )
-
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await require_working_group(interaction)
-        await cog_of(interaction).save_response(interaction, self.feedback_id, self.text.value)

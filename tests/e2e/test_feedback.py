@@ -103,14 +103,33 @@ async def test_slash_command_with_area_and_anonymous(world: World) -> None:
     )
 
 
-async def test_the_button_works_after_a_restart(world: World) -> None:
+async def test_the_button_and_open_forms_work_after_a_restart(world: World) -> None:
     posts = await published(world)
+    before = await click_give(world, "eve", posts[8])  # a form still open while the bot restarts
     await world.restart_bot()
     opened = await click_give(world, "chen", posts[9])
     done = await submit(world, "chen", opened, {"text": "这个建议很好"})
     assert done.ephemeral
     [item] = await items_of(world, "chen")
     assert item.recommendation_number == 9 and item.body == "这个建议很好"
+    late = await submit(world, "eve", before, {"text": "Geschrieben während des Neustarts.", "area": ["2"]})
+    assert late.ephemeral and "#" in late.content
+    [kept] = await items_of(world, "eve")
+    assert (kept.recommendation_number, kept.area_number, kept.body) == (
+        8,
+        2,
+        "Geschrieben während des Neustarts.",
+    )
+    listing = await world.command("wg", "feedback list")
+    answer_form = await world.emu.click_button(
+        world.members["wg"], listing.channel_id, listing.message_id, f"feedback:respond:{kept.id}"
+    )
+    answer_form = await answer_form.wait()
+    await world.restart_bot()
+    answered = await submit(world, "wg", answer_form, {"text": "Danke!"})
+    assert answered.content == t(
+        "feedback.responded", reference=kept.id, delivery=t("feedback.delivery_thread")
+    )
 
 
 NASTY = [
