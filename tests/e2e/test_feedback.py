@@ -70,7 +70,7 @@ async def test_button_opens_the_form_and_stores_the_feedback(world: World) -> No
         world, "bob", opened, {"text": "Très clair, merci.", "area": ["5"], "anonymous": False}
     )
     [item] = await items_of(world, "bob")
-    assert done.ephemeral
+    assert done.ephemeral and done.answered_within_deadline and opened.answered_within_deadline
     assert done.content.startswith(
         t("feedback.saved", None, number=3, version=1, reference=item.id).split("\n")[0][:40]
     )
@@ -383,3 +383,18 @@ async def test_text_channel_posts_button_and_thread_reply(text_world: World) -> 
     item = await wait_for(lambda: repo.by_message(reply.id))
     assert item.recommendation_number == 6 and item.source == "thread" and item.language == "es"
     assert [i.recommendation_number for i in await items_of(world, "chen")] == [6]
+
+
+async def test_hidden_feedback_is_left_out_of_the_working_groups_views(world: World) -> None:
+    posts = await published(world)
+    await submit(world, "bob", await click_give(world, "bob", posts[1]), {"text": "Rude remark."})
+    await submit(world, "chen", await click_give(world, "chen", posts[1]), {"text": "Useful remark."})
+    [rude] = await items_of(world, "bob")
+    assert await FeedbackRepository(world.db).hide(rude.id, world.members["mod"], "rude", world.clock.now())
+    listing = await world.command("wg", "feedback list")
+    assert [embed["title"].split(" ")[0] for embed in listing.embeds] == [f"#{rude.id + 1}"]
+    assert "Rude remark." not in visible_text(listing)
+    refused = await world.command("wg", "feedback respond", item=rude.id, text="Noted.")
+    assert refused.content == t("feedback.unknown_item", reference=rude.id)
+    mine = await world.command("bob", "feedback mine")
+    assert t("feedback.mine_hidden") in visible_text(mine), "the author still sees it, marked hidden"
