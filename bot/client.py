@@ -72,6 +72,9 @@ class ConsultationBot(commands.Bot):
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            # Every handler uses raw events; without a message cache a reaction on a post is not
+            # also applied to a cached copy of it (and memory stays flat in big servers).
+            max_messages=None,
             **options,
         )
         self.settings = settings

@@ -127,6 +127,13 @@ class World:
         self.bot = None
         self._task = None
 
+    async def wait_for_catch_up(self, timeout: float = 60) -> tuple[int, int, int]:
+        """Wait for the reaction catch-up that follows a start; returns (added, removed, unchanged)."""
+        assert self.bot is not None
+        tally = self.bot.get_cog("TallyCog")
+        await self.emu.wait_until(lambda: tally.last_catch_up is not None, timeout=timeout)  # type: ignore[union-attr]
+        return tally.last_catch_up  # type: ignore[union-attr]
+
     async def restart_bot(self) -> ConsultationBot:
         await self.stop_bot()
         return await self.start_bot()

@@ -50,9 +50,7 @@ async def run(demo: DemoContext) -> None:
         ):
             missed += 1
     demo.bot = await demo.world.start_bot()
-    tally_cog = demo.bot.get_cog("TallyCog")
-    await demo.emu.wait_until(lambda: tally_cog.last_catch_up is not None, timeout=30)  # type: ignore[union-attr]
-    added, removed, unchanged = tally_cog.last_catch_up  # type: ignore[union-attr]
+    added, removed, unchanged = await demo.world.wait_for_catch_up()
     demo.say(
         f"{len(demo.member_names)} members added {reactions} reactions and took back {changed_minds}; "
         f"while the bot was offline {missed} more came in, and its catch-up added {added}, "

@@ -175,9 +175,7 @@ async def test_catch_up_after_the_bot_was_offline(world):
     for member in members[:10]:
         world.emu.unreact_silently(member, posts[0].thread_id, posts[0].message_id, SUPPORT)
     await world.start_bot()
-    tally = world.bot.get_cog("TallyCog")
-    await world.emu.wait_until(lambda: tally.last_catch_up is not None, timeout=20)
-    added, removed, _ = tally.last_catch_up
+    added, removed, _ = await world.wait_for_catch_up()
     assert added > 0 and removed >= 10
     assert await database_tally(world) == await discord_tally(world)
 
