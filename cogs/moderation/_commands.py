@@ -392,7 +392,12 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
                 )
             )
         embed = discord.Embed(title=t("moderation.log.title", locale), colour=discord.Colour.dark_grey())
-        embed.description = shorten("\n".join(lines), 4000) if lines else t("moderation.log.empty", locale)
+        kept: list[str] = []
+        for line in lines:  # whole lines only, within an embed description's 4096 characters
+            if sum(len(k) + 1 for k in kept) + len(line) > 4000:
+                break
+            kept.append(line)
+        embed.description = "\n".join(kept) if kept else t("moderation.log.empty", locale)
         filters = [f"`{action}`" for _ in [action] if action] + ([member.mention] if member else [])
         if filters:
             embed.set_footer(text=t("moderation.log.filtered", locale, filters=", ".join(filters)))
