@@ -1,0 +1,130 @@
+"""Sign-up rush: 1,000 simultaneous Sign up clicks through the emulator, against a ceiling.
+
+Run: ``python -m bench.signup_rush [--members N] [--seats N]``.
+- bot: N members click the real card's Sign up button at once (dispatched back to back, none awaited);
+  each answer is the bot's: one transaction (seat or waitlist place), then the ephemeral reply;
+- ceiling: the same N clicks on a card whose client answers each click at once with a fixed ephemeral
+  sentence and touches no database (discord.py's own interaction path over the same loopback).
+Prints p50/p99/max answer times for both and checks the seats. Target: p99 < 100 ms, none past 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+from pathlib import Path
+
+import discord
+
+from bench._common import machine, say, timed
+from bot.client import intents
+from bot.data.officehours import OfficeHoursRepository
+from bot.emulator import run_client
+from bot.rehearsal import World
+
+
+class Ceiling(discord.Client):
+    def __init__(self) -> None:
+        super().__init__(intents=intents(), guild_ready_timeout=0.05)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("You have a seat.", ephemeral=True)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p99, ordered[-1]
+
+
+def row(label: str, answers: list, seconds: float) -> str:
+    p50, p99, worst = percentiles([a.elapsed for a in answers])
+    return (
+        f"  {label:<8} p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms  max {worst * 1000:7.1f} ms"
+        f"  all answered in {seconds:.2f} s"
+    )
+
+
+async def click_all(
+    world: World, members: list[int], channel_id: int, message_id: int, custom_id: str, spread: float
+) -> list:
+    """Every member clicks once: all in the same instant (``spread`` 0) or evenly over ``spread`` s."""
+    clicks = []
+    gap = spread / len(members)
+    for user in members:
+        clicks.append(await world.emu.click_button(user, channel_id, message_id, custom_id))
+        if gap:
+            await asyncio.sleep(gap)
+    return await asyncio.gather(*(click.wait(60) for click in clicks))
+
+
+async def main(count: int, seats: int, spread: float) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        world = await World.create(Path(folder) / "bench.sqlite3", members={})
+        try:
+            await world.start_bot()
+            await world.setup_consultation("forum")
+            result = await world.command(
+                "wg",
+                "officehours schedule",
+                title="Rush hour",
+                start="2026-01-10T18:00Z",
+                duration=60,
+                capacity=seats,
+                place="https://meet.example/rush",
+            )
+            await result.wait_for_followup()
+            assert world.bot is not None
+            repo = OfficeHoursRepository(world.db)
+            [summary] = await repo.upcoming(world.guild_id, world.clock.now())
+            session = summary.session
+            members = [world.emu.create_member(world.guild_id, f"rush{i:05d}").id for i in range(count)]
+            with timed() as bot_timer:
+                answers = await click_all(
+                    world,
+                    members,
+                    session.card_channel_id,
+                    session.card_message_id,
+                    f"officehours:signup:{session.id}",
+                    spread,
+                )
+            signups = await repo.signups(session.id)
+            confirmed = sum(s.status == "confirmed" for s in signups)
+            waitlisted = sum(s.status == "waitlisted" for s in signups)
+            card = world.emu.message(session.card_message_id)
+            await world.stop_bot()
+
+            ceiling = Ceiling()
+            async with run_client(world.emu, ceiling):
+                others = [world.emu.create_member(world.guild_id, f"ceil{i:05d}").id for i in range(count)]
+                with timed() as ceiling_timer:
+                    ceiling_answers = await click_all(
+                        world, others, card.channel_id, card.id, f"officehours:signup:{session.id}", spread
+                    )
+        finally:
+            await world.close()
+    _, bot_p99, _ = percentiles([a.elapsed for a in answers])
+    _, ceiling_p99, _ = percentiles([a.elapsed for a in ceiling_answers])
+    late = sum(not a.answered_within_deadline for a in answers)
+    when = "in the same instant" if not spread else f"spread over {spread:g} s"
+    say(f"Sign-up rush: {count:,} clicks {when} for {seats} seats ({machine()})")
+    say(row("bot", answers, bot_timer.seconds))
+    say(row("ceiling", ceiling_answers, ceiling_timer.seconds))
+    say(f"  ratio bot / ceiling (p99)  {bot_p99 / ceiling_p99:5.2f}x   answers past 3 s: {late}")
+    say(
+        f"  seats: {confirmed} confirmed, {waitlisted} waitlisted, {len(signups)} stored "
+        f"(expected {seats}, {count - seats}, {count})"
+    )
+    if (confirmed, waitlisted) != (seats, count - seats):
+        raise SystemExit("seats are wrong")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--seats", type=int, default=50)
+    parser.add_argument("--spread", type=float, default=0.0, help="seconds the clicks are spread over")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.members, arguments.seats, arguments.spread))
