@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.access import Access, member_access, require
+from bot.access import Access, require
 from bot.audit import record_action
 from bot.data.feedback import FeedbackRepository
 from bot.data.recommendations import RecommendationRepository
@@ -18,11 +18,14 @@ from bot.feedback.rules import MAX_RESPONSE
 from bot.feedback.service import Answered, FeedbackService
 from bot.i18n import t
 from bot.replies import respond
+from cogs.feedback._choices import (
+    area_choices,
+    own_item_choices,
+    recommendation_choices,
+    working_group_choices,
+)
 from cogs.feedback._render import (
-    CHOICE_LIMIT,
     PENDING_SHOWN,
-    clip,
-    item_choice,
     mine_embed,
     pending_embed,
     working_group_embed,
@@ -71,66 +74,6 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-
-    # -- autocomplete -----------------------------------------------------------------------
-
-    async def recommendation_choices(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        needle = current.casefold().strip()
-        choices = []
-        for rec in await self.recommendations.all(interaction.guild_id):
-            label = clip(
-                t("feedback.choice_recommendation", interaction.locale, number=rec.number, title=rec.title),
-                CHOICE_LIMIT,
-            )
-            if not needle or needle in label.casefold():
-                choices.append(app_commands.Choice(name=label, value=rec.number))
-        return choices[:25]
-
-    async def area_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        needle = current.casefold().strip()
-        choices = []
-        for area in await self.bot.guild_repository.scoping_areas(interaction.guild_id):
-            label = clip(
-                t("feedback.choice_area", interaction.locale, number=area.number, name=area.name),
-                CHOICE_LIMIT,
-            )
-            if not needle or needle in label.casefold():
-                choices.append(app_commands.Choice(name=label, value=area.number))
-        return choices[:25]
-
-    async def own_item_choices(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        needle = current.casefold().strip().lstrip("#")
-        items = await self.feedback.for_author(interaction.guild_id, interaction.user.id)
-        labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
-        return [
-            app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()
-        ][:25]
-
-    async def working_group_choices(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        """Unanswered items first; nothing at all for members outside the working group."""
-        if interaction.guild_id is None or Access.WORKING_GROUP not in await member_access(interaction):
-            return []
-        needle = current.casefold().strip().lstrip("#")
-        items = await self.feedback.for_working_group(interaction.guild_id, limit=200)
-        if needle.isdigit() and not any(item.id == int(needle) for item in items):
-            typed = await self.feedback.working_group_item(interaction.guild_id, int(needle))
-            items = [typed] if typed is not None else items
-        labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
-        return [
-            app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()
-        ][:25]
 
     # -- giving feedback --------------------------------------------------------------------
 
