@@ -231,7 +231,9 @@ class FeedbackModal(discord.ui.Modal):
                 discord.SelectOption(label=clip(f"{a.number}. {a.name}", OPTION_LIMIT), value=str(a.number))
                 for a in areas[:24]
             ]
-            self.area_select = discord.ui.Select(custom_id="area", options=options, required=False)
+            self.area_select = discord.ui.Select(
+                custom_id="area", options=options, min_values=0, required=False
+            )
             self.add_item(
                 discord.ui.Label(
                     text=clip(t("feedback.area_label", locale), LABEL_LIMIT),

@@ -398,3 +398,19 @@ async def test_hidden_feedback_is_left_out_of_the_working_groups_views(world: Wo
     assert refused.content == t("feedback.unknown_item", reference=rude.id)
     mine = await world.command("bob", "feedback mine")
     assert t("feedback.mine_hidden") in visible_text(mine), "the author still sees it, marked hidden"
+
+
+async def test_an_answer_the_thread_refused_reaches_the_author_with_their_next_feedback(world: World) -> None:
+    posts = await published(world)
+    thread_id = posts[6][0]
+    await submit(world, "dana", await click_give(world, "dana", posts[6]), {"text": "Primera idea."})
+    [item] = await items_of(world, "dana")
+    world.emu.fail_route("POST", rf"/channels/{thread_id}/messages", status=403, code=50001)
+    answer = await world.command("wg", "feedback respond", item=item.id, text="Gracias, lo revisamos.")
+    assert t("feedback.delivery_later") in answer.content
+    world.clock.advance(minutes=5)
+    done = await submit(world, "dana", await click_give(world, "dana", posts[6]), {"text": "Segunda idea."})
+    assert done.ephemeral and done.embeds and done.embeds[-1]["title"] == t("feedback.pending_title")
+    assert done.embeds[-1]["fields"][0]["value"] == "Gracias, lo revisamos."
+    [response] = await FeedbackRepository(world.db).responses(item.id)
+    assert response.delivered_at is not None
