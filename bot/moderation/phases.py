@@ -39,13 +39,18 @@ class PhaseService:
             raise UserError("errors.not_set_up")
         return settings
 
-    async def change(self, guild_id: int, phase: str) -> PhaseChange:
-        """Switch now; any scheduled close is dropped (a moderator decided)."""
+    async def change(self, guild_id: int, phase: str, *, published: bool = False) -> PhaseChange:
+        """Switch now; any scheduled close is dropped (a moderator decided).
+
+        ``draft`` means only the working group sees the drafts, so it is refused once posts are public.
+        """
         if phase not in PHASES:
             raise UserError("moderation.phase.unknown", phase=phase)
         before = await self.settings(guild_id)
         if before.phase == phase:
             raise UserError(f"moderation.phase.already_{phase}")
+        if phase == "draft" and published:
+            raise UserError("moderation.phase.draft_after_publish")
         now = self.clock.now()
         after = await self.guilds.update(guild_id, now, phase=phase, phase_changed_at=now, closes_at=None)
         return PhaseChange(before, after)

@@ -22,7 +22,7 @@ from bot.moderation.phases import PhaseService
 from bot.officehours.timeparse import parse_moment
 from bot.recommendations.render import shorten
 from bot.replies import respond
-from cogs.moderation._effects import ConsultationEffects
+from cogs.moderation._effects import ConsultationEffects, recommendation_choices
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -77,56 +77,16 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         assert interaction.guild_id is not None
         await record_action(self.bot, interaction.guild_id, interaction.user.id, action, target, reason)
 
-    # -- choosing a thread ----------------------------------------------------------------------
-
-    async def recommendation_choices(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        needle = current.casefold().strip()
-        choices = []
-        for rec in await self.recommendations.all(interaction.guild_id):
-            label = shorten(f"R{rec.number}. {rec.title}", 100)
-            if not needle or needle in label.casefold():
-                choices.append(app_commands.Choice(name=label, value=rec.number))
-        return choices[:25]
-
     async def target_thread(
         self,
         interaction: Interaction,
         recommendation: int | None,
         thread: app_commands.AppCommandThread | None,
     ) -> discord.Thread:
-        """The recommendation's thread, the thread picked, or the thread the command runs in."""
         assert interaction.guild_id is not None
         settings = await self.phases.settings(interaction.guild_id)
-        if recommendation is not None:
-            rec = await self.recommendations.by_number(interaction.guild_id, recommendation)
-            if rec is None:
-                raise UserError("moderation.thread.unknown_recommendation", number=recommendation)
-            post = await self.recommendations.live_post_for(rec.id)
-            if post is None or post.thread_id is None:
-                raise UserError("moderation.thread.no_post", number=recommendation)
-            thread_id = post.thread_id
-        elif thread is not None:
-            thread_id = thread.id
-        elif isinstance(interaction.channel, discord.Thread):
-            thread_id = interaction.channel.id
-        else:
-            raise UserError("moderation.thread.which")
-        try:
-            channel = await self.bot.fetch_channel(thread_id)
-        except discord.NotFound as error:
-            raise UserError("moderation.thread.gone") from error
-        if not isinstance(channel, discord.Thread):
-            raise UserError("moderation.thread.not_a_thread")
-        if (
-            channel.parent_id != settings.channel_id
-            and await self.recommendations.post_by_thread(channel.id) is None
-        ):
-            raise UserError("moderation.thread.outside")
-        return channel
+        here = interaction.channel.id if isinstance(interaction.channel, discord.Thread) else None
+        return await self.effects.target_thread(settings, recommendation, thread.id if thread else here)
 
     # -- threads --------------------------------------------------------------------------------
 
@@ -345,7 +305,8 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
             await respond(interaction, t("moderation.phase.schedule_cancelled", locale))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        change = await self.phases.change(guild_id, state)
+        published = bool(await self.recommendations.live_posts(guild_id))
+        change = await self.phases.change(guild_id, state, published=published)
         effects = await self.effects.apply_phase(change)
         await self.record(interaction, f"phase.{state}", None, reason)
         lines = [t(f"moderation.phase.changed_{state}", locale, locked=effects.locked)]

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 
 from bot.data.audit import AuditRepository
+from bot.data.guilds import GuildSettings
 from bot.data.recommendations import RecommendationRepository
+from bot.errors import UserError
 from bot.moderation.phases import PhaseChange
 from bot.moderation.threads import ARCHIVE_ACTIONS, thread_target
 from bot.recommendations.publisher import Publisher
+from bot.recommendations.render import shorten
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -24,6 +28,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCKED_AT_CLOSE = "moderation.locked_at_close.{guild_id}"
+
+
+async def recommendation_choices(
+    interaction: discord.Interaction[ConsultationBot], current: str
+) -> list[app_commands.Choice[int]]:
+    """Autocomplete: the guild's drafts as "R3. Title", filtered by what the member typed."""
+    if interaction.guild_id is None:
+        return []
+    needle = current.casefold().strip()
+    choices = []
+    for rec in await RecommendationRepository(interaction.client.db).all(interaction.guild_id):
+        label = shorten(f"R{rec.number}. {rec.title}", 100)
+        if not needle or needle in label.casefold():
+            choices.append(app_commands.Choice(name=label, value=rec.number))
+    return choices[:25]
 
 
 @dataclass
@@ -47,6 +66,33 @@ class ConsultationEffects:
         except discord.NotFound:
             return None
         return channel if isinstance(channel, discord.Thread) else None
+
+    async def target_thread(
+        self, settings: GuildSettings, recommendation: int | None, thread_id: int | None
+    ) -> discord.Thread:
+        """The recommendation's thread, or the thread given; it must belong to the consultation."""
+        if recommendation is not None:
+            rec = await self.recommendations.by_number(settings.guild_id, recommendation)
+            if rec is None:
+                raise UserError("moderation.thread.unknown_recommendation", number=recommendation)
+            post = await self.recommendations.live_post_for(rec.id)
+            if post is None or post.thread_id is None:
+                raise UserError("moderation.thread.no_post", number=recommendation)
+            thread_id = post.thread_id
+        if thread_id is None:
+            raise UserError("moderation.thread.which")
+        try:
+            channel = await self.bot.fetch_channel(thread_id)
+        except discord.NotFound as error:
+            raise UserError("moderation.thread.gone") from error
+        if not isinstance(channel, discord.Thread):
+            raise UserError("moderation.thread.not_a_thread")
+        if (
+            channel.parent_id != settings.channel_id
+            and await self.recommendations.post_by_thread(channel.id) is None
+        ):
+            raise UserError("moderation.thread.outside")
+        return channel
 
     async def apply_phase(self, change: PhaseChange) -> PhaseEffects:
         """Stop or resume counting at once, re-render the posts, lock or unlock the threads."""

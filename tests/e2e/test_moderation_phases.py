@@ -186,6 +186,11 @@ async def test_cancel_a_scheduled_close_and_draft_phase(world):
     published = await world.publish()
     assert published.followups and "draft" in published.followups[-1].content.lower()
     assert world.emu.threads(world.forum_id) == []
+    await run(world, "mod", "mod phase", state="open")
+    await world.publish()
+    back = await run(world, "mod", "mod phase", state="draft")
+    assert answer(back).startswith("The drafts are already posted for everyone to see")
+    assert (await world.bot.guild_repository.get(world.guild_id)).phase == "open"
 
 
 async def test_hide_and_restore_feedback(world):

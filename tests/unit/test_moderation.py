@@ -49,6 +49,10 @@ async def test_phase_changes_and_refusals(db, clock, guild):
         await phases.change(guild, "sideways")
     again = await phases.change(guild, "open")
     assert again.reopened
+    with pytest.raises(UserError) as public:
+        await phases.change(guild, "draft", published=True)
+    assert public.value.key == "moderation.phase.draft_after_publish"
+    assert (await phases.change(guild, "draft")).after.phase == "draft"
 
 
 async def test_scheduled_close_comes_due(db, clock, guild):
