@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.access import Access, require
 from bot.audit import record_action
+from bot.data.recommendations import RecommendationRepository
 from bot.errors import UserError
 from bot.i18n import t
 from bot.moderation.privacy import ErasureReport, PrivacyService, forgotten_registry
@@ -120,6 +121,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
             await tally.writer.flush()  # type: ignore[attr-defined]
         report = await self.service.erase(guild_id, user_id)
         removed, refused = await self.remove_reactions(report, user_id)
+        refused += await self.sweep_uncounted(guild_id, user_id, report)
         await record_action(self.bot, guild_id, None, "privacy.forget")
         self.wake_office_hours(report)
         lines = [
@@ -155,6 +157,36 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
                     "Could not remove a forgotten member's reaction on %s: %s", reaction.message_id, error
                 )
         return removed, refused
+
+    async def sweep_uncounted(self, guild_id: int, user_id: int, report: ErasureReport) -> int:
+        """Outside the open phase reactions are not counted, so the rows do not list them: remove the
+        member's reaction from every option present on a post (Discord ignores absent ones).
+
+        Returns how many removals Discord refused."""
+        settings = await self.bot.guild_repository.get(guild_id)
+        if settings is None or settings.is_open:
+            return 0
+        options = {a.emoji for a in await self.bot.guild_repository.scoping_areas(guild_id)}
+        options |= {s.emoji for s in await self.bot.guild_repository.stances(guild_id)}
+        done = {(r.message_id, r.emoji) for r in report.reactions}
+        member = discord.Object(user_id)
+        refused = 0
+        for post in await RecommendationRepository(self.bot.db).live_posts(guild_id):
+            channel = self.bot.get_partial_messageable(post.thread_id or post.channel_id)
+            try:
+                message = await channel.fetch_message(post.message_id)
+            except discord.HTTPException:
+                continue
+            for reaction in message.reactions:
+                emoji = str(reaction.emoji)
+                if emoji not in options or (post.message_id, emoji) in done:
+                    continue
+                try:
+                    await message.remove_reaction(emoji, member)
+                except discord.HTTPException as error:
+                    refused += 1
+                    log.warning("Could not remove an uncounted reaction on %s: %s", post.message_id, error)
+        return refused
 
     def wake_office_hours(self, report: ErasureReport) -> None:
         """Freed seats changed cards and queued promotion notices: let office hours show and send them."""

@@ -167,3 +167,18 @@ async def test_reactions_the_bot_cannot_remove_are_never_counted_again(world):
     await tally.catch_up()
     assert await database_tally(world) == erased
     assert traces(await all_values(world), alice) == []
+
+
+async def test_forget_after_the_close_also_removes_uncounted_reactions(world):
+    one, two, _ = await alice_takes_part(world)
+    alice = world.members["alice"]
+    await run(world, "mod", "mod phase", state="closed")
+    await world.emu.react(alice, two.thread_id, two.message_id, SUPPORT)  # after the close: not counted
+    await world.settle()
+    text = await forget(world, "alice")
+    assert text.startswith("Done: 2 feedback item(s), 1 sign-up(s) and 4 reaction(s) erased.")
+    for post in (one, two):
+        assert all(
+            alice not in users for users in world.emu.reactions(post.thread_id, post.message_id).values()
+        )
+    assert traces(await all_values(world), alice) == []
