@@ -75,14 +75,26 @@ class Publisher:
 
     async def post_exists(self, post: Post) -> bool:
         """Ask Discord whether a post is still there; a post deleted by hand is marked deleted."""
+        return await self.live_message(post) is not None
+
+    async def live_message(self, post: Post) -> discord.Message | None:
+        """Discord's copy of a post, or None (and the post marked deleted) when it was deleted by hand."""
         try:
-            await self.bot.get_partial_messageable(post.thread_id or post.channel_id).fetch_message(
+            return await self.bot.get_partial_messageable(post.thread_id or post.channel_id).fetch_message(
                 post.message_id
             )
         except discord.NotFound:
             await self.mark_deleted(post.message_id)
-            return False
-        return True
+            return None
+
+    async def add_missing_reactions(
+        self, message: discord.Message, areas: list[ScopingArea], stances: list[Stance]
+    ) -> None:
+        """The bot's own reaction for every option, skipping those it already added."""
+        mine = {str(reaction.emoji) for reaction in message.reactions if reaction.me}
+        for emoji in [area.emoji for area in areas] + [stance.emoji for stance in stances]:
+            if emoji not in mine:
+                await message.add_reaction(emoji)
 
     async def mark_deleted(self, message_id: int) -> bool:
         changed = await self.recommendations.mark_post_deleted(message_id, self.bot.clock.now())
@@ -119,12 +131,15 @@ class Publisher:
             areas = await self.ensure_forum_tags(channel, areas, report, locale)
         for recommendation in await self.recommendations.all(guild_id):
             existing = await self.recommendations.live_post_for(recommendation.id)
-            if existing is not None:
-                if await self.post_exists(existing):
-                    report.existing += 1
-                    continue
-                report.republished += 1
             try:
+                if existing is not None:
+                    message = await self.live_message(existing)
+                    if message is not None:
+                        # A post whose reactions were cut short by an error is completed now.
+                        await self.add_missing_reactions(message, areas, stances)
+                        report.existing += 1
+                        continue
+                    report.republished += 1
                 post = await self._create_post(channel, recommendation, areas, stances, settings)
             except discord.HTTPException as error:
                 log.warning("Publishing R%s failed: %s", recommendation.number, error)
@@ -173,8 +188,7 @@ class Publisher:
             kind=kind,
             now=self.bot.clock.now(),
         )
-        for emoji in [area.emoji for area in areas] + [stance.emoji for stance in stances]:
-            await message.add_reaction(emoji)
+        await self.add_missing_reactions(message, areas, stances)
         return post
 
     async def ensure_forum_tags(
