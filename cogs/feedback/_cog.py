@@ -323,7 +323,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
             self.bot,
             interaction.guild_id,
             interaction.user.id,
-            "feedback_respond",
+            "feedback.respond",
             f"feedback #{feedback_id}",
         )
         told = await self.tell_in_thread(answered)

@@ -309,7 +309,7 @@ async def test_a_named_author_is_told_in_the_thread_pinging_only_them(world: Wor
     rows = await world.db.fetchall(
         "SELECT action, target FROM audit_log WHERE guild_id = ?", (world.guild_id,)
     )
-    assert ("feedback_respond", f"feedback #{item.id}") in [tuple(row) for row in rows]
+    assert ("feedback.respond", f"feedback #{item.id}") in [tuple(row) for row in rows]
     listing = await world.command("wg", "feedback list")
     assert "answered 1×" in visible_text(listing)
 
