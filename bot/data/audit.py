@@ -89,3 +89,10 @@ class AuditRepository:
                 {"guild": guild_id},
             )
         )
+
+    async def actions(self, guild_id: int) -> list[str]:
+        """The distinct actions recorded in this guild (for filtering the log)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT action FROM audit_log WHERE guild_id = ? ORDER BY action", (guild_id,)
+        )
+        return [row[0] for row in rows]
