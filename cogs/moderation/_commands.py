@@ -30,26 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["ConsultationBot"]
-LOGGED_ACTIONS = (
-    "publish",
-    "edit",
-    "setup",
-    "phase.draft",
-    "phase.open",
-    "phase.closed",
-    "phase.schedule",
-    "thread.lock",
-    "thread.unlock",
-    "thread.archive",
-    "thread.reopen",
-    "thread.slowmode",
-    "message.pin",
-    "message.unpin",
-    "feedback.hide",
-    "feedback.restore",
-    "modlog.channel",
-    "privacy.forget",
-)
 THREAD_OPTIONS = {
     "recommendation": "The recommendation whose thread it is",
     "thread": "Or any thread in the consultation channel (default: the thread you are in)",
@@ -318,12 +298,19 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
 
     # -- the audit log --------------------------------------------------------------------------
 
+    async def action_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip()
+        found = [a for a in await self.audit.actions(interaction.guild_id) if needle in a.casefold()]
+        return [app_commands.Choice(name=a, value=a) for a in found[:25]]
+
     @require(Access.MODERATOR)
     @app_commands.command(name="log", description="Show the latest audit log entries.")
     @app_commands.describe(
         action="Only this action", member="Only actions by this member", limit="How many (1-25)"
     )
-    @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in LOGGED_ACTIONS])
+    @app_commands.autocomplete(action=action_choices)
     async def log_command(
         self,
         interaction: Interaction,

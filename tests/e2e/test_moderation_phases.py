@@ -238,6 +238,10 @@ async def test_log_with_filters_and_the_modlog_channel(world):
     by_admin = await run(world, "mod", "mod log", member=world.members["admin"], limit=5)
     assert "`modlog.channel`" in by_admin.embeds[0]["description"]
     assert "`thread.lock`" not in by_admin.embeds[0]["description"]
+    offered = await world.emu.autocomplete(
+        world.members["mod"], world.guild_id, "mod log", option="action", value="thread"
+    )
+    assert [c["value"] for c in offered] == ["thread.lock", "thread.slowmode"]
     nothing = await run(world, "mod", "mod log", action="privacy.forget")
     assert nothing.embeds[0]["description"] == "No audit entries match."
     cleared = await run(world, "admin", "mod logchannel")
