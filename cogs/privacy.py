@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["ConsultationBot"]
 CONFIRM_SECONDS = 120
+MYDATA_COOLDOWN_SECONDS = 30.0
 
 
 class ForgetConfirmation(discord.ui.View):
@@ -88,6 +89,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
     @app_commands.command(
         name="mydata", description="Get everything the bot stores about you, as a JSON file."
     )
+    @app_commands.checks.cooldown(1, MYDATA_COOLDOWN_SECONDS, key=lambda i: (i.guild_id, i.user.id))
     async def mydata(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         data = await self.service.export(interaction.guild_id, interaction.user.id)

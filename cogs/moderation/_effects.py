@@ -138,6 +138,11 @@ class ConsultationEffects:
                 except discord.HTTPException as error:
                     log.warning("Could not unlock thread %s at reopening: %s", thread_id, error)
             await self.bot.guild_repository.set_state(key, "[]")
+        if change.after.is_open:  # threads that went idle meanwhile are reopened now, not tomorrow
+            for post in posts:
+                thread = await self.fetch_thread(post.thread_id) if post.thread_id else None
+                if thread is not None:
+                    await self.keep_open(guild_id, thread)
         return effects
 
     # -- keeping threads from auto-archiving ----------------------------------------------------

@@ -80,6 +80,10 @@ async def test_archive_is_kept_and_reopen(world):
     keeper = world.bot.get_cog("PhaseKeeper")
     assert await keeper.effects.keep_threads_open() == 0
     assert world.emu.channel(post.thread_id).archived
+    await world.restart_bot()  # the audit log remembers who archived it
+    keeper = world.bot.get_cog("PhaseKeeper")
+    assert await keeper.effects.keep_threads_open() == 0
+    assert world.emu.channel(post.thread_id).archived
     reopened = await mod(world, "reopen", recommendation=4)
     assert "Reopened" in answer(reopened) and not world.emu.channel(post.thread_id).archived
 
@@ -101,6 +105,9 @@ async def test_threads_archived_by_discord_are_reopened_while_open(world):
     await world.settle()
     assert await keeper.effects.keep_threads_open() == 0
     assert world.emu.channel(post.thread_id).archived
+    # Reopening the consultation reopens it at once.
+    await mod(world, "phase", state="open")
+    assert not world.emu.channel(post.thread_id).archived
 
 
 async def test_slowmode(world):

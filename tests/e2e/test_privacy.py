@@ -84,6 +84,12 @@ async def test_mydata_is_an_ephemeral_json_file_with_everything(world):
     assert [s["status"] for s in data["office_hours_signups"]] == ["confirmed"]
     assert len(data["reactions"]) == 4
     assert data["audit_log_as_actor"] == []
+    again = await world.command("alice", "privacy mydata")
+    assert (
+        again.ephemeral
+        and again.content.startswith("You are doing that a little too fast")
+        and not again.files
+    )
     # Bob's file holds Bob's things only.
     bob = json.loads((await world.command("bob", "privacy mydata")).files[0][1])
     assert bob["feedback"] == [] and len(bob["reactions"]) == 1
