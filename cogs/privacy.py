@@ -123,7 +123,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
             await tally.writer.flush()  # type: ignore[attr-defined]
         report = await self.service.erase(guild_id, user_id)
         removed, refused = await self.remove_reactions(report, user_id)
-        refused += await self.sweep_uncounted(guild_id, user_id, report)
+        swept = await self.sweep_uncounted(guild_id, user_id, report)
         await record_action(self.bot, guild_id, None, "privacy.forget")
         self.wake_office_hours(report)
         lines = [
@@ -138,6 +138,8 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         ]
         if refused:
             lines.append(t("privacy.reactions_left", interaction.locale, count=refused))
+        if swept is not None:
+            lines.append(t("privacy.swept" if swept else "privacy.sweep_refused", interaction.locale))
         await respond(interaction, "\n".join(lines))
 
     async def remove_reactions(self, report: ErasureReport, user_id: int) -> tuple[int, int]:
@@ -160,14 +162,14 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
                 )
         return removed, refused
 
-    async def sweep_uncounted(self, guild_id: int, user_id: int, report: ErasureReport) -> int:
+    async def sweep_uncounted(self, guild_id: int, user_id: int, report: ErasureReport) -> bool | None:
         """Outside the open phase reactions are not counted, so the rows do not list them: remove the
         member's reaction from every option present on a post (Discord ignores absent ones).
 
-        Returns how many removals Discord refused."""
+        ``None`` when there was nothing to sweep (open phase), else whether Discord allowed it all."""
         settings = await self.bot.guild_repository.get(guild_id)
         if settings is None or settings.is_open:
-            return 0
+            return None
         options = {a.emoji for a in await self.bot.guild_repository.scoping_areas(guild_id)}
         options |= {s.emoji for s in await self.bot.guild_repository.stances(guild_id)}
         done = {(r.message_id, r.emoji) for r in report.reactions}
@@ -188,7 +190,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
                 except discord.HTTPException as error:
                     refused += 1
                     log.warning("Could not remove an uncounted reaction on %s: %s", post.message_id, error)
-        return refused
+        return refused == 0
 
     def wake_office_hours(self, report: ErasureReport) -> None:
         """Freed seats changed cards and queued promotion notices: let office hours show and send them."""

@@ -183,6 +183,7 @@ async def test_forget_after_the_close_also_removes_uncounted_reactions(world):
     await world.settle()
     text = await forget(world, "alice")
     assert text.startswith("Done: 2 feedback item(s), 1 sign-up(s) and 4 reaction(s) erased.")
+    assert text.endswith("(never counted) were removed from the posts too.")
     for post in (one, two):
         assert all(
             alice not in users for users in world.emu.reactions(post.thread_id, post.message_id).values()
