@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import to_db
-from bot.data.database import Database
+from bot.data.database import Database, Transaction
 
 CHECK_CHUNK = 300  # keys per query (3 parameters each)
 
@@ -69,17 +69,37 @@ class ReactionRepository:
         adds, removes = net_changes(changes)
         if not adds and not removes:
             return 0
-        stamp = to_db(now)
         async with self.db.transaction() as tx:
-            await tx.executemany(
-                "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
-                [(*key, stamp) for key in adds],
-            )
-            await tx.executemany(
-                "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", removes
-            )
+            await _write(tx, adds, removes, to_db(now))
         return len(adds) + len(removes)
+
+    async def apply_checked(self, changes: Sequence[ReactionChange], now: datetime) -> set[int]:
+        """``apply``, and in the same transaction (read before writing) the posts where a change
+        contradicts the stored rows: the first event of a (post, emoji, member) in ``changes`` removes a
+        reaction that is not stored, or adds one that is.
+
+        Events delivered out of order (a remove before its add) show up this way; so does a reaction
+        that was never counted.
+        """
+        first: dict[tuple[int, str, int], bool] = {}
+        for change in changes:
+            first.setdefault((change.message_id, change.emoji, change.user_id), change.added)
+        adds, removes = net_changes(changes)
+        keys = list(first)
+        present: set[tuple[int, str, int]] = set()
+        async with self.db.transaction() as tx:
+            for start in range(0, len(keys), CHECK_CHUNK):
+                chunk = keys[start : start + CHECK_CHUNK]
+                rows = await tx.fetchall(
+                    "SELECT message_id, emoji, user_id FROM reactions"
+                    " WHERE (message_id, emoji, user_id) IN (VALUES "
+                    + ", ".join(["(?, ?, ?)"] * len(chunk))
+                    + ")",
+                    [value for key in chunk for value in key],
+                )
+                present.update((row[0], row[1], row[2]) for row in rows)
+            await _write(tx, adds, removes, to_db(now))
+        return {key[0] for key, added in first.items() if added == (key in present)}
 
     async def delete_member(self, guild_id: int, user_id: int) -> int:
         """Erase every reaction row of one member on this guild's posts (a data-erasure request)."""
@@ -211,26 +231,11 @@ class ReactionRepository:
         )
         return [row[0] for row in rows]
 
-    async def contradicted(self, changes: Sequence[ReactionChange]) -> set[int]:
-        """The posts where a change contradicts the stored rows: the first event of a (post, emoji,
-        member) in ``changes`` removes a reaction that is not stored, or adds one that is.
 
-        Events delivered out of order (a remove before its add) show up this way; so does a reaction
-        that was never counted. Read before the batch is applied.
-        """
-        first: dict[tuple[int, str, int], bool] = {}
-        for change in changes:
-            first.setdefault((change.message_id, change.emoji, change.user_id), change.added)
-        keys = list(first)
-        present: set[tuple[int, str, int]] = set()
-        for start in range(0, len(keys), CHECK_CHUNK):
-            chunk = keys[start : start + CHECK_CHUNK]
-            rows = await self.db.fetchall(
-                "SELECT message_id, emoji, user_id FROM reactions"
-                " WHERE (message_id, emoji, user_id) IN (VALUES "
-                + ", ".join(["(?, ?, ?)"] * len(chunk))
-                + ")",
-                [value for key in chunk for value in key],
-            )
-            present.update((row[0], row[1], row[2]) for row in rows)
-        return {key[0] for key, added in first.items() if added == (key in present)}
+async def _write(tx: Transaction, adds: list[tuple], removes: list[tuple], stamp: str) -> None:
+    await tx.executemany(
+        "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+        [(*key, stamp) for key in adds],
+    )
+    await tx.executemany("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", removes)

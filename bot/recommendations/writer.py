@@ -98,8 +98,11 @@ class ReactionWriter:
                 return 0
             batch, self._buffer = self._buffer, []
             try:
-                suspects = await self.repository.contradicted(batch) if self.on_contradiction else set()
-                await self.repository.apply(batch, self.clock.now())
+                suspects: set[int] = set()
+                if self.on_contradiction is None:
+                    await self.repository.apply(batch, self.clock.now())
+                else:
+                    suspects = await self.repository.apply_checked(batch, self.clock.now())
             except BaseException:
                 self._buffer[:0] = batch
                 raise
