@@ -10,6 +10,7 @@ the emulator, always with a timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -177,6 +178,12 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
                 )
             await asyncio.sleep(0.02)
             if sent >= kill_at and processes[-1].process.poll() is None:
+                # Mid-burst for the bot too: it has worked through part of what was sent (the gateway is
+                # ordered, so an answered click means the reactions before it were dispatched).
+                with contextlib.suppress(TimeoutError):
+                    await emu.wait_until(
+                        lambda: sum(c.message is not None for c in clicks) >= len(clicks) // 2, timeout=20
+                    )
                 processes[-1].kill()  # SIGKILL: no shutdown, no final flush
                 figures.add("kills")
         figures["clicks"] = len(clicks)
@@ -185,6 +192,9 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
         figures["signups_acknowledged"] = len(confirmed)
         assert confirmed, "no sign-up was answered before the kill: the scenario proves nothing"
 
+        check = await reader(world)
+        figures["reactions_stored_at_kill"] = await check.db.fetchval("SELECT COUNT(*) FROM reactions")
+        await check.db.close()
         processes.append(BotProcess(world, tmp_path))
         await processes[-1].wait_for_log("Reaction catch-up:", timeout=90)
         figures["catch_up"] = next(

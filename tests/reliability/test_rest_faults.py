@@ -1,0 +1,89 @@
+"""REST faults on the routes the bot uses: 429s with ``retry_after`` and 5xx answers. The bot retries
+within Discord's rules (discord.py waits ``retry_after``), the member gets an answer or a clear "try
+again", and nothing is half-written: Discord's posts and the database agree after every run."""
+
+from __future__ import annotations
+
+import time
+
+from .conftest import OPTIONS, live_posts
+
+THREADS = r"^/channels/\d+/threads$"
+REACTIONS = r"^/channels/\d+/messages/\d+/reactions/[^/]+/@me$"
+CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
+
+
+async def assert_posts_match_discord(world) -> None:
+    """Every live post in the database exists in Discord with all its reaction options, and every
+    thread in the forum is a live post (no orphan, no duplicate)."""
+    posts = await live_posts(world)
+    threads = {t.id for t in world.emu.threads(world.forum_id) if not world.emu.message(t.id).deleted}
+    assert {p.thread_id for p in posts} == threads
+    assert len({p.recommendation_id for p in posts}) == len(posts)
+    for post in posts:
+        reactions = world.emu.reactions(post.thread_id, post.message_id)
+        assert set(reactions) == set(OPTIONS), f"post {post.message_id} lacks {set(OPTIONS) - set(reactions)}"
+
+
+async def test_publish_rides_out_rate_limits_and_server_errors(world, figures):
+    emu = world.emu
+    emu.fail_route("POST", THREADS, status=429, retry_after=0.4, times=2)
+    emu.fail_route("PUT", REACTIONS, status=429, retry_after=0.3, times=3)
+    emu.fail_route("POST", THREADS, status=500, times=1)
+    emu.fail_route("PUT", REACTIONS, status=502, times=1)
+    started = time.monotonic()
+    result = await world.publish()
+    took = time.monotonic() - started
+    figures["injected"] = 7
+    figures["publish_seconds"] = round(took, 1)
+    assert "Published 9 draft recommendation(s)" in result.followups[-1].content
+    assert result.answered_within_deadline
+    assert all(fault.times == 0 for fault in emu.faults)  # every fault was met...
+    assert took >= 2 * 0.4 + 3 * 0.3  # ...and each 429 waited its retry_after before retrying
+    await assert_posts_match_discord(world)
+    assert len(await live_posts(world)) == 9
+
+
+async def test_interaction_callback_rate_limited_still_answers_in_time(world, figures):
+    world.emu.fail_route("POST", CALLBACK, status=429, retry_after=0.5, times=1)
+    result = await world.command("wg", "consultation status")
+    figures["injected"] = 1
+    figures["answer_seconds"] = round(result.elapsed or 0, 2)
+    assert result.embeds and result.ephemeral
+    assert (result.elapsed or 0) >= 0.5 and result.answered_within_deadline
+
+
+async def test_refused_publish_says_try_again_and_finishes_later_without_duplicates(world, figures):
+    emu = world.emu
+    # 503 is not retried by discord.py: the third post fails for good this time.
+    await world.publish()  # a first publish to learn nothing...
+    for post in (await live_posts(world))[2:]:
+        await emu.delete_message(post.thread_id, post.message_id)
+    await world.emu.wait_until(lambda: True)
+    await world.settle()
+    emu.fail_route("POST", THREADS, status=503, times=1)
+    refused = await world.publish()
+    text = refused.followups[-1].content
+    assert "Publishing stopped after 0 post(s)" in text and "Run /consultation publish again" in text
+    assert len(await live_posts(world)) == 2
+    # A post created in Discord whose reactions failed is recorded, and the next publish completes it.
+    emu.fail_route("PUT", REACTIONS, status=503, times=1)
+    partial = await world.publish()
+    assert "Publishing stopped after 0 post(s)" in partial.followups[-1].content
+    assert len(await live_posts(world)) == 3
+    done = await world.publish()
+    assert "Published 6 draft recommendation(s)" in done.followups[-1].content
+    figures["injected"] = 2
+    await assert_posts_match_discord(world)
+
+
+async def test_a_post_deleted_while_the_bot_was_away_is_published_again(world, figures):
+    await world.publish()
+    victim = (await live_posts(world))[4]
+    await world.stop_bot()
+    await world.emu.delete_message(victim.thread_id, victim.message_id)  # the bot never hears of it
+    await world.start_bot()
+    again = await world.publish()
+    assert "Published 1 draft recommendation(s)" in again.followups[-1].content
+    figures["deleted_unseen"] = 1
+    await assert_posts_match_discord(world)
