@@ -32,13 +32,12 @@ class ThreadRepliesCog(commands.Cog):
         self.service = service
         self._warming: asyncio.Task[bool] | None = None
 
-    async def cog_load(self) -> None:
-        # The language model (about a second) loads in the background; replies wait for it.
-        self._warming = asyncio.create_task(asyncio.to_thread(self.service.detector.warm_up))
-
     async def language_ready(self) -> None:
-        if self._warming is not None:
-            await asyncio.shield(self._warming)
+        """Load the language model (about a second, ~70 MB) off the event loop, on the first reply:
+        a server whose members never reply in threads never pays for it."""
+        if self._warming is None:
+            self._warming = asyncio.create_task(asyncio.to_thread(self.service.detector.warm_up))
+        await asyncio.shield(self._warming)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
