@@ -82,7 +82,10 @@ class ModerationRepository:
     async def reactions_of(self, guild_id: int, user_id: int) -> list[MemberReaction]:
         """The member's reaction rows on this guild's posts (live or deleted)."""
         rows = await self.db.fetchall(
-            "SELECT x.message_id, COALESCE(p.thread_id, p.channel_id) AS channel_id, r.number, x.emoji,"
+            "SELECT x.message_id,"
+            # a forum post's message is in its thread; a text post's in the channel (the thread hangs off it)
+            " CASE WHEN p.kind = 'text' THEN p.channel_id ELSE COALESCE(p.thread_id, p.channel_id) END,"
+            " r.number, x.emoji,"
             " x.reacted_at FROM reactions x JOIN posts p ON p.message_id = x.message_id"
             " JOIN recommendations r ON r.id = p.recommendation_id"
             " WHERE p.guild_id = ? AND x.user_id = ? ORDER BY r.number, x.emoji",

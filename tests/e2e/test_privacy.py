@@ -189,3 +189,15 @@ async def test_forget_after_the_close_also_removes_uncounted_reactions(world):
             alice not in users for users in world.emu.reactions(post.thread_id, post.message_id).values()
         )
     assert traces(await all_values(world), alice) == []
+
+
+async def test_forget_in_a_text_channel_consultation_removes_reactions(text_world):
+    world = text_world
+    await world.publish()
+    post = (await first_posts(world, 1))[0]
+    alice = world.members["alice"]
+    await world.emu.react(alice, post.channel_id, post.message_id, SUPPORT)  # the message is in the channel
+    await world.settle()
+    text = await forget(world, "alice")
+    assert "1 reaction(s) erased. 1 reaction(s) removed from the posts." in text
+    assert alice not in world.emu.reactions(post.channel_id, post.message_id).get(SUPPORT, [])
