@@ -205,6 +205,9 @@ async def test_hide_and_restore_feedback(world):
     assert answer(hidden).startswith(f"Feedback #{item.id} (on R1) is hidden")
     assert {i.id for i in await feedback.for_working_group(world.guild_id, limit=50)} == {other.id}
     assert (await feedback.get(item.id)).body == "This draft ignores small affiliates entirely."  # kept
+    listed = await run(world, "wg", "feedback list")
+    shown = str(listed.embeds if not listed.deferred else listed.followups[-1].embeds)
+    assert "Fine by me." in shown and "small affiliates" not in shown
     twice = await run(world, "mod", "mod hide", feedback=item.id, reason="again")
     assert answer(twice) == f"Feedback #{item.id} is already hidden."
     unknown = await run(world, "mod", "mod hide", feedback=99999, reason="x")
