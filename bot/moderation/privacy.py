@@ -44,16 +44,14 @@ class ForgottenRegistry:
         self._hashes: set[tuple[int, str]] = set()
 
     async def load(self) -> None:
+        """Read only: the salt is made at the first request, so start-up never writes."""
         salt = await self.guilds.get_state(SALT_KEY)
-        if salt is None:
-            salt = secrets.token_hex(32)
-            await self.guilds.set_state(SALT_KEY, salt)
-        self._salt = bytes.fromhex(salt)
-        self._hashes = await self.repo.forgotten_hashes()
+        self._salt = bytes.fromhex(salt) if salt else None
+        self._hashes = await self.repo.forgotten_hashes() if self._salt else set()
 
     def digest(self, guild_id: int, user_id: int) -> str:
         if self._salt is None:
-            raise RuntimeError("load() the registry first")
+            raise RuntimeError("no salt yet: nobody was forgotten")
         return hmac.new(self._salt, f"{guild_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
     def contains(self, guild_id: int, user_id: int) -> bool:
@@ -61,6 +59,12 @@ class ForgottenRegistry:
         return bool(self._hashes) and (guild_id, self.digest(guild_id, user_id)) in self._hashes
 
     async def register(self, guild_id: int, user_id: int, clock: Clock) -> None:
+        if self._salt is None:
+            salt = await self.guilds.get_state(SALT_KEY)
+            if salt is None:
+                salt = secrets.token_hex(32)
+                await self.guilds.set_state(SALT_KEY, salt)
+            self._salt = bytes.fromhex(salt)
         member_hash = self.digest(guild_id, user_id)
         self._hashes.add((guild_id, member_hash))
         await self.repo.forget_hash(guild_id, member_hash, clock.now())

@@ -135,6 +135,7 @@ async def test_registry_keeps_only_a_salted_hash(db, clock, guild):
     registry = ForgottenRegistry(ModerationRepository(db), guilds)
     await registry.load()
     assert not registry.contains(guild, ALICE)
+    assert await guilds.get_state("privacy.salt") is None  # loading never writes
     await registry.register(guild, ALICE, clock)
     assert registry.contains(guild, ALICE)
     assert not registry.contains(guild, BOB) and not registry.contains(guild + 1, ALICE)
