@@ -197,7 +197,7 @@ async def discord_tally(world: World) -> TallyCells:
         post = await recommendations.live_post_for(rec.id)
         lists: dict[str, set[int]] = {}
         if post is not None:
-            raw = world.emu.reactions(post.thread_id or post.channel_id, post.message_id)
+            raw = world.emu.reactions(post.message_channel_id, post.message_id)
             lists = {
                 emoji: {user for user in members if not users[user].bot}
                 for emoji, members in raw.items()

@@ -176,7 +176,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         member = discord.Object(user_id)
         refused = 0
         for post in await RecommendationRepository(self.bot.db).live_posts(guild_id):
-            home = post.channel_id if post.kind == "text" else (post.thread_id or post.channel_id)
+            home = post.message_channel_id
             channel = self.bot.get_partial_messageable(home)
             try:
                 message = await channel.fetch_message(post.message_id)

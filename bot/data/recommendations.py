@@ -41,6 +41,11 @@ class Post:
     status: str
     applied_tags: tuple[int, ...]
 
+    @property
+    def message_channel_id(self) -> int:
+        """Where the post's message lives: the forum post's own thread, or the text channel."""
+        return self.channel_id if self.kind == "text" else (self.thread_id or self.channel_id)
+
 
 _CURRENT = (
     "SELECT r.id, r.guild_id, r.number, r.current_version AS version, v.title, v.body"

@@ -49,7 +49,7 @@ def speakers(demo: DemoContext) -> dict[str, list[str]]:
 
 
 async def click_give(demo: DemoContext, name: str, post: Post) -> InteractionResult:
-    channel = post.thread_id or post.channel_id
+    channel = post.message_channel_id
     opened = await demo.emu.click_button(
         demo.members[name], channel, post.message_id, f"feedback:give:{post.recommendation_id}"
     )

@@ -119,7 +119,7 @@ async def run(demo: DemoContext) -> None:
     late = 0
     for name in demo.member_names[2:14]:
         post = demo.rng.choice(posts)
-        if await demo.emu.react(demo.members[name], post.thread_id or post.channel_id, post.message_id, "👍"):
+        if await demo.emu.react(demo.members[name], post.message_channel_id, post.message_id, "👍"):
             late += 1
     await demo.world.settle()
     on_discord = await discord_tally(demo.world)

@@ -24,7 +24,7 @@ async def run(demo: DemoContext) -> None:
     for name in demo.member_names:
         member = demo.members[name]
         for post in demo.rng.sample(posts, k=demo.rng.randint(1, 5)):
-            channel = post.thread_id or post.channel_id
+            channel = post.message_channel_id
             for area in demo.rng.sample(areas, k=demo.rng.randint(1, 3)):
                 await demo.emu.react(member, channel, post.message_id, area.emoji)
                 reactions += 1
@@ -36,7 +36,7 @@ async def run(demo: DemoContext) -> None:
         post = demo.rng.choice(posts)
         for stance in stances:
             if await demo.emu.unreact(
-                demo.members[name], post.thread_id or post.channel_id, post.message_id, stance.emoji
+                demo.members[name], post.message_channel_id, post.message_id, stance.emoji
             ):
                 changed_minds += 1
     # The bot goes offline for a while; members keep reacting; catch-up finds what was missed.
@@ -46,7 +46,7 @@ async def run(demo: DemoContext) -> None:
     for name in demo.rng.sample(demo.member_names, k=10):
         post = demo.rng.choice(posts)
         if demo.emu.react_silently(
-            demo.members[name], post.thread_id or post.channel_id, post.message_id, stances[0].emoji
+            demo.members[name], post.message_channel_id, post.message_id, stances[0].emoji
         ):
             missed += 1
     demo.bot = await demo.world.start_bot()

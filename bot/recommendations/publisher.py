@@ -80,7 +80,7 @@ class Publisher:
     async def live_message(self, post: Post) -> discord.Message | None:
         """Discord's copy of a post, or None (and the post marked deleted) when it was deleted by hand."""
         try:
-            return await self.bot.get_partial_messageable(post.thread_id or post.channel_id).fetch_message(
+            return await self.bot.get_partial_messageable(post.message_channel_id).fetch_message(
                 post.message_id
             )
         except discord.NotFound:
@@ -234,7 +234,7 @@ class Publisher:
         stances = await self.bot.guild_repository.stances(post.guild_id)
         closed = settings is not None and settings.phase == "closed"
         embed = post_embed(recommendation, areas, stances, closed=closed)
-        channel_id = post.thread_id or post.channel_id
+        channel_id = post.message_channel_id
         await (
             self.bot.get_partial_messageable(channel_id)
             .get_partial_message(post.message_id)

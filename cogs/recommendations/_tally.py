@@ -155,9 +155,9 @@ class TallyCog(commands.Cog):
                 continue  # closed (tally frozen at closing) or still a draft
             self.writer.watch(post.message_id)
             try:
-                message = await self.bot.get_partial_messageable(
-                    post.thread_id or post.channel_id
-                ).fetch_message(post.message_id)
+                message = await self.bot.get_partial_messageable(post.message_channel_id).fetch_message(
+                    post.message_id
+                )
             except discord.NotFound:
                 self.writer.unwatch(post.message_id)
                 await self.publisher.mark_deleted(post.message_id)

@@ -3,8 +3,6 @@ says so on the posts, locks the threads; a scheduled close; hidden feedback; the
 
 from __future__ import annotations
 
-import pytest
-
 from bot.data.audit import AuditRepository
 from bot.data.feedback import FeedbackRepository
 from bot.data.recommendations import RecommendationRepository
@@ -256,11 +254,6 @@ async def test_log_with_filters_and_the_modlog_channel(world):
     assert len(world.emu.messages(world.digest_id)) == count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Publisher.refresh_post edits a text post through its thread's channel id (the message is in the "
-    "parent channel): the closed notice never reaches text-channel posts (bot/recommendations/publisher.py).",
-)
 async def test_closing_a_text_channel_consultation(text_world):
     world = text_world
     await world.publish()

@@ -233,3 +233,19 @@ async def test_draft_phase_refuses_publishing_but_previews(world):
     preview = await world.command("wg", "consultation preview", recommendation=3)
     assert preview.ephemeral
     assert preview.embeds[0]["title"].startswith("R3. Avoid the pitfalls of privilege")
+
+
+async def test_a_restart_keeps_a_text_channel_consultation(text_world):
+    """Regression: catch-up fetched a text post through its thread and marked every post deleted."""
+    world = text_world
+    await world.publish()
+    member = add_members(world, 1)[0]
+    post = (await live_posts(world))[0]
+    await world.stop_bot()
+    world.emu.react_silently(member, post.channel_id, post.message_id, SUPPORT)
+    await world.start_bot()
+    await world.wait_for_catch_up()
+    assert len(await live_posts(world)) == 9
+    assert await database_tally(world) == await discord_tally(world)
+    again = await world.publish()
+    assert "already posted (9 posts)" in again.followups[-1].content
