@@ -6,6 +6,7 @@ import random
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,10 @@ class DemoContext:
             found = state.guilds[self.guild_id].roles.get(int(match[1]))
             return f"@{found.name}" if found is not None else match[0]
 
+        def timestamp(match: re.Match[str]) -> str:
+            return datetime.fromtimestamp(int(match[1]), UTC).strftime("%a %d %b %H:%M UTC")
+
+        text = re.sub(r"<t:(\d+)(?::[tTdDfFR])?>", timestamp, text)
         text = re.sub(r"<#(\d+)>", channel, text)
         text = re.sub(r"<@&(\d+)>", role, text)
         return re.sub(r"<@!?(\d+)>", user, text)
