@@ -113,6 +113,8 @@ def edit_message(
     for key in ("embeds", "components"):
         if key in body:
             setattr(msg, key, list(body[key] or []))
+    if "allowed_mentions" in body:  # what an edit may ping is the edit's own choice
+        msg.allowed_mentions = body["allowed_mentions"]
     if "flags" in body and body["flags"] is not None:
         msg.flags = (msg.flags & 64) | int(body["flags"])
     if "attachments" in body:
