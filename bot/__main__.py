@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     demo.add_argument("--seed", type=int, default=2019)
     demo.add_argument("--members", type=int, default=60)
+    digest = commands.add_parser("digest", help="write a digest's five files from the database (no Discord)")
+    digest.add_argument("--out", type=Path, required=True, help="folder for the files (created if missing)")
+    digest.add_argument("--guild", type=int, help="the server's id (needed when the database holds several)")
+    digest.add_argument("--since", default="last", help="YYYY-MM-DD, 'last' (since the last digest) or 'all'")
     return parser
 
 
@@ -147,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             out_dir = prepare_output(args.out)
             return asyncio.run(run_demo(out_dir, seed=args.seed, members=args.members))
+        if args.command == "digest":
+            from bot.digest.cli import export_digest
+
+            return asyncio.run(export_digest(settings, args.out, args.guild, args.since, out))
         return fail(f"unknown command {args.command}")
     except ConfigError as error:
         return fail(str(error))

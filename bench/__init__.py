@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench.NAME`` (never part of ``make test``)."""

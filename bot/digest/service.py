@@ -1,0 +1,132 @@
+"""Digests on demand, weekly and to a folder: the rules around the builder, without Discord objects."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.clock import Clock, to_db
+from bot.data.database import Database
+from bot.data.digest import WeeklyTarget
+from bot.digest.builder import Digest, DigestBuilder
+from bot.digest.heatmap import HeatmapPainter
+from bot.digest.period import latest_slot, parse_since, week_key
+
+log = logging.getLogger(__name__)
+
+MANUAL = "manual"
+WEEKLY = "weekly"
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """A guild whose weekly digest for ``period_key`` (the ISO week of ``slot``) is not yet posted."""
+
+    target: WeeklyTarget
+    slot: datetime
+    period_key: str
+
+
+class DigestService:
+    """Builds digests and keeps the digest log that makes "since the last digest" and "once a week" hold."""
+
+    def __init__(self, db: Database, clock: Clock, painter: HeatmapPainter | None = None) -> None:
+        self.clock = clock
+        self.builder = DigestBuilder(db, painter)
+        self.repository = self.builder.repository
+
+    async def manual(
+        self,
+        guild_id: int,
+        *,
+        since: str | None,
+        recommendation_number: int | None = None,
+        locale: object = None,
+        request_id: int | str = "",
+        record: bool = True,
+    ) -> Digest:
+        """A digest a member asked for; recorded (kind ``manual``) so the next one can say what changed."""
+        now = self.clock.now()
+        moment, previous = await self.builder.resolve_since(guild_id, parse_since(since, now))
+        digest = await self.builder.build(
+            guild_id,
+            since=moment,
+            now=now,
+            previous=previous,
+            recommendation_number=recommendation_number,
+            locale=locale,
+        )
+        if record:
+            await self.repository.claim(
+                guild_id, MANUAL, f"{to_db(now)}/{request_id}", moment, now, digest.figures
+            )
+        return digest
+
+    async def due_weekly(self) -> list[DueDigest]:
+        """Guilds whose latest weekly slot has passed, that was after their set-up, and is unclaimed."""
+        now = self.clock.now()
+        due = []
+        for target in await self.repository.weekly_targets():
+            slot = latest_slot(now, target.digest_weekday, target.digest_hour)
+            if slot <= target.created_at:
+                continue  # the first weekly digest is the first slot after the consultation was set up
+            key = week_key(slot)
+            if not await self.repository.is_claimed(target.guild_id, WEEKLY, key):
+                due.append(DueDigest(target, slot, key))
+        return due
+
+    async def weekly(self, due: DueDigest, locale: object = None) -> Digest | None:
+        """Build the weekly digest and claim its period; None when the period was claimed already.
+
+        The period runs from the previous weekly digest (or a week before the slot) to now; "what
+        changed" compares with the previous weekly digest. The row is claimed before anything is
+        posted, so a crash or restart can lose one weekly post but never send it twice.
+        """
+        now = self.clock.now()
+        previous_weekly = await self.repository.digests(due.target.guild_id, WEEKLY)
+        previous = previous_weekly[-1] if previous_weekly else None
+        since = previous.created_at if previous else due.slot - timedelta(days=7)
+        digest = await self.builder.build(
+            due.target.guild_id, since=since, now=now, previous=previous, locale=locale
+        )
+        claimed = await self.repository.claim(
+            due.target.guild_id, WEEKLY, due.period_key, since, now, digest.figures
+        )
+        if not claimed:
+            log.info("Weekly digest %s of guild %s was already sent", due.period_key, due.target.guild_id)
+            return None
+        return digest
+
+    async def export(
+        self,
+        out_dir: Path,
+        guild_id: int | None = None,
+        since: str | None = None,
+    ) -> tuple[Digest, list[Path]]:
+        """Write the five files of a digest to ``out_dir`` (the CLI); not recorded in the digest log.
+
+        Without ``guild_id`` the database must hold exactly one guild.
+        """
+        if guild_id is None:
+            guilds = await self.repository.guild_ids()
+            if len(guilds) != 1:
+                raise LookupError(
+                    "no guild in the database yet"
+                    if not guilds
+                    else f"several guilds: {guilds}; pass --guild ID"
+                )
+            guild_id = guilds[0]
+        digest = await self.manual(guild_id, since=since, record=False)
+        return digest, write_files(digest, out_dir)
+
+
+def write_files(digest: Digest, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in digest.files.items():
+        path = out_dir / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths

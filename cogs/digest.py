@@ -1,0 +1,271 @@
+"""/digest for the working group, and the weekly digest in the digest channel."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.access import VISIBILITY, Access, require
+from bot.audit import record_action
+from bot.digest.builder import Digest
+from bot.digest.heatmap import HeatmapPainter
+from bot.digest.service import DigestService
+from bot.i18n import t
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["ConsultationBot"]
+
+MAX_FIELDS = 24  # an embed holds 25 fields; one is kept for "and N more"
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+MAX_FILES_PER_MESSAGE = 10
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> discord.Embed:
+    """The summary: per recommendation its stances, feedback of the period and what changed."""
+    key = "digest.weekly_title" if weekly else "digest.embed_title"
+    previous = (
+        digest.previous.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        if digest.previous
+        else t("digest.none", locale)
+    )
+    signups = digest.files["signups.csv"].count(b"\n") - 1
+    embed = discord.Embed(
+        title=shorten(t(key, locale, title=digest.title), 256),
+        description=t(
+            "digest.embed_totals",
+            locale,
+            feedback=digest.feedback_in_period,
+            signups=max(0, signups),
+            previous=previous,
+        ),
+        colour=discord.Colour.blurple(),
+        timestamp=digest.until,
+    )
+    embed.set_author(name=shorten(t("digest.md.period", locale, since=_when(digest.since, locale),
+                                      until=_when(digest.until, locale)), 256))  # fmt: skip
+    for summary in digest.summaries[:MAX_FIELDS]:
+        value = t(
+            "digest.embed_rec_value",
+            locale,
+            members=summary.members,
+            support=summary.support,
+            oppose=summary.oppose,
+            needs_work=summary.needs_work,
+            feedback=summary.feedback,
+            unanswered=summary.unanswered,
+        )
+        if summary.changes is not None:
+            c = summary.changes
+            value += "\n" + t(
+                "digest.embed_rec_changes",
+                locale,
+                members=_signed(c.members),
+                support=_signed(c.support),
+                oppose=_signed(c.oppose),
+                needs_work=_signed(c.needs_work),
+                feedback=_signed(c.feedback),
+            )
+            if c.new_version is not None:
+                value += t("digest.embed_rec_new_version", locale, version=c.new_version)
+        embed.add_field(
+            name=shorten(
+                t("digest.embed_rec_name", locale, number=summary.number, title=summary.title), FIELD_NAME
+            ),
+            value=shorten(value, FIELD_VALUE),
+            inline=False,
+        )
+    if len(digest.summaries) > MAX_FIELDS:
+        embed.add_field(
+            name="\u200b", value=t("digest.embed_more", locale, count=len(digest.summaries) - MAX_FIELDS)
+        )
+    embed.set_footer(text=t("digest.embed_footer", locale))
+    return embed
+
+
+def _when(moment: datetime | None, locale: object) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else t("digest.md.beginning", locale)
+
+
+def _signed(value: int) -> str:
+    return f"+{value}" if value > 0 else str(value)
+
+
+def attachments(digest: Digest, limit: int, locale: object) -> tuple[list[list[discord.File]], list[str]]:
+    """The files in batches that fit one message each, and a note for any file too large for Discord."""
+    batches: list[list[discord.File]] = []
+    notes: list[str] = []
+    current: list[discord.File] = []
+    size = 0
+    for name, data in digest.files.items():
+        if len(data) > limit:
+            notes.append(
+                t(
+                    "digest.too_large",
+                    locale,
+                    name=name,
+                    size=f"{len(data) / 1_048_576:.1f}",
+                    limit=f"{limit / 1_048_576:.0f}",
+                )
+            )
+            continue
+        if current and (size + len(data) > limit or len(current) == MAX_FILES_PER_MESSAGE):
+            batches.append(current)
+            current, size = [], 0
+        current.append(discord.File(io.BytesIO(data), filename=name))
+        size += len(data)
+    if current:
+        batches.append(current)
+    return batches, notes
+
+
+class DigestCog(commands.Cog):
+    """Digests of what the community said: on demand for the working group, and weekly in their channel."""
+
+    def __init__(self, bot: ConsultationBot) -> None:
+        self.bot = bot
+        # A worker process draws the heatmap (started with the first digest, not with the bot).
+        self.painter = HeatmapPainter()
+        self.service = DigestService(bot.db, bot.clock, self.painter)
+
+    async def cog_load(self) -> None:
+        self.weekly_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.weekly_loop.cancel()
+        self.painter.close()
+
+    async def flush_tally(self) -> None:
+        """Reactions still in the tally's write buffer belong in the digest."""
+        tally = self.bot.get_cog("TallyCog")
+        writer = getattr(tally, "writer", None)
+        if writer is not None:
+            await writer.flush()
+
+    # -- /digest ----------------------------------------------------------------------------
+
+    async def recommendation_choices(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        needle = current.casefold().strip()
+        choices = []
+        for rec in await self.service.repository.recommendations(interaction.guild_id):
+            label = shorten(
+                t("digest.embed_rec_name", interaction.locale, number=rec.number, title=rec.title), 100
+            )
+            if not needle or needle in label.casefold():
+                choices.append(app_commands.Choice(name=label, value=rec.number))
+        return choices[:25]
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(name="digest", description="What the community said: a summary and five files.")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(VISIBILITY[Access.WORKING_GROUP])
+    @app_commands.describe(
+        since="A date (YYYY-MM-DD), “last” for since the last digest (the default), or “all”",
+        recommendation="Only this recommendation (default: all of them)",
+    )
+    @app_commands.autocomplete(recommendation=recommendation_choices)
+    async def digest_command(
+        self,
+        interaction: Interaction,
+        since: app_commands.Range[str, 1, 40] | None = None,
+        recommendation: app_commands.Range[int, 1, 999] | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        await self.flush_tally()
+        digest = await self.service.manual(
+            interaction.guild_id,
+            since=since,
+            recommendation_number=recommendation,
+            locale=interaction.locale,
+            request_id=interaction.id,
+        )
+        target = f"R{recommendation}" if recommendation is not None else None
+        await record_action(
+            self.bot, interaction.guild_id, interaction.user.id, "digest", target, f"since {since or 'last'}"
+        )
+        limit = interaction.guild.filesize_limit if interaction.guild is not None else 10 * 1_048_576
+        batches, notes = attachments(digest, limit, interaction.locale)
+        embed = digest_embed(digest, interaction.locale)
+        await interaction.followup.send(
+            content="\n".join(notes) or None,
+            embed=embed,
+            files=batches[0] if batches else discord.utils.MISSING,
+            ephemeral=True,
+        )
+        for batch in batches[1:]:
+            await interaction.followup.send(files=batch, ephemeral=True)
+
+    # -- the weekly digest ------------------------------------------------------------------
+
+    @tasks.loop(minutes=5)
+    async def weekly_loop(self) -> None:
+        try:
+            await self.run_due_digests()
+        except Exception:
+            log.exception("Weekly digests failed; trying again at the next turn")
+
+    @weekly_loop.before_loop
+    async def before_weekly_loop(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def run_due_digests(self) -> int:
+        """Post every weekly digest that is due; returns how many were posted."""
+        posted = 0
+        for due in await self.service.due_weekly():
+            channel = self.bot.get_channel(due.target.digest_channel_id)
+            guild = self.bot.get_guild(due.target.guild_id)
+            if guild is None or not isinstance(channel, discord.abc.Messageable):
+                log.warning(
+                    "Weekly digest of guild %s: digest channel %s not found",
+                    due.target.guild_id,
+                    due.target.digest_channel_id,
+                )
+                continue
+            locale = guild.preferred_locale
+            await self.flush_tally()
+            digest = await self.service.weekly(due, locale)
+            if digest is None:
+                continue
+            batches, notes = attachments(digest, guild.filesize_limit, locale)
+            try:
+                await channel.send(
+                    content="\n".join(notes) or None,
+                    embed=digest_embed(digest, locale, weekly=True),
+                    files=batches[0] if batches else discord.utils.MISSING,
+                )
+                for batch in batches[1:]:
+                    await channel.send(files=batch)
+            except discord.HTTPException as error:
+                log.warning(
+                    "Weekly digest %s of guild %s was claimed but could not be posted: %s",
+                    due.period_key,
+                    due.target.guild_id,
+                    error,
+                )
+                continue
+            posted += 1
+            log.info("Posted weekly digest %s of guild %s", due.period_key, due.target.guild_id)
+        return posted
+
+
+async def setup(bot: ConsultationBot) -> None:
+    await bot.add_cog(DigestCog(bot))
