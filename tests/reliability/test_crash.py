@@ -1,7 +1,7 @@
-"""Crash: the bot as a real process (``python -m bot run``) killed with SIGKILL in the middle of a reaction
-burst and a sign-up rush, then started again on the same database file. After its catch-up the tally
-equals Discord's lists, every sign-up the bot had confirmed to a member is still there, and the
-database passes ``PRAGMA integrity_check``.
+"""Crash: the bot as a real process (``python -m bot run``) killed with SIGKILL in the middle of a
+reaction burst, a sign-up rush and feedback forms, then started again on the same database file. After
+its catch-up the tally equals Discord's lists, every sign-up and feedback item the bot had acknowledged
+to a member is still there, and the database passes ``PRAGMA integrity_check``.
 
 The emulator runs in this process; readiness is read from the bot's own log lines (on stderr) and from
 the emulator, always with a timeout.
@@ -25,8 +25,10 @@ from types import SimpleNamespace
 import pytest
 
 from bot.data.database import Database
+from bot.data.feedback import FeedbackRepository
 from bot.data.guilds import GuildRepository
 from bot.data.officehours import OfficeHoursRepository
+from bot.emulator import InteractionResult
 from bot.rehearsal import World, database_tally, discord_tally
 
 from .conftest import OPTIONS, add_members
@@ -143,13 +145,15 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
 
         people = add_members(world, members)
         rush = add_members(world, clickers, prefix="rush")
+        writers = add_members(world, clickers // 4, prefix="writer")
+        forms: list[tuple[int, str, InteractionResult]] = []
         rng = random.Random(5)
         emu = world.emu
         batch = max(1, events // 20)
         sent = 0
         clicks = []
         kill_at = events // 2
-        figures["members"] = members + clickers
+        figures["members"] = members + clickers + len(writers)
         figures["posts"] = len(posts)
         while sent < events:
             chunk = []
@@ -176,6 +180,9 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
                         f"officehours:signup:{session.id}",
                     )
                 )
+            # Feedback through the form, while the bot is up (a dead bot opens no form).
+            if processes[-1].process.poll() is None:
+                await give_feedback(world, posts, writers[len(forms) : len(forms) + 3], forms)
             await asyncio.sleep(0.02)
             if sent >= kill_at and processes[-1].process.poll() is None:
                 # Mid-burst for the bot too: it has worked through part of what was sent (the gateway is
@@ -190,6 +197,9 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
         # What the members were told before the crash is what must survive it.
         confirmed = {c.user_id: c.content for c in clicks if c.message is not None}
         figures["signups_acknowledged"] = len(confirmed)
+        thanked = {user: text for user, text, result in forms if result.message is not None}
+        figures["feedback_sent"] = len(forms)
+        figures["feedback_acknowledged"] = len(thanked)
         assert confirmed, "no sign-up was answered before the kill: the scenario proves nothing"
 
         check = await reader(world)
@@ -211,6 +221,14 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
                 expected = "confirmed" if "You have a seat" in answer else "waitlisted"
                 assert stored[user] == expected, (user, answer, stored[user])
             assert sum(status == "confirmed" for status in stored.values()) <= seats
+            feedback = FeedbackRepository(check.db)
+            for user, text in thanked.items():
+                bodies = [
+                    item.body for item in await feedback.for_author(world.guild_id, user, active_only=False)
+                ]
+                assert bodies == [text], (
+                    f"feedback of {user} was acknowledged but is {bodies!r} after the crash"
+                )
             figures["signups_stored"] = len(stored)
         finally:
             await check.db.close()
@@ -223,13 +241,27 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
         await world.close()
 
 
+async def give_feedback(world: World, posts, writers: list[int], forms: list) -> None:
+    """Each writer opens the form on a draft's post and sends it (the answer is not awaited here)."""
+    for index, user in enumerate(writers):
+        post = posts[index % len(posts)]
+        custom_id = f"feedback:give:{post.recommendation_id}"
+        opened = await world.emu.click_button(user, post.thread_id, post.message_id, custom_id)
+        try:
+            await opened.wait(5)
+        except TimeoutError:
+            return
+        text = f"Feedback from {user}: the draft needs a clearer budget line."
+        forms.append((user, text, await world.emu.submit_modal(user, opened, {"text": text})))
+
+
 async def _live_posts(check: SimpleNamespace) -> list:
     from bot.data.recommendations import RecommendationRepository
 
     return await RecommendationRepository(check.db).live_posts(check.guild_id)
 
 
-async def test_sigkill_during_reactions_and_signups(tmp_path, figures):
+async def test_sigkill_during_reactions_signups_and_feedback(tmp_path, figures):
     await crash_run(tmp_path, figures, members=120, events=4000, clickers=200, seats=40)
 
 
