@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.data.feedback import FeedbackRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.rehearsal import World, database_tally, discord_tally
@@ -43,6 +44,17 @@ async def click_signup(world, user_id, session):
         user_id, session.card_channel_id, session.card_message_id, f"officehours:signup:{session.id}"
     )
     return await result.wait(10)
+
+
+async def give_feedback(world, post, name, text):
+    user = world.members[name]
+    opened = await world.emu.click_button(
+        user, post.thread_id, post.message_id, f"feedback:give:{post.recommendation_id}"
+    )
+    await opened.wait(10)
+    assert opened.modal is not None, opened.content
+    submitted = await world.emu.submit_modal(user, opened, {"text": text})
+    return await submitted.wait(10)
 
 
 async def edit_title(world, title):
@@ -89,6 +101,8 @@ async def storage_fault(world, figures, *, start_fault, end_fault, kind: str) ->
         assert refused.ephemeral and refused.content == BUSY, refused.content
         edited = await edit_title(world, f"A title that must not be stored ({kind})")
         assert edited == BUSY, edited
+        feedback = await give_feedback(world, posts[0], "chen", "Written while the database was down.")
+        assert feedback.ephemeral and feedback.content == BUSY, feedback.content
         status = await world.command("wg", "consultation status")  # reading still works
         assert status.embeds
         figures["buffered_during_fault"] = tally.writer.pending
@@ -105,6 +119,10 @@ async def storage_fault(world, figures, *, start_fault, end_fault, kind: str) ->
     assert stored == {world.members["alice"]: "confirmed"}
     again = await click_signup(world, world.members["bob"], session)
     assert "You have a seat" in again.content
+    feedback = FeedbackRepository(world.db)
+    assert await feedback.for_author(world.guild_id, world.members["chen"], active_only=False) == []
+    thanked = await give_feedback(world, posts[0], "chen", "Written once the database was back.")
+    assert "is saved with reference" in thanked.content
     assert await world.db.integrity_check() == "ok"
 
 
