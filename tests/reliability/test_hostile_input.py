@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.content import DEFAULT_CONTENT_PATH, MAX_BODY, MAX_TITLE, ContentError, load_content
+from bot.data.feedback import FeedbackRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.emulator import EmulatorError
+from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
 from bot.i18n import t
 from bot.officehours.export import FORMULA_START
 from bot.officehours.service import MAX_QUESTION
@@ -310,6 +312,70 @@ async def test_recommendation_number_and_autocomplete(world, figures):
 
     await fuzz(st.tuples(st.integers(-(2**53), 2**53), hostile_text(100)), check)
     figures.values.update(count)
+
+
+async def test_feedback_form_answer_and_moderation_reason(world, figures):
+    """Feedback text (form), the working group's answer (posted in the thread, pinging only the author)
+    and a moderator's hide reason (shown again by /mod log)."""
+    await world.publish()
+    posts = {
+        p.recommendation_id: p for p in await RecommendationRepository(world.db).live_posts(world.guild_id)
+    }
+    feedback = FeedbackRepository(world.db)
+    outcome = {"saved": 0, "rejected": 0, "answered": 0, "hidden": 0}
+    eve = world.members["eve"]
+
+    async def check(values: tuple[str, bool, str, str]) -> None:
+        text, anonymous, answer_text, reason = (
+            personalise(world, v) if isinstance(v, str) else v for v in values
+        )
+        world.clock.advance(minutes=5)  # stay under the feedback cooldown
+        post = list(posts.values())[outcome["saved"] % len(posts)]
+        before = await feedback.for_author(world.guild_id, eve, active_only=False)
+        opened = await world.emu.click_button(
+            eve, post.thread_id, post.message_id, f"feedback:give:{post.recommendation_id}"
+        )
+        await opened.wait(10)
+        form = {"text": text, "anonymous": anonymous}
+        submitted = await (await world.emu.submit_modal(eve, opened, form)).wait(10)
+        reply = answer_of(submitted)
+        assert_clear_sentence(reply, f"feedback {text!r}")
+        assert submitted.ephemeral
+        after = await feedback.for_author(world.guild_id, eve, active_only=False)
+        if "is saved with reference" not in reply:
+            outcome["rejected"] += 1
+            assert after == before
+            return
+        outcome["saved"] += 1
+        [item] = [i for i in after if i.id not in {b.id for b in before}]
+        assert item.body.strip() == text.strip() and item.anonymous == anonymous
+        # The working group answers with hostile text: told in the thread, only the author may be pinged.
+        answered = await world.command("wg", "feedback respond", item=item.id, text=answer_text)
+        if answered.deferred:
+            await answered.wait_for_followup(10)
+        assert_clear_sentence(answer_of(answered), f"respond {answer_text!r}")
+        if "is saved" in answer_of(answered):
+            outcome["answered"] += 1
+            told = [m for m in world.emu.messages(post.thread_id) if m.author_id == world.emu.bot_user_id]
+            for message in told:
+                allowed = message.allowed_mentions or {}
+                assert set(allowed.get("users", [])) <= {str(eve), eve}, allowed
+        hidden = await world.command("mod", "mod hide", feedback=item.id, reason=reason)
+        assert_clear_sentence(answer_of(hidden), f"hide {reason!r}")
+        outcome["hidden"] += "hidden" in answer_of(hidden).casefold()
+
+    await fuzz(
+        st.tuples(
+            hostile_text(MAX_LENGTH + 100), st.booleans(), hostile_text(MAX_RESPONSE + 50), hostile_text(600)
+        ),
+        check,
+    )
+    log = await world.command("mod", "mod log", limit=25)
+    assert_clear_sentence(answer_of(log) or str(log.embeds), "mod log")
+    assert_nothing_pings(world)
+    figures["examples"] = outcome["saved"] + outcome["rejected"]
+    figures.values.update(outcome)
+    assert outcome["saved"] > 0 and outcome["rejected"] > 0
 
 
 def content_source() -> dict[str, Any]:
