@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import time
 
+from bot.data.officehours import OfficeHoursRepository
+from bot.i18n import t
+
 from .conftest import OPTIONS, live_posts
 
 THREADS = r"^/channels/\d+/threads$"
@@ -87,3 +90,31 @@ async def test_a_post_deleted_while_the_bot_was_away_is_published_again(world, f
     assert "Published 1 draft recommendation(s)" in again.followups[-1].content
     figures["deleted_unseen"] = 1
     await assert_posts_match_discord(world)
+
+
+async def test_office_hours_never_left_without_their_card(world, figures):
+    """Discord refuses the sign-up card: the member is told to try again, and no session (nor its Discord
+    event) is left behind without a card; the next attempt makes exactly one of each."""
+    emu = world.emu
+    options = {
+        "title": "Card or nothing",
+        "start": "2026-01-10T18:00Z",
+        "duration": 60,
+        "capacity": 4,
+        "channel": world.voice_id,
+    }
+    emu.fail_route("POST", rf"^/channels/{world.text_id}/messages$", status=503, times=1)
+    refused = await world.command("wg", "officehours schedule", **options)
+    if refused.deferred:
+        await refused.wait_for_followup(10)
+    text = refused.followups[-1].content if refused.deferred else refused.content
+    assert text == t("errors.discord_unavailable")
+    repo = OfficeHoursRepository(world.db)
+    assert await repo.upcoming(world.guild_id, world.clock.now()) == []
+    assert [e for e in emu.scheduled_events(world.guild_id) if e.status in (1, 2)] == []
+    done = await world.command("wg", "officehours schedule", **options)
+    await done.wait_for_followup(10)
+    [summary] = await repo.upcoming(world.guild_id, world.clock.now())
+    assert emu.message(summary.session.card_message_id).embeds
+    assert len([e for e in emu.scheduled_events(world.guild_id) if e.status in (1, 2)]) == 1
+    figures["injected"] = 1
