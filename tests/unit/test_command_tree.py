@@ -44,5 +44,6 @@ async def test_extensions_load_without_collisions(db):
 async def test_every_command_declares_its_access(db):
     async with loaded_bot(db) as bot:
         for command in walk(bot.tree.get_commands()):
-            assert isinstance(command.extras.get("access"), Access), f"/{command.qualified_name} has no @require"
-            assert command.checks, f"/{command.qualified_name} is not checked at run time"
+            name = command.qualified_name
+            assert isinstance(command.extras.get("access"), Access), f"/{name} has no @require"
+            assert command.checks, f"/{name} is not checked at run time"
