@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["ConsultationBot"]
 
 MAX_FIELDS = 24  # an embed holds 25 fields; one is kept for "and N more"
-FIELD_NAME = 256
 FIELD_VALUE = 1024
+EMBED_TOTAL = 6000  # characters in all of an embed's texts together
 MAX_FILES_PER_MESSAGE = 10
 
 
@@ -43,14 +43,13 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
         if digest.previous
         else t("digest.none", locale)
     )
-    signups = digest.files["signups.csv"].count(b"\n") - 1
     embed = discord.Embed(
         title=shorten(t(key, locale, title=digest.title), 256),
         description=t(
             "digest.embed_totals",
             locale,
             feedback=digest.feedback_in_period,
-            signups=max(0, signups),
+            signups=digest.signups,
             previous=previous,
         ),
         colour=discord.Colour.blurple(),
@@ -58,6 +57,8 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
     )
     embed.set_author(name=shorten(t("digest.md.period", locale, since=_when(digest.since, locale),
                                       until=_when(digest.until, locale)), 256))  # fmt: skip
+    room = EMBED_TOTAL - len(embed.title or "") - len(embed.description or "") - 600  # author, footer
+    shown = 0
     for summary in digest.summaries[:MAX_FIELDS]:
         value = t(
             "digest.embed_rec_value",
@@ -82,16 +83,16 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
             )
             if c.new_version is not None:
                 value += t("digest.embed_rec_new_version", locale, version=c.new_version)
+        name = shorten(t("digest.embed_rec_name", locale, number=summary.number, title=summary.title), 120)
+        value = shorten(value, FIELD_VALUE)
+        if len(name) + len(value) > room:
+            break
+        room -= len(name) + len(value)
+        embed.add_field(name=name, value=value, inline=False)
+        shown += 1
+    if shown < len(digest.summaries):
         embed.add_field(
-            name=shorten(
-                t("digest.embed_rec_name", locale, number=summary.number, title=summary.title), FIELD_NAME
-            ),
-            value=shorten(value, FIELD_VALUE),
-            inline=False,
-        )
-    if len(digest.summaries) > MAX_FIELDS:
-        embed.add_field(
-            name="\u200b", value=t("digest.embed_more", locale, count=len(digest.summaries) - MAX_FIELDS)
+            name="\u200b", value=t("digest.embed_more", locale, count=len(digest.summaries) - shown)
         )
     embed.set_footer(text=t("digest.embed_footer", locale))
     return embed
@@ -154,7 +155,10 @@ class DigestCog(commands.Cog):
         tally = self.bot.get_cog("TallyCog")
         writer = getattr(tally, "writer", None)
         if writer is not None:
-            await writer.flush()
+            try:
+                await writer.flush()
+            except Exception:
+                log.warning("Could not flush the tally's buffer before a digest", exc_info=True)
 
     # -- /digest ----------------------------------------------------------------------------
 

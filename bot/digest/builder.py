@@ -116,6 +116,7 @@ class Digest:
     figures: dict[str, Any]
     files: dict[str, bytes]
     feedback_in_period: int
+    signups: int
     area_tallies: list[AreaTally] = field(repr=False)
     stance_tallies: list[StanceTally] = field(repr=False)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -351,6 +352,7 @@ class DigestBuilder:
             figures=figures,
             files=files,
             feedback_in_period=in_period,
+            signups=len(signups),
             area_tallies=area_rows,
             stance_tallies=stance_rows,
             seconds=seconds,

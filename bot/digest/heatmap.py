@@ -27,6 +27,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ def _draw(
         spine.set_visible(False)
     colorbar = figure.colorbar(image, cax=bar)
     colorbar.set_label(text.colorbar)
+    colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of members: whole numbers
     figure.text(0.5, 1 - 0.15 / height, text.title, ha="center", va="top", fontsize=13, weight="bold")
     figure.text(0.5, 1 - 0.5 / height, text.subtitle, ha="center", va="top", fontsize=10)
     figure.text(0.3 / width, (legend_h - 0.1) / height, "\n".join(legend), ha="left", va="top", fontsize=8.5,
@@ -188,9 +190,13 @@ class HeatmapPainter:
             return await asyncio.to_thread(render_heatmap, *args)
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor(), render_heatmap, *args)
-        except BrokenProcessPool:
-            log.warning("The heatmap worker process died; drawing in a thread instead")
+        except (BrokenProcessPool, OSError, RuntimeError) as error:
+            # No worker process here (it died, or processes cannot be started): draw in a thread from now on.
+            log.warning(
+                "The heatmap worker process is not available (%s); drawing in a thread instead", error
+            )
             self.close()
+            self.use_process = False
             return await asyncio.to_thread(render_heatmap, *args)
 
     def close(self) -> None:

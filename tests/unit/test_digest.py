@@ -318,3 +318,20 @@ async def test_other_guilds_stay_out(db, guild, posts, clock):
     assert b"other guild's secret" not in b"".join(digest.files.values())
     with pytest.raises(UserError):
         await DigestBuilder(db).build(333, since=None, now=clock.now())
+
+
+async def test_embed_stays_within_discord_limits(db, guild, clock):
+    """50 drafts with 256-character titles: the summary embed keeps under 6000 characters, 25 fields."""
+    from dataclasses import replace
+
+    from bot.content import RecommendationSpec, load_content
+    from cogs.digest import digest_embed
+
+    content = load_content()
+    many = tuple(RecommendationSpec(n, f"{n} " + "long title " * 23, "") for n in range(1, 51))
+    await GuildRepository(db).load_content(guild, replace(content, recommendations=many), clock.now())
+    digest = await DigestBuilder(db).build(guild, since=None, now=clock.now())
+    embed = digest_embed(digest, "en-US")
+    assert len(embed) <= 6000 and len(embed.fields) <= 25
+    assert "more recommendations" in embed.fields[-1].value
+    assert len(digest.summaries) == 50
