@@ -48,7 +48,7 @@ def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
     yield found
     report = getattr(request.node, "rep_call", None)
     found["result"] = "passed" if report is not None and report.passed else "failed"
-    found["seconds"] = round(time.monotonic() - found.started, 1)
+    found["seconds"] = round(time.monotonic() - found.started, 2)
     logging.getLogger("reliability").info("%s: %s", found.name, found.values)
     target = os.environ.get("RELIABILITY_FIGURES")
     if target:
