@@ -88,6 +88,7 @@ class Changes:
     new_version: int | None
     newly_tagged: tuple[int, ...]
     no_longer_tagged: tuple[int, ...]
+    since: datetime  # when the digest compared with was made
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,15 +163,17 @@ def figures_of(
     return {"recommendations": result}
 
 
-def changes_between(current: dict[str, Any], previous: dict[str, Any] | None) -> dict[int, Changes]:
-    if previous is None:
-        return {}
-    before_all = previous.get("recommendations", {})
+def changes_between(current: dict[str, Any], earlier: list[DigestRecord]) -> dict[int, Changes]:
+    """Each recommendation against the latest earlier digest that covered it (oldest to newest given)."""
+    known: dict[str, tuple[dict[str, Any], datetime]] = {}
+    for record in earlier:
+        for key, figures in record.figures.get("recommendations", {}).items():
+            known[key] = (figures, record.created_at)
     result = {}
     for key, now in current["recommendations"].items():
-        before = before_all.get(key)
-        if before is None:
+        if key not in known:
             continue
+        before, at = known[key]
         tagged_now = {int(a) for a, n in now["areas"].items() if n}
         tagged_before = {int(a) for a, n in before.get("areas", {}).items() if n}
         result[int(key)] = Changes(
@@ -182,8 +185,22 @@ def changes_between(current: dict[str, Any], previous: dict[str, Any] | None) ->
             new_version=now["version"] if now["version"] != before.get("version", now["version"]) else None,
             newly_tagged=tuple(sorted(tagged_now - tagged_before)),
             no_longer_tagged=tuple(sorted(tagged_before - tagged_now)),
+            since=at,
         )
     return result
+
+
+def last_covering(earlier: list[DigestRecord], numbers: set[int]) -> DigestRecord | None:
+    """The newest digest whose figures cover every recommendation in ``numbers``.
+
+    A digest of R3 alone is not "the last digest" of a full one: starting there would skip what was
+    said on the other drafts in between.
+    """
+    wanted = {str(n) for n in numbers}
+    for record in reversed(earlier):
+        if wanted <= set(record.figures.get("recommendations", {})):
+            return record
+    return None
 
 
 def _stamp(moment: datetime | None, locale: object) -> str:
@@ -201,12 +218,22 @@ class DigestBuilder:
         self.repository = DigestRepository(db)
         self.painter = painter or HeatmapPainter(use_process=False)
 
-    async def resolve_since(self, guild_id: int, since: Since) -> tuple[datetime | None, DigestRecord | None]:
-        """The period's start and the digest to compare with (the last one, of any kind)."""
-        previous = await self.repository.last_digest(guild_id)
+    async def resolve_since(
+        self, guild_id: int, since: Since, recommendation_number: int | None = None
+    ) -> tuple[datetime | None, DigestRecord | None, list[DigestRecord]]:
+        """The period's start, the digest it continues from, and every earlier digest (oldest first).
+
+        "The last digest" is the last one covering what is asked: all recommendations, or the one.
+        """
+        earlier = await self.repository.digests(guild_id)
+        if recommendation_number is not None:
+            numbers = {recommendation_number}
+        else:
+            numbers = {rec.number for rec in await self.repository.recommendations(guild_id)}
+        previous = last_covering(earlier, numbers)
         if since.last:
-            return (previous.created_at if previous else None), previous
-        return since.moment, previous
+            return (previous.created_at if previous else None), previous, earlier
+        return since.moment, previous, earlier
 
     async def build(
         self,
@@ -215,9 +242,11 @@ class DigestBuilder:
         since: datetime | None,
         now: datetime,
         previous: DigestRecord | None = None,
+        earlier: list[DigestRecord] | None = None,
         recommendation_number: int | None = None,
         locale: object = None,
     ) -> Digest:
+        """``previous``: the digest this one continues from; ``earlier``: all before it (what changed)."""
         started = time.perf_counter()
         seconds: dict[str, float] = {}
         repo = self.repository
@@ -263,7 +292,8 @@ class DigestBuilder:
                 f for f in await repo.feedback_figures(guild_id, since) if f.recommendation_id in selected
             ]
             figures = figures_of(recommendations, area_rows, stance_rows, feedback_figures)
-            changes = changes_between(figures, previous.figures if previous else None)
+            compared = earlier if earlier is not None else ([previous] if previous else [])
+            changes = changes_between(figures, compared)
             seconds["figures"] = time.perf_counter() - started
             rec_columns = {rec.id: (rec.number, neutralise(rec.title)) for rec in recommendations}
             area_columns = {area.id: (area.number, neutralise(area.name)) for area in areas}
@@ -318,6 +348,7 @@ class DigestBuilder:
                     period=period,
                     generated=_stamp(now, locale),
                     previous=previous.created_at if previous else None,
+                    has_history=bool(compared),
                     areas=areas,
                     sections=sections,
                     summaries=summaries,

@@ -52,6 +52,7 @@ class MarkdownInput:
     summaries: list[RecommendationSummary]
     signups: int
     feedback_in_period: int
+    has_history: bool
 
 
 def cell(text: object) -> str:
@@ -80,8 +81,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     return lines
 
 
-def _changes(changes: Changes | None, areas: dict[int, AreaInfo], has_previous: bool, locale: object) -> str:
-    if not has_previous:
+def _changes(changes: Changes | None, areas: dict[int, AreaInfo], has_history: bool, locale: object) -> str:
+    if not has_history:
         return t("digest.md.changes_first", locale)
     if changes is None:
         return t("digest.md.changes_not_covered", locale)
@@ -89,6 +90,7 @@ def _changes(changes: Changes | None, areas: dict[int, AreaInfo], has_previous: 
         t(
             "digest.md.changes_figures",
             locale,
+            at=changes.since.strftime("%Y-%m-%d %H:%M UTC"),
             members=signed(changes.members),
             support=signed(changes.support),
             oppose=signed(changes.oppose),
@@ -240,7 +242,7 @@ def render_markdown(data: MarkdownInput, locale: object) -> str:
             "",
             f"### {t('digest.md.changes_heading', locale)}",
             "",
-            _changes(s.changes, areas, data.previous is not None, locale),
+            _changes(s.changes, areas, data.has_history, locale),
         ]
     lines.append("")
     return "\n".join(lines)

@@ -49,12 +49,14 @@ class DigestService:
     ) -> Digest:
         """A digest a member asked for; recorded (kind ``manual``) so the next one can say what changed."""
         now = self.clock.now()
-        moment, previous = await self.builder.resolve_since(guild_id, parse_since(since, now))
+        wanted = parse_since(since, now)
+        moment, previous, earlier = await self.builder.resolve_since(guild_id, wanted, recommendation_number)
         digest = await self.builder.build(
             guild_id,
             since=moment,
             now=now,
             previous=previous,
+            earlier=earlier,
             recommendation_number=recommendation_number,
             locale=locale,
         )
@@ -89,7 +91,12 @@ class DigestService:
         previous = previous_weekly[-1] if previous_weekly else None
         since = previous.created_at if previous else due.slot - timedelta(days=7)
         digest = await self.builder.build(
-            due.target.guild_id, since=since, now=now, previous=previous, locale=locale
+            due.target.guild_id,
+            since=since,
+            now=now,
+            previous=previous,
+            earlier=previous_weekly,
+            locale=locale,
         )
         claimed = await self.repository.claim(
             due.target.guild_id, WEEKLY, due.period_key, since, now, digest.figures

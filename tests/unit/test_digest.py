@@ -335,3 +335,25 @@ async def test_embed_stays_within_discord_limits(db, guild, clock):
     assert len(embed) <= 6000 and len(embed.fields) <= 25
     assert "more recommendations" in embed.fields[-1].value
     assert len(digest.summaries) == 50
+
+
+async def test_a_digest_of_one_recommendation_does_not_cut_the_next_full_one(db, guild, posts, clock):
+    service = DigestService(db, clock)
+    ids = await rec_ids(db, guild)
+    full = await service.manual(guild, since=None, request_id=1)
+    clock.advance(days=1)
+    await add_feedback(db, guild, ids[1], "on R1 after the full digest", at=clock.now())
+    await react(db, clock, (1001, SUPPORT, 4))
+    clock.advance(days=1)
+    only_r3 = await service.manual(guild, since="last", recommendation_number=3, request_id=2)
+    assert only_r3.since == full.until and [s.number for s in only_r3.summaries] == [3]
+    clock.advance(days=1)
+    again = await service.manual(guild, since="last", request_id=3)
+    assert again.since == full.until, "the R3-only digest must not be the start of a full one"
+    assert [r["body"] for r in read_csv(again.files["feedback.csv"])] == ["on R1 after the full digest"]
+    r1 = again.summaries[0].changes
+    assert r1 is not None and r1.support == 1 and r1.feedback == 1 and r1.since == full.until
+    r3 = again.summaries[2].changes
+    assert r3 is not None and r3.since == only_r3.until  # compared with the newest digest covering R3
+    md = again.files["digest.md"].decode()
+    assert f"Since the digest of {full.until:%Y-%m-%d %H:%M} UTC: members +1" in md
