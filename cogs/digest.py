@@ -167,7 +167,7 @@ class DigestCog(commands.Cog):
     ) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
-        needle = current.casefold().strip()
+        needle = str(current or "").casefold().strip()
         choices = []
         for rec in await self.service.repository.recommendations(interaction.guild_id):
             label = shorten(

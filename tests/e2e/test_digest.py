@@ -137,3 +137,15 @@ async def test_weekly_digest_is_posted_once_per_week_across_a_restart(world: Wor
     assert [d.period_key for d in weekly] == ["2026-W03", "2026-W04"]
     assert weekly[1].since == weekly[0].created_at
     assert weekly[0].created_at - weekly[0].since == timedelta(days=7, minutes=5)
+
+
+async def test_recommendation_autocomplete(world: World):
+    choices = await world.emu.autocomplete(
+        world.members["wg"], world.guild_id, "digest", option="recommendation", value="4"
+    )
+    assert [c["value"] for c in choices] == [4]
+    assert choices[0]["name"].startswith("R4. ")
+    everything = await world.emu.autocomplete(
+        world.members["wg"], world.guild_id, "digest", option="recommendation", value=""
+    )
+    assert [c["value"] for c in everything] == list(range(1, 10))
