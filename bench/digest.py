@@ -195,6 +195,9 @@ async def measure(path: Path, repeat: int, check: bool) -> None:
             )
             sizes = ", ".join(f"{name} {len(data) / 1024:,.0f} KiB" for name, data in digest.files.items())
             say(f"  files: {sizes}")
+        say("Query plans:")
+        for name, plan in (await builder.repository.query_plans(GUILD)).items():
+            say(f"  {name}: {plan}")
         if check:
             started = time.perf_counter()
             reference = ReactionRepository(database)

@@ -22,6 +22,43 @@ from bot.data.reactions import AreaTally, StanceTally
 STANCE_KEYS = ("support", "oppose", "needs_work")
 STANCE_BITS = {"support": 1 << 40, "oppose": 1 << 41, "needs_work": 1 << 42}
 AREA_BITS = (1 << 40) - 1  # one bit per scoping area (at most 20)
+
+# One post's members grouped by the set of areas they tagged, with their stances summed. {mask} is a
+# SUM(CASE x.emoji WHEN ? THEN bit ...) over the guild's emoji (bound parameters).
+CROSS_TAB_SQL = f"""
+    SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1), SUM((mask >> 42) & 1)
+    FROM (SELECT {{mask}} AS mask FROM reactions x WHERE x.message_id = ? GROUP BY x.user_id)
+    GROUP BY mask & {AREA_BITS}
+"""
+FEEDBACK_COUNTS_SQL = """
+    SELECT f.recommendation_id, f.scoping_area_id, f.language,
+           SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
+    FROM feedback f
+    WHERE f.guild_id = :guild AND f.status = 'active' AND f.hidden = 0
+    GROUP BY f.recommendation_id, f.scoping_area_id, f.language
+"""
+FEEDBACK_ANSWERED_SQL = """
+    SELECT f.recommendation_id, f.scoping_area_id, f.language,
+           SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
+    FROM (SELECT DISTINCT feedback_id FROM feedback_responses) r
+    JOIN feedback f ON f.id = r.feedback_id
+    WHERE f.guild_id = :guild AND f.status = 'active' AND f.hidden = 0
+    GROUP BY f.recommendation_id, f.scoping_area_id, f.language
+"""
+# A page of the listing: the first page starts after a moment, the next ones after (created_at, id).
+FEEDBACK_PAGE_SQL = """
+    SELECT f.id, f.recommendation_id, f.version, f.scoping_area_id,
+           CASE WHEN f.anonymous = 1 THEN NULL ELSE f.author_id END AS author_id,
+           f.anonymous, f.source, f.language, f.body, f.created_at,
+           (SELECT COUNT(*) FROM feedback_responses fr WHERE fr.feedback_id = f.id) AS responses
+    FROM feedback f
+    WHERE f.guild_id = ? AND f.recommendation_id = ? AND {after}
+      AND f.status = 'active' AND f.hidden = 0
+    ORDER BY f.created_at, f.id
+    LIMIT ?
+"""
+FIRST_PAGE = "f.created_at > ?"
+NEXT_PAGE = "(f.created_at, f.id) > (?, ?)"
 PAGE_SIZE = 5000
 
 
@@ -203,15 +240,7 @@ class DigestRepository:
         for message_id, rec_id in live:
             if rec_id not in wanted:
                 continue
-            groups = await self.db.fetchall(
-                f"""
-                SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1),
-                       SUM((mask >> 42) & 1)
-                FROM (SELECT {mask} AS mask FROM reactions x WHERE x.message_id = ? GROUP BY x.user_id)
-                GROUP BY mask & {AREA_BITS}
-                """,
-                (*params, message_id),
-            )
+            groups = await self.db.fetchall(CROSS_TAB_SQL.format(mask=mask), (*params, message_id))
             rows.extend((rec_id, *group) for group in groups)
         # Expand the area sets, a few hundred per post, into the cells.
         cells: dict[tuple[int, int], list[int]] = {}
@@ -271,27 +300,8 @@ class DigestRepository:
         answered items reached from ``feedback_responses``, so no per-item lookup is needed for the rest.
         """
         params = {"guild": guild_id, "since": to_db(since) if since else ""}
-        counted = await self.db.fetchall(
-            """
-            SELECT f.recommendation_id, f.scoping_area_id, f.language,
-                   SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
-            FROM feedback f
-            WHERE f.guild_id = :guild AND f.status = 'active' AND f.hidden = 0
-            GROUP BY f.recommendation_id, f.scoping_area_id, f.language
-            """,
-            params,
-        )
-        answered = await self.db.fetchall(
-            """
-            SELECT f.recommendation_id, f.scoping_area_id, f.language,
-                   SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
-            FROM (SELECT DISTINCT feedback_id FROM feedback_responses) r
-            JOIN feedback f ON f.id = r.feedback_id
-            WHERE f.guild_id = :guild AND f.status = 'active' AND f.hidden = 0
-            GROUP BY f.recommendation_id, f.scoping_area_id, f.language
-            """,
-            params,
-        )
+        counted = await self.db.fetchall(FEEDBACK_COUNTS_SQL, params)
+        answered = await self.db.fetchall(FEEDBACK_ANSWERED_SQL, params)
         numbers = {area.id: area.number for area in await self.areas(guild_id)}
         done = {(row[0], row[1], row[2]): (row[3], row[4]) for row in answered}
         return [
@@ -323,19 +333,7 @@ class DigestRepository:
             first = True
             while True:
                 rows = await self.db.fetchall(
-                    f"""
-                    SELECT f.id, f.recommendation_id, f.version, f.scoping_area_id,
-                           CASE WHEN f.anonymous = 1 THEN NULL ELSE f.author_id END AS author_id,
-                           f.anonymous, f.source, f.language, f.body, f.created_at,
-                           (SELECT COUNT(*) FROM feedback_responses fr
-                            WHERE fr.feedback_id = f.id) AS responses
-                    FROM feedback f
-                    WHERE f.guild_id = ? AND f.recommendation_id = ?
-                      AND {"f.created_at > ?" if first else "(f.created_at, f.id) > (?, ?)"}
-                      AND f.status = 'active' AND f.hidden = 0
-                    ORDER BY f.created_at, f.id
-                    LIMIT ?
-                    """,
+                    FEEDBACK_PAGE_SQL.format(after=FIRST_PAGE if first else NEXT_PAGE),
                     (guild_id, rec_id, after[0], page_size)
                     if first
                     else (guild_id, rec_id, *after, page_size),
@@ -347,6 +345,27 @@ class DigestRepository:
                     break
                 after = (rows[-1]["created_at"], rows[-1]["id"])
                 first = False
+
+    async def query_plans(self, guild_id: int) -> dict[str, str]:
+        """SQLite's plan for each heavy statement (the benchmark prints them; tests hold them to indexes)."""
+        areas = await self.areas(guild_id)
+        mask = (
+            "SUM(CASE x.emoji "
+            + " ".join(f"WHEN ? THEN {1 << i}" for i in range(len(areas)))
+            + " ELSE 0 END)"
+        )
+        statements: dict[str, tuple[str, Any]] = {
+            "cross_tab": (CROSS_TAB_SQL.format(mask=mask), (*(a.emoji for a in areas), 0)),
+            "feedback_counts": (FEEDBACK_COUNTS_SQL, {"guild": guild_id, "since": ""}),
+            "feedback_answered": (FEEDBACK_ANSWERED_SQL, {"guild": guild_id, "since": ""}),
+            "feedback_first_page": (FEEDBACK_PAGE_SQL.format(after=FIRST_PAGE), (guild_id, 0, "", 1)),
+            "feedback_next_page": (FEEDBACK_PAGE_SQL.format(after=NEXT_PAGE), (guild_id, 0, "", 0, 1)),
+        }
+        plans = {}
+        for name, (sql, params) in statements.items():
+            rows = await self.db.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+            plans[name] = "; ".join(row["detail"] for row in rows)
+        return plans
 
     # -- office hours -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from datetime import timedelta
 
 import pytest
@@ -357,3 +358,17 @@ async def test_a_digest_of_one_recommendation_does_not_cut_the_next_full_one(db,
     assert r3 is not None and r3.since == only_r3.until  # compared with the newest digest covering R3
     md = again.files["digest.md"].decode()
     assert f"Since the digest of {full.until:%Y-%m-%d %H:%M} UTC: members +1" in md
+
+
+async def test_heavy_statements_use_their_indexes(db, guild):
+    """No table scans: the cross-tab reads one covering index, feedback its partial indexes."""
+    plans = await DigestRepository(db).query_plans(guild)
+    assert "COVERING INDEX reactions_by_member (message_id=?)" in plans["cross_tab"]
+    assert "COVERING INDEX feedback_digest_figures" in plans["feedback_counts"]
+    assert (
+        "INDEX feedback_digest (guild_id=? AND recommendation_id=? AND created_at>?)"
+        in plans["feedback_first_page"]
+    )
+    assert "INDEX feedback_digest (" in plans["feedback_next_page"]
+    for name, plan in plans.items():
+        assert not re.search(r"SCAN (f|x|feedback|reactions)\b", plan), (name, plan)
