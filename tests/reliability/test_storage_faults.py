@@ -104,6 +104,11 @@ async def storage_fault(world, figures, *, start_fault, end_fault, kind: str) ->
         feedback = await give_feedback(world, posts[0], "chen", "Written while the database was down.")
         assert feedback.ephemeral and feedback.content == BUSY, feedback.content
         status = await world.command("wg", "consultation status")  # reading still works
+        digest = await world.command("wg", "digest", since="all", timeout=20)
+        await digest.wait_for_followup(20)
+        said = digest.followups[-1].content or ""
+        assert said == BUSY or digest.followups[-1].embeds, said  # refused plainly, or read-only and shown
+        figures["digest_during_fault"] = "busy" if said == BUSY else "shown"
         assert status.embeds
         figures["buffered_during_fault"] = tally.writer.pending
         assert tally.writer.pending > 0  # acknowledged reactions are kept, not dropped
