@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.endpoint import DISCORD_API_BASE
 
@@ -43,7 +43,8 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None) -> Settings:
     """Read the settings; raise ``ConfigError`` with a sentence naming the bad setting."""
     if environ is None:
-        load_dotenv(dotenv_path)
+        # The .env of the folder the bot is started from (not of wherever the package is installed).
+        load_dotenv(dotenv_path or find_dotenv(usecwd=True))
         environ = os.environ
 
     token = environ.get("DISCORD_TOKEN", "").strip() or None
