@@ -249,3 +249,27 @@ async def test_a_restart_keeps_a_text_channel_consultation(text_world):
     assert await database_tally(world) == await discord_tally(world)
     again = await world.publish()
     assert "already posted (9 posts)" in again.followups[-1].content
+
+
+async def test_publishing_says_when_it_may_not_create_forum_tags(world):
+    from bot.emulator.state import BOT_DEFAULT, MANAGE_CHANNELS
+
+    world.emu.set_bot_permissions(world.guild_id, BOT_DEFAULT & ~MANAGE_CHANNELS)
+    result = await world.publish()
+    text = result.followups[-1].content
+    assert "Published 9 draft recommendation(s)" in text
+    assert "may not manage this forum's tags" in text
+    assert world.emu.channel(world.forum_id).available_tags == []
+
+
+async def test_publishing_says_when_the_forum_has_no_room_for_tags(world):
+    from bot.emulator.state import snowflake
+
+    topics = [{"id": snowflake(), "name": f"Topic {n}", "moderated": False} for n in range(15)]
+    await world.emu.update_thread(world.forum_id, available_tags=topics)
+    await world.settle()
+    result = await world.publish()
+    assert "already has 15 tags and Discord allows 20, so 4 scoping area(s) got no tag" in (
+        result.followups[-1].content
+    )
+    assert len(world.emu.channel(world.forum_id).available_tags) == 20
