@@ -16,7 +16,9 @@ from bot.audit import record_action
 from bot.digest.builder import Digest
 from bot.digest.heatmap import HeatmapPainter
 from bot.digest.service import DigestService
+from bot.errors import UserError
 from bot.i18n import t
+from bot.replies import respond
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -29,6 +31,7 @@ MAX_FIELDS = 24  # an embed holds 25 fields; one is kept for "and N more"
 FIELD_VALUE = 1024
 EMBED_TOTAL = 6000  # characters in all of an embed's texts together
 MAX_FILES_PER_MESSAGE = 10
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def shorten(text: str, limit: int) -> str:
@@ -217,6 +220,48 @@ class DigestCog(commands.Cog):
         )
         for batch in batches[1:]:
             await interaction.followup.send(files=batch, ephemeral=True)
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="digest-schedule", description="Choose the day and hour (UTC) of the weekly digest."
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(VISIBILITY[Access.WORKING_GROUP])
+    @app_commands.describe(weekday="The day it is posted", hour="The hour it is posted, in UTC (0-23)")
+    @app_commands.choices(
+        weekday=[app_commands.Choice(name=name, value=i) for i, name in enumerate(WEEKDAYS)]
+    )
+    async def schedule_command(
+        self, interaction: Interaction, weekday: int, hour: app_commands.Range[int, 0, 23]
+    ) -> None:
+        assert interaction.guild_id is not None
+        now = self.bot.clock.now()
+        settings = await self.bot.guild_repository.get(interaction.guild_id)
+        if settings is None:
+            raise UserError("errors.not_set_up")
+        settings = await self.bot.guild_repository.update(
+            interaction.guild_id, now, digest_weekday=weekday, digest_hour=hour
+        )
+        await record_action(
+            self.bot,
+            interaction.guild_id,
+            interaction.user.id,
+            "digest schedule",
+            f"{WEEKDAYS[weekday]} {hour:02d}:00 UTC",
+        )
+        upcoming = await self.service.next_weekly(interaction.guild_id)
+        if upcoming is None:
+            text = t("digest.schedule_no_channel", interaction.locale)
+        elif upcoming <= now:
+            text = t("digest.schedule_soon", interaction.locale, channel=f"<#{settings.digest_channel_id}>")
+        else:
+            text = t(
+                "digest.schedule_saved",
+                interaction.locale,
+                next=f"<t:{int(upcoming.timestamp())}:F>",
+                channel=f"<#{settings.digest_channel_id}>",
+            )
+        await respond(interaction, text, ephemeral=True)
 
     # -- the weekly digest ------------------------------------------------------------------
 

@@ -79,6 +79,23 @@ class DigestService:
                 due.append(DueDigest(target, slot, key))
         return due
 
+    async def next_weekly(self, guild_id: int) -> datetime | None:
+        """When the guild's next weekly digest goes out (now: at the next round); None without a channel."""
+        now = self.clock.now()
+        for target in await self.repository.weekly_targets():
+            if target.guild_id != guild_id:
+                continue
+            slot = latest_slot(now, target.digest_weekday, target.digest_hour)
+            if slot > target.created_at and not await self.repository.is_claimed(
+                guild_id, WEEKLY, week_key(slot)
+            ):
+                return now
+            upcoming = slot + timedelta(days=7)
+            if await self.repository.is_claimed(guild_id, WEEKLY, week_key(upcoming)):
+                upcoming += timedelta(days=7)  # moved later within a week whose digest was already sent
+            return upcoming
+        return None
+
     async def weekly(self, due: DueDigest, locale: object = None) -> Digest | None:
         """Build the weekly digest and claim its period; None when the period was claimed already.
 

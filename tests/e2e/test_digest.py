@@ -149,3 +149,33 @@ async def test_recommendation_autocomplete(world: World):
         world.members["wg"], world.guild_id, "digest", option="recommendation", value=""
     )
     assert [c["value"] for c in everything] == list(range(1, 10))
+
+
+async def test_schedule_moves_the_weekly_digest_but_never_doubles_a_week(world: World):
+    cog = world.bot.get_cog("DigestCog")
+    # Monday 5 January 09:00 (set-up time): choose Wednesday 18:00 UTC.
+    saved = await world.command("wg", "digest-schedule", weekday=2, hour=18)
+    assert saved.ephemeral and "<t:1767808800:F>" in saved.content  # Wednesday 7 January 18:00 UTC
+    settings = await world.bot.guild_repository.get(world.guild_id)
+    assert (settings.digest_weekday, settings.digest_hour) == (2, 18)
+    world.clock.advance(days=2, hours=8, minutes=59)  # Wednesday 17:59
+    assert await cog.run_due_digests() == 0
+    world.clock.advance(minutes=1)
+    assert await cog.run_due_digests() == 1
+    # Moved to Friday the same week: this week's digest was sent, so the next is Friday week.
+    moved = await world.command("wg", "digest-schedule", weekday=4, hour=8)
+    assert "<t:1768550400:F>" in moved.content  # Friday 16 January 08:00 UTC
+    world.clock.advance(days=2)  # Friday 9 January 18:00
+    assert await cog.run_due_digests() == 0
+    world.clock.advance(days=7)
+    assert await cog.run_due_digests() == 1
+    assert len([m for m in world.emu.messages(world.digest_id) if m.embeds]) == 2
+    logged = await world.db.fetchall("SELECT target FROM audit_log WHERE action = 'digest schedule'")
+    assert [row[0] for row in logged] == ["Wednesday 18:00 UTC", "Friday 08:00 UTC"]
+
+
+async def test_schedule_is_for_the_working_group(world: World, overridden):
+    refused = await world.command("alice", "digest-schedule", weekday=3, hour=7)
+    assert refused.content == t("access.working_group")
+    settings = await world.bot.guild_repository.get(world.guild_id)
+    assert (settings.digest_weekday, settings.digest_hour) == (0, 9)
