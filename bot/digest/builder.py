@@ -74,6 +74,7 @@ SIGNUP_HEADER = (
 )
 NO_AREA: tuple[int | str, str] = ("", "")
 MD_ITEMS_PER_AREA = 10  # digest.md shows the latest few per area; feedback.csv holds every item
+ALL = "all"  # the scope of a digest of every recommendation (else the one recommendation's number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +191,15 @@ def changes_between(current: dict[str, Any], earlier: list[DigestRecord]) -> dic
     return result
 
 
-def last_covering(earlier: list[DigestRecord], numbers: set[int]) -> DigestRecord | None:
-    """The newest digest whose figures cover every recommendation in ``numbers``.
+def last_covering(earlier: list[DigestRecord], recommendation_number: int | None) -> DigestRecord | None:
+    """The newest digest of everything, or (for one recommendation) of everything or of that one.
 
     A digest of R3 alone is not "the last digest" of a full one: starting there would skip what was
     said on the other drafts in between.
     """
-    wanted = {str(n) for n in numbers}
     for record in reversed(earlier):
-        if wanted <= set(record.figures.get("recommendations", {})):
+        scope = record.figures.get("scope", ALL)
+        if scope == ALL or (recommendation_number is not None and scope == recommendation_number):
             return record
     return None
 
@@ -226,11 +227,7 @@ class DigestBuilder:
         "The last digest" is the last one covering what is asked: all recommendations, or the one.
         """
         earlier = await self.repository.digests(guild_id)
-        if recommendation_number is not None:
-            numbers = {recommendation_number}
-        else:
-            numbers = {rec.number for rec in await self.repository.recommendations(guild_id)}
-        previous = last_covering(earlier, numbers)
+        previous = last_covering(earlier, recommendation_number)
         if since.last:
             return (previous.created_at if previous else None), previous, earlier
         return since.moment, previous, earlier
@@ -292,6 +289,7 @@ class DigestBuilder:
                 f for f in await repo.feedback_figures(guild_id, since) if f.recommendation_id in selected
             ]
             figures = figures_of(recommendations, area_rows, stance_rows, feedback_figures)
+            figures["scope"] = ALL if recommendation_number is None else recommendation_number
             compared = earlier if earlier is not None else ([previous] if previous else [])
             changes = changes_between(figures, compared)
             seconds["figures"] = time.perf_counter() - started

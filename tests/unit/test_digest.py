@@ -372,3 +372,20 @@ async def test_heavy_statements_use_their_indexes(db, guild):
     assert "INDEX feedback_digest (" in plans["feedback_next_page"]
     for name, plan in plans.items():
         assert not re.search(r"SCAN (f|x|feedback|reactions)\b", plan), (name, plan)
+
+
+async def test_a_draft_added_later_does_not_reset_since_the_last_digest(db, guild, posts, clock):
+    from dataclasses import replace
+
+    from bot.content import RecommendationSpec, load_content
+
+    service = DigestService(db, clock)
+    first = await service.manual(guild, since=None, request_id=1)
+    clock.advance(days=1)
+    content = load_content()
+    more = (*content.recommendations, RecommendationSpec(10, "A tenth draft", ""))
+    await GuildRepository(db).load_content(guild, replace(content, recommendations=more), clock.now())
+    second = await service.manual(guild, since="last", request_id=2)
+    assert second.since == first.until
+    assert second.summaries[-1].number == 10 and second.summaries[-1].changes is None
+    assert "No earlier digest covered this recommendation." in second.files["digest.md"].decode()
