@@ -17,19 +17,9 @@ from typing import Any, NamedTuple
 
 from bot.clock import from_db, to_db
 from bot.data.database import Database
-from bot.data.reactions import AreaTally, StanceTally
+from bot.data.reactions import CROSS_TAB_SQL, AreaTally, ReactionRepository, StanceTally
 
 STANCE_KEYS = ("support", "oppose", "needs_work")
-STANCE_BITS = {"support": 1 << 40, "oppose": 1 << 41, "needs_work": 1 << 42}
-AREA_BITS = (1 << 40) - 1  # one bit per scoping area (at most 20)
-
-# One post's members grouped by the set of areas they tagged, with their stances summed. {mask} is a
-# SUM(CASE x.emoji WHEN ? THEN bit ...) over the guild's emoji (bound parameters).
-CROSS_TAB_SQL = f"""
-    SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1), SUM((mask >> 42) & 1)
-    FROM (SELECT {{mask}} AS mask FROM reactions x WHERE x.message_id = ? GROUP BY x.user_id)
-    GROUP BY mask & {AREA_BITS}
-"""
 FEEDBACK_COUNTS_SQL = """
     SELECT f.recommendation_id, f.scoping_area_id, f.language,
            SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
@@ -212,66 +202,8 @@ class DigestRepository:
     async def tallies(
         self, guild_id: int, recommendation_id: int | None = None
     ) -> tuple[list[AreaTally], list[StanceTally]]:
-        """Per recommendation x area and per recommendation, as ``area_tally`` and ``stance_tally``."""
-        areas = await self.areas(guild_id)
-        stances = await self.db.fetchall("SELECT key, emoji FROM stances WHERE guild_id = ?", (guild_id,))
-        recommendations = await self.recommendations(guild_id)
-        if recommendation_id is not None:
-            recommendations = [r for r in recommendations if r.id == recommendation_id]
-        # One CASE arm per emoji the tally knows; the emoji are bound parameters, the bits constants.
-        arms: list[str] = []
-        params: list[object] = []
-        for index, area in enumerate(areas):
-            arms.append(f"WHEN ? THEN {1 << index}")
-            params.append(area.emoji)
-        for row in stances:
-            arms.append(f"WHEN ? THEN {STANCE_BITS[row['key']]}")
-            params.append(row["emoji"])
-        mask = f"SUM(CASE x.emoji {' '.join(arms)} ELSE 0 END)" if arms else "0"
-        live = await self.db.fetchall(
-            "SELECT message_id, recommendation_id FROM posts WHERE guild_id = ? AND status = 'live'",
-            (guild_id,),
-        )
-        wanted = {rec.id for rec in recommendations}
-        rows: list[tuple[int, int, int, int, int, int]] = []
-        # One statement per post: each sorts only its own groups, and other queries of the bot get the
-        # connection between two posts instead of waiting for the whole cross-tab. Members are grouped
-        # by the set of areas they tagged (at most 2^areas groups), with their stances summed.
-        for message_id, rec_id in live:
-            if rec_id not in wanted:
-                continue
-            groups = await self.db.fetchall(CROSS_TAB_SQL.format(mask=mask), (*params, message_id))
-            rows.extend((rec_id, *group) for group in groups)
-        # Expand the area sets, a few hundred per post, into the cells.
-        cells: dict[tuple[int, int], list[int]] = {}
-        overall: dict[int, list[int]] = {}
-        numbers_of: dict[int, list[int]] = {}
-        for rec_id, area_mask, members, support, oppose, needs_work in rows:
-            total = overall.setdefault(rec_id, [0, 0, 0, 0])
-            total[0] += members
-            total[1] += support
-            total[2] += oppose
-            total[3] += needs_work
-            numbers = numbers_of.get(area_mask)
-            if numbers is None:
-                numbers = numbers_of[area_mask] = [
-                    a.number for i, a in enumerate(areas) if area_mask >> i & 1
-                ]
-            for number in numbers:
-                cell = cells.setdefault((rec_id, number), [0, 0, 0, 0])
-                cell[0] += members
-                cell[1] += support
-                cell[2] += oppose
-                cell[3] += needs_work
-        area_rows = [
-            AreaTally(rec.id, rec.number, area.number, *cells.get((rec.id, area.number), (0, 0, 0, 0)))
-            for rec in recommendations
-            for area in areas
-        ]
-        stance_rows = [
-            StanceTally(rec.id, rec.number, *overall.get(rec.id, (0, 0, 0, 0))) for rec in recommendations
-        ]
-        return area_rows, stance_rows
+        """Per recommendation x area and per recommendation: the tally's own cross-tab."""
+        return await ReactionRepository(self.db).tallies(guild_id, recommendation_id)
 
     async def area_members(
         self, guild_id: int, recommendation_id: int | None = None

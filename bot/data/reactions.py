@@ -9,6 +9,17 @@ from datetime import datetime
 from bot.clock import to_db
 from bot.data.database import Database, Transaction
 
+STANCE_BITS = {"support": 1 << 40, "oppose": 1 << 41, "needs_work": 1 << 42}
+AREA_BITS = (1 << 40) - 1  # one bit per scoping area (at most 20)
+
+# One post's members grouped by the set of areas they tagged, with their stances summed. {mask} is a
+# SUM(CASE x.emoji WHEN ? THEN bit ...) over the guild's emoji (bound parameters).
+CROSS_TAB_SQL = f"""
+    SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1), SUM((mask >> 42) & 1)
+    FROM (SELECT {{mask}} AS mask FROM reactions x WHERE x.message_id = ? GROUP BY x.user_id)
+    GROUP BY mask & {AREA_BITS}
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class ReactionChange:
@@ -149,82 +160,70 @@ class ReactionRepository:
 
         Every (recommendation, area) pair is returned, zeros included, so gaps are visible.
         """
-        rows = await self.db.fetchall(
-            """
-            WITH live AS (
-                SELECT p.message_id, p.recommendation_id FROM posts p
-                WHERE p.guild_id = :guild AND p.status = 'live'
-            ),
-            tagged AS (
-                SELECT live.recommendation_id, a.id AS area_id, x.user_id
-                FROM reactions x
-                JOIN live ON live.message_id = x.message_id
-                JOIN scoping_areas a ON a.guild_id = :guild AND a.emoji = x.emoji
-            ),
-            stance AS (
-                SELECT live.recommendation_id, x.user_id,
-                       MAX(CASE WHEN s.key = 'support' THEN 1 ELSE 0 END) AS support,
-                       MAX(CASE WHEN s.key = 'oppose' THEN 1 ELSE 0 END) AS oppose,
-                       MAX(CASE WHEN s.key = 'needs_work' THEN 1 ELSE 0 END) AS needs_work
-                FROM reactions x
-                JOIN live ON live.message_id = x.message_id
-                JOIN stances s ON s.guild_id = :guild AND s.emoji = x.emoji
-                GROUP BY live.recommendation_id, x.user_id
-            ),
-            cells AS (
-                SELECT t.recommendation_id, t.area_id, COUNT(*) AS members,
-                       COALESCE(SUM(st.support), 0) AS support,
-                       COALESCE(SUM(st.oppose), 0) AS oppose,
-                       COALESCE(SUM(st.needs_work), 0) AS needs_work
-                FROM tagged t
-                LEFT JOIN stance st
-                  ON st.recommendation_id = t.recommendation_id AND st.user_id = t.user_id
-                GROUP BY t.recommendation_id, t.area_id
-            )
-            SELECT r.id AS recommendation_id, r.number AS recommendation_number,
-                   a.number AS area_number,
-                   COALESCE(c.members, 0) AS members, COALESCE(c.support, 0) AS support,
-                   COALESCE(c.oppose, 0) AS oppose, COALESCE(c.needs_work, 0) AS needs_work
-            FROM recommendations r
-            JOIN scoping_areas a ON a.guild_id = r.guild_id
-            LEFT JOIN cells c ON c.recommendation_id = r.id AND c.area_id = a.id
-            WHERE r.guild_id = :guild AND (:rec IS NULL OR r.id = :rec)
-            ORDER BY r.number, a.number
-            """,
-            {"guild": guild_id, "rec": recommendation_id},
-        )
-        return [AreaTally(**dict(row)) for row in rows]
+        return (await self.tallies(guild_id, recommendation_id))[0]
 
     async def stance_tally(self, guild_id: int, recommendation_id: int | None = None) -> list[StanceTally]:
         """Per recommendation: members who reacted at all, and the stance counts."""
-        rows = await self.db.fetchall(
-            """
-            WITH live AS (
-                SELECT p.message_id, p.recommendation_id FROM posts p
-                WHERE p.guild_id = :guild AND p.status = 'live'
-            ),
-            counted AS (
-                SELECT live.recommendation_id,
-                       COUNT(DISTINCT x.user_id) AS members,
-                       COUNT(CASE WHEN s.key = 'support' THEN 1 END) AS support,
-                       COUNT(CASE WHEN s.key = 'oppose' THEN 1 END) AS oppose,
-                       COUNT(CASE WHEN s.key = 'needs_work' THEN 1 END) AS needs_work
-                FROM reactions x
-                JOIN live ON live.message_id = x.message_id
-                LEFT JOIN stances s ON s.guild_id = :guild AND s.emoji = x.emoji
-                GROUP BY live.recommendation_id
-            )
-            SELECT r.id AS recommendation_id, r.number AS recommendation_number,
-                   COALESCE(c.members, 0) AS members, COALESCE(c.support, 0) AS support,
-                   COALESCE(c.oppose, 0) AS oppose, COALESCE(c.needs_work, 0) AS needs_work
-            FROM recommendations r
-            LEFT JOIN counted c ON c.recommendation_id = r.id
-            WHERE r.guild_id = :guild AND (:rec IS NULL OR r.id = :rec)
-            ORDER BY r.number
-            """,
-            {"guild": guild_id, "rec": recommendation_id},
+        return (await self.tallies(guild_id, recommendation_id))[1]
+
+    async def tallies(
+        self, guild_id: int, recommendation_id: int | None = None
+    ) -> tuple[list[AreaTally], list[StanceTally]]:
+        """The cross-tab the working group reads: per recommendation x area, and per recommendation.
+
+        Each live post's members are grouped by the set of areas they tagged (a bit mask, at most
+        2^areas groups) with their stances summed, one statement per post over the index in (post,
+        member, emoji) order; the few hundred groups are then expanded into cells in Python.
+        """
+        areas = await self.db.fetchall(
+            "SELECT number, emoji FROM scoping_areas WHERE guild_id = ? ORDER BY number", (guild_id,)
         )
-        return [StanceTally(**dict(row)) for row in rows]
+        stances = await self.db.fetchall("SELECT key, emoji FROM stances WHERE guild_id = ?", (guild_id,))
+        recommendations = await self.db.fetchall(
+            "SELECT id, number FROM recommendations WHERE guild_id = ? AND (? IS NULL OR id = ?)"
+            " ORDER BY number",
+            (guild_id, recommendation_id, recommendation_id),
+        )
+        # One CASE arm per emoji the tally knows; the emoji are bound parameters, the bits constants.
+        arms = [f"WHEN ? THEN {1 << index}" for index in range(len(areas))]
+        arms += [f"WHEN ? THEN {STANCE_BITS[row['key']]}" for row in stances]
+        params = [row["emoji"] for row in areas] + [row["emoji"] for row in stances]
+        mask = f"SUM(CASE x.emoji {' '.join(arms)} ELSE 0 END)" if arms else "0"
+        live = await self.db.fetchall(
+            "SELECT message_id, recommendation_id FROM posts WHERE guild_id = ? AND status = 'live'",
+            (guild_id,),
+        )
+        wanted = {row["id"] for row in recommendations}
+        cells: dict[tuple[int, int], list[int]] = {}
+        overall: dict[int, list[int]] = {}
+        numbers_of: dict[int, list[int]] = {}
+        # One statement per post: other queries of the bot get the connection between two posts.
+        for message_id, rec_id in live:
+            if rec_id not in wanted:
+                continue
+            groups = await self.db.fetchall(CROSS_TAB_SQL.format(mask=mask), (*params, message_id))
+            total = overall.setdefault(rec_id, [0, 0, 0, 0])
+            for area_mask, *figures in groups:
+                numbers = numbers_of.get(area_mask)
+                if numbers is None:
+                    numbers = numbers_of[area_mask] = [
+                        row["number"] for i, row in enumerate(areas) if area_mask >> i & 1
+                    ]
+                for cell in [total] + [cells.setdefault((rec_id, n), [0, 0, 0, 0]) for n in numbers]:
+                    for index, value in enumerate(figures):
+                        cell[index] += value
+        area_rows = [
+            AreaTally(
+                rec["id"], rec["number"], area["number"], *cells.get((rec["id"], area["number"]), (0,) * 4)
+            )
+            for rec in recommendations
+            for area in areas
+        ]
+        stance_rows = [
+            StanceTally(rec["id"], rec["number"], *overall.get(rec["id"], (0,) * 4))
+            for rec in recommendations
+        ]
+        return area_rows, stance_rows
 
     async def top_areas(self, message_id: int, guild_id: int, limit: int = 5) -> list[int]:
         """The ids of the scoping areas most members tagged on a post (ties by area number)."""
