@@ -18,6 +18,7 @@ from bot.digest.heatmap import HeatmapPainter
 from bot.digest.service import DigestService
 from bot.errors import UserError
 from bot.i18n import t
+from bot.recommendations.choices import recommendation_choices
 from bot.replies import respond
 
 if TYPE_CHECKING:
@@ -164,21 +165,6 @@ class DigestCog(commands.Cog):
                 log.warning("Could not flush the tally's buffer before a digest", exc_info=True)
 
     # -- /digest ----------------------------------------------------------------------------
-
-    async def recommendation_choices(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        needle = str(current or "").casefold().strip()
-        choices = []
-        for rec in await self.service.repository.recommendations(interaction.guild_id):
-            label = shorten(
-                t("digest.embed_rec_name", interaction.locale, number=rec.number, title=rec.title), 100
-            )
-            if not needle or needle in label.casefold():
-                choices.append(app_commands.Choice(name=label, value=rec.number))
-        return choices[:25]
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(name="digest", description="What the community said: a summary and five files.")

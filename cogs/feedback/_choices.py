@@ -12,7 +12,6 @@ from discord import app_commands
 
 from bot.access import Access, member_access
 from bot.data.feedback import FeedbackRepository
-from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
 from cogs.feedback._render import CHOICE_LIMIT, clip, item_choice
 
@@ -20,21 +19,6 @@ if TYPE_CHECKING:
     pass
 
 Interaction = discord.Interaction["ConsultationBot"]
-
-
-async def recommendation_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
-    if interaction.guild_id is None:
-        return []
-    needle = current.casefold().strip()
-    choices = []
-    for rec in await RecommendationRepository(interaction.client.db).all(interaction.guild_id):
-        label = clip(
-            t("feedback.choice_recommendation", interaction.locale, number=rec.number, title=rec.title),
-            CHOICE_LIMIT,
-        )
-        if not needle or needle in label.casefold():
-            choices.append(app_commands.Choice(name=label, value=rec.number))
-    return choices[:25]
 
 
 async def area_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:

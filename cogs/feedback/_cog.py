@@ -17,11 +17,11 @@ from bot.errors import UserError
 from bot.feedback.rules import MAX_RESPONSE
 from bot.feedback.service import Answered, FeedbackService
 from bot.i18n import t
+from bot.recommendations.choices import recommendation_choices
 from bot.replies import respond
 from cogs.feedback._choices import (
     area_choices,
     own_item_choices,
-    recommendation_choices,
     working_group_choices,
 )
 from cogs.feedback._render import (

@@ -20,9 +20,10 @@ from bot.moderation import threads
 from bot.moderation.hiding import HidingService
 from bot.moderation.phases import PhaseService
 from bot.officehours.timeparse import parse_moment
+from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.render import shorten
 from bot.replies import respond
-from cogs.moderation._effects import ConsultationEffects, recommendation_choices
+from cogs.moderation._effects import ConsultationEffects
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
-from discord import app_commands
 
 from bot.data.audit import AuditRepository
 from bot.data.guilds import GuildSettings
@@ -20,7 +19,6 @@ from bot.errors import UserError
 from bot.moderation.phases import PhaseChange
 from bot.moderation.threads import ARCHIVE_ACTIONS, thread_target
 from bot.recommendations.publisher import Publisher
-from bot.recommendations.render import shorten
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -28,21 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCKED_AT_CLOSE = "moderation.locked_at_close.{guild_id}"
-
-
-async def recommendation_choices(
-    interaction: discord.Interaction[ConsultationBot], current: str
-) -> list[app_commands.Choice[int]]:
-    """Autocomplete: the guild's drafts as "R3. Title", filtered by what the member typed."""
-    if interaction.guild_id is None:
-        return []
-    needle = current.casefold().strip()
-    choices = []
-    for rec in await RecommendationRepository(interaction.client.db).all(interaction.guild_id):
-        label = shorten(f"R{rec.number}. {rec.title}", 100)
-        if not needle or needle in label.casefold():
-            choices.append(app_commands.Choice(name=label, value=rec.number))
-    return choices[:25]
 
 
 @dataclass

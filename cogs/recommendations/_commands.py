@@ -16,6 +16,7 @@ from bot.data.reactions import ReactionRepository
 from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
 from bot.i18n import t
+from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.publisher import Publisher, feedback_view
 from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
 from bot.replies import respond
@@ -71,21 +72,6 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         self.recommendations = RecommendationRepository(bot.db)
         self.reactions = ReactionRepository(bot.db)
         super().__init__()
-
-    async def recommendation_choices(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        needle = current.casefold().strip()
-        choices = []
-        for rec in await self.recommendations.all(interaction.guild_id):
-            label = shorten(
-                t("recommendations.choice", interaction.locale, number=rec.number, title=rec.title), 100
-            )
-            if not needle or needle in label.casefold():
-                choices.append(app_commands.Choice(name=label, value=rec.number))
-        return choices[:25]
 
     async def recommendation(self, guild_id: int, number: int) -> Recommendation:
         recommendation = await self.recommendations.by_number(guild_id, number)

@@ -85,7 +85,7 @@ async def test_slash_command_with_area_and_anonymous(world: World) -> None:
     choices = await world.emu.autocomplete(
         world.members["dana"], world.guild_id, "feedback give", option="recommendation", value="2"
     )
-    assert choices and choices[0]["name"].startswith("2. ") and choices[0]["value"] == 2
+    assert choices and choices[0]["name"].startswith("R2. ") and choices[0]["value"] == 2
     areas = await world.emu.autocomplete(
         world.members["dana"], world.guild_id, "feedback give", option="area", value="Innov"
     )
