@@ -84,6 +84,18 @@ PIECES = [
 ]
 
 
+ACCEPTABLE_TITLES = [
+    "@everyone @here read this",
+    "<@{alice}> and <@&{role}> in <#{channel}>",
+    "**bold** __under__ ||spoiler|| `code`",
+    "\u202eRTL override \u200b zero-width",
+    "مرحبا שלום 漢字 🏳️‍🌈",
+    "'; DROP TABLE office_hours; --",
+    "{title} {0} %s",
+    '=HYPERLINK("http://x")',
+]
+
+
 def hostile_text(max_size: int = 6000) -> st.SearchStrategy[str]:
     return st.one_of(
         st.lists(st.sampled_from(PIECES), min_size=0, max_size=12).map("".join),
@@ -235,6 +247,16 @@ async def test_officehours_schedule_options(world, figures):
         ),
         check,
     )
+    # The accepted path with hostile titles and places: stored as typed, shown on the card, pinging no one.
+    for index, piece in enumerate(ACCEPTABLE_TITLES):
+        title = personalise(world, piece)
+        await check((title, f"2026-01-{12 + index}T10:00Z", personalise(world, piece[:100]), None))
+        [card] = [
+            summary.session
+            for summary in await repo.upcoming(world.guild_id, world.clock.now(), limit=1000)
+            if summary.session.title == title.strip()
+        ]
+        assert world.emu.message(card.card_message_id).embeds
     assert_nothing_pings(world)
     figures["examples"] = sum(outcome.values())
     figures.values.update(outcome)
