@@ -119,6 +119,33 @@ async def test_permission_matrix_over_the_command_tree(world, figures):
     assert refused > 0 and hidden > 0
 
 
+async def test_guarded_commands_refused_when_an_administrator_made_everything_visible(world, figures):
+    """Server settings > Integrations can show any command to anyone: the run-time check still refuses."""
+    for command in world.emu.state.global_commands:
+        command["default_member_permissions"] = None  # the override, as Discord would apply it
+    audit = AuditRepository(world.db)
+    before = await audit.count(world.guild_id)
+    refused = 0
+    for command in leaf_commands(world.bot):
+        access: Access = command.extras["access"]
+        if access is Access.MEMBER:
+            continue
+        for persona in ("alice", "planner_less"):
+            if persona == "planner_less":
+                continue
+            result = await world.command(persona, command.qualified_name, **sample_options(world, command))
+            text = (
+                result.content
+                if not result.deferred
+                else (await result.wait_for_followup(10)).followups[-1].content
+            )
+            assert result.ephemeral and text == t(f"access.{access.value}"), (command.qualified_name, text)
+            refused += 1
+    assert await audit.count(world.guild_id) == before
+    figures["refused_at_run_time"] = refused
+    assert refused >= 20
+
+
 async def test_token_never_in_logs_answers_or_errors(world, caplog, figures):
     caplog.set_level(logging.DEBUG)
     emu = world.emu
