@@ -150,3 +150,32 @@ async def test_a_digest_discord_refused_is_not_counted_as_delivered(world, figur
     seen = sum(data.count(b"Never-seen feedback") for message in again.followups for _, data in message.files)
     figures["feedback_in_retry"] = seen
     assert seen >= 3, "the feedback of the digest nobody received is missing from the next one"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cogs/digest.py claims the weekly period before posting and keeps the claim when Discord refuses "
+    "the post: that week's digest is never posted and its feedback is in no weekly digest",
+)
+async def test_a_weekly_digest_discord_refused_is_not_lost(world, figures):
+    await world.publish()
+    post = (await live_posts(world))[0]
+    alice = world.members["alice"]
+    world.clock.advance(hours=1)  # inside the first weekly period, not on its first instant
+    opened = await world.emu.click_button(
+        alice, post.thread_id, post.message_id, f"feedback:give:{post.recommendation_id}"
+    )
+    await opened.wait(10)
+    await (await world.emu.submit_modal(alice, opened, {"text": "Week-one feedback"})).wait(10)
+    cog = world.bot.get_cog("DigestCog")
+    world.clock.advance(days=7)
+    world.emu.fail_route("POST", rf"^/channels/{world.digest_id}/messages$", status=400, code=40005, times=1)
+    assert await cog.run_due_digests() == 0  # refused by Discord (request entity too large)
+    world.clock.advance(minutes=10)  # the loop's next turns
+    posted_again = await cog.run_due_digests()
+    figures["posted_at_next_turn"] = posted_again
+    assert posted_again == 1, "the refused weekly digest is never posted"
+    posted = [m for m in world.emu.messages(world.digest_id) if m.author_id == world.emu.bot_user_id]
+    seen = sum(data.count(b"Week-one feedback") for message in posted for _, data in message.files)
+    figures["week_one_items_in_next_digest"] = seen
+    assert seen > 0, "the refused week's feedback is in no weekly digest"
