@@ -78,3 +78,17 @@ def test_settings_come_from_the_dotenv_of_the_working_folder(tmp_path):
     (tmp_path / ".env").write_text("LOG_LEVEL=loud\n", encoding="utf-8")
     result = run("migrate", cwd=tmp_path)
     assert result.returncode == 2 and "LOG_LEVEL must be one of" in result.stderr
+
+
+def test_starting_the_bot_loads_no_plotting_library():
+    """matplotlib (~40 MB) is for the heatmap's worker; the bot process must not carry it."""
+    code = (
+        "import importlib, sys\n"
+        "from bot.client import extension_names\n"
+        "for name in extension_names(): importlib.import_module(name)\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
