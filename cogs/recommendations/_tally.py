@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TAG_REFRESH_SECONDS = 15.0
+# discord.py's ``users(limit=None)`` stops after the count seen when the message was fetched: members who
+# reacted since then push earlier ones (higher ids) off the end of the list. Page until Discord has no more.
+EVERY_USER = 1 << 62
 RECONCILE_DELAY_SECONDS = 2.0  # lets late events of a reordered burst arrive first
 
 
@@ -171,7 +174,7 @@ class TallyCog(commands.Cog):
                 if emoji in self.filter.options.get(post.guild_id, ()):
                     lists[emoji] = {
                         user.id
-                        async for user in reaction.users(limit=None)
+                        async for user in reaction.users(limit=EVERY_USER)
                         if not user.bot and not self._forgotten(post.guild_id, user.id)
                     }
             result = await self.reconcile_post(post.message_id, lists)
