@@ -61,6 +61,18 @@ class ReactionWriter:
         """The events seen since ``watch``: newer than the list, so they are applied after it."""
         return self._watched.pop(message_id, [])
 
+    def take_watched(self, message_id: int) -> list[ReactionChange]:
+        """``unwatch``, and the events returned leave the buffer: the caller applies them itself."""
+        taken = self.unwatch(message_id)
+        if taken:
+            ids = {id(change) for change in taken}
+            self._buffer = [change for change in self._buffer if id(change) not in ids]
+        return taken
+
+    def requeue(self, changes: list[ReactionChange]) -> None:
+        """Put events back at the front of the buffer (their caller could not apply them)."""
+        self._buffer[:0] = changes
+
     @property
     def pending(self) -> int:
         return len(self._buffer)

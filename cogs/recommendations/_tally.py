@@ -226,9 +226,15 @@ class TallyCog(commands.Cog):
             added += result.added
             removed += result.removed
             unchanged += result.unchanged
-        newer = self.writer.unwatch(message_id)
+        # Events newer than the lists: applied here, in order, and taken out of the writer's buffer so it
+        # does not apply them a second time (which would look like a contradiction).
+        newer = self.writer.take_watched(message_id)
         if newer:
-            await self.reactions.apply(newer, now)
+            try:
+                await self.reactions.apply(newer, now)
+            except BaseException:
+                self.writer.requeue(newer)
+                raise
         self._dirty_posts.add(message_id)
         return added, removed, unchanged
 
