@@ -41,7 +41,12 @@ def catalogue(language: str) -> dict[str, str]:
 def language_of(locale: object) -> str:
     """``"pt-BR"`` -> ``"pt"``; anything unknown -> English."""
     text = str(getattr(locale, "value", locale) or FALLBACK)
-    language = text.split("-")[0].lower()
+    return _known_language(text.split("-")[0].lower())
+
+
+@cache
+def _known_language(language: str) -> str:
+    # Asked on every sentence: the folder is looked up once per language, not once per call.
     return language if (LOCALES_DIR / language).is_dir() else FALLBACK
 
 
