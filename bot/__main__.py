@@ -10,6 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiohttp
+import discord
+
 from bot import __version__
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings, setup_logging
@@ -158,6 +161,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"unknown command {args.command}")
     except ConfigError as error:
         return fail(str(error))
+    except discord.LoginFailure:
+        return fail(
+            "DISCORD_TOKEN was refused by Discord: copy the bot's token again from the Developer Portal."
+        )
+    except discord.PrivilegedIntentsRequired:
+        return fail(
+            "Discord refused the Message Content intent: enable it on the Bot page of the Developer Portal "
+            "(replies in the drafts' threads are read as feedback)."
+        )
+    except aiohttp.ClientConnectionError as error:
+        return fail(
+            f"cannot reach the Discord API ({error.__class__.__name__}); check the network and DISCORD_API_BASE."
+        )
     except ContentError as error:
         return fail("the content file is not usable:\n  - " + "\n  - ".join(error.problems))
     except MigrationError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +25,7 @@ class ConfigError(Exception):
 class Settings:
     """Everything the bot reads from its environment."""
 
-    discord_token: str | None
+    discord_token: str | None = field(repr=False)  # never in logs or tracebacks
     database_path: Path
     log_level: str
     discord_api_base: str

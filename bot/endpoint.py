@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import aiohttp
+import discord
 import discord.gateway
 import discord.http
 import yarl
@@ -29,6 +30,8 @@ async def use_api_base(api_base: str, token: str) -> None:
         aiohttp.ClientSession() as session,
         session.get(f"{api_base}/gateway/bot", headers={"Authorization": f"Bot {token}"}) as response,
     ):
+        if response.status == 401:
+            raise discord.LoginFailure("the API refused the token")
         response.raise_for_status()
         payload = await response.json(content_type=None)
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(payload["url"])

@@ -198,11 +198,6 @@ def test_malformed_token_is_refused_in_one_sentence_without_echoing_it(tmp_path,
     figures["cases"] = 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/__main__.py lets a rejected token end in a traceback (ClientResponseError / LoginFailure) "
-    "instead of one sentence; the token itself does not leak",
-)
 async def test_rejected_token_is_one_sentence_without_the_token(world, tmp_path):
     wrong = world.emu.token.rsplit(".", 1)[0] + ".WrongSecretWrongSecretWrongSecret1"
     done = await asyncio.to_thread(
@@ -221,9 +216,6 @@ async def test_rejected_token_is_one_sentence_without_the_token(world, tmp_path)
     assert [line for line in output.splitlines() if line.startswith("error:")], output[-2000:]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bot/config.py Settings is a dataclass whose repr shows discord_token in clear"
-)
 def test_settings_repr_hides_the_token():
     token = "MTIzNDU2Nzg5.abcdef.SettingsSecretSettingsSecret"
     assert "SettingsSecret" not in repr(load_settings({"DISCORD_TOKEN": token}))
