@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except aiohttp.ClientConnectionError as error:
         return fail(
-            f"cannot reach the Discord API ({error.__class__.__name__}); check the network and DISCORD_API_BASE."
+            f"cannot reach the Discord API ({type(error).__name__}): check the network and DISCORD_API_BASE."
         )
     except ContentError as error:
         return fail("the content file is not usable:\n  - " + "\n  - ".join(error.problems))
