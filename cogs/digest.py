@@ -189,7 +189,7 @@ class DigestCog(commands.Cog):
             since=since,
             recommendation_number=recommendation,
             locale=interaction.locale,
-            request_id=interaction.id,
+            record=False,
         )
         target = f"R{recommendation}" if recommendation is not None else None
         await record_action(
@@ -206,6 +206,7 @@ class DigestCog(commands.Cog):
         )
         for batch in batches[1:]:
             await interaction.followup.send(files=batch, ephemeral=True)
+        await self.service.record_manual(interaction.guild_id, digest, interaction.id)
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(
@@ -291,11 +292,12 @@ class DigestCog(commands.Cog):
                     await channel.send(files=batch)
             except discord.HTTPException as error:
                 log.warning(
-                    "Weekly digest %s of guild %s was claimed but could not be posted: %s",
+                    "Weekly digest %s of guild %s could not be posted (tried again next turn): %s",
                     due.period_key,
                     due.target.guild_id,
                     error,
                 )
+                await self.service.release_weekly(due)
                 continue
             posted += 1
             log.info("Posted weekly digest %s of guild %s", due.period_key, due.target.guild_id)

@@ -356,6 +356,12 @@ class DigestRepository:
             )  # fmt: skip
         return inserted > 0
 
+    async def release(self, guild_id: int, kind: str, period_key: str) -> None:
+        await self.db.execute(
+            "DELETE FROM digests WHERE guild_id = ? AND kind = ? AND period_key = ?",
+            (guild_id, kind, period_key),
+        )
+
     async def weekly_targets(self) -> list[WeeklyTarget]:
         """Guilds with a digest channel: where and when their weekly digest goes."""
         rows = await self.db.fetchall(

@@ -61,10 +61,20 @@ class DigestService:
             locale=locale,
         )
         if record:
-            await self.repository.claim(
-                guild_id, MANUAL, f"{to_db(now)}/{request_id}", moment, now, digest.figures
-            )
+            await self.record_manual(guild_id, digest, request_id)
         return digest
+
+    async def record_manual(self, guild_id: int, digest: Digest, request_id: int | str = "") -> None:
+        """Record a digest the member received, so the next one starts where it ended and can say what
+        changed; one Discord refused is not recorded, or "since the last digest" would skip it."""
+        await self.repository.claim(
+            guild_id,
+            MANUAL,
+            f"{to_db(digest.until)}/{request_id}",
+            digest.since,
+            digest.until,
+            digest.figures,
+        )
 
     async def due_weekly(self) -> list[DueDigest]:
         """Guilds whose latest weekly slot has passed, that was after their set-up, and is unclaimed."""
@@ -95,6 +105,10 @@ class DigestService:
                 upcoming += timedelta(days=7)  # moved later within a week whose digest was already sent
             return upcoming
         return None
+
+    async def release_weekly(self, due: DueDigest) -> None:
+        """Give back a claimed week whose post Discord refused, so the next turn tries again."""
+        await self.repository.release(due.target.guild_id, WEEKLY, due.period_key)
 
     async def weekly(self, due: DueDigest, locale: object = None) -> Digest | None:
         """Build the weekly digest and claim its period; None when the period was claimed already.

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from bot.data.officehours import OfficeHoursRepository
 from bot.i18n import t
 
@@ -122,11 +120,6 @@ async def test_office_hours_never_left_without_their_card(world, figures):
     figures["injected"] = 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/digest.py records a manual digest (DigestService.manual(record=True)) before Discord "
-    "accepted its delivery: after a refused delivery, 'since the last digest' skips what was never seen",
-)
 async def test_a_digest_discord_refused_is_not_counted_as_delivered(world, figures):
     await world.publish()
     posts = await live_posts(world)
@@ -152,11 +145,6 @@ async def test_a_digest_discord_refused_is_not_counted_as_delivered(world, figur
     assert seen >= 3, "the feedback of the digest nobody received is missing from the next one"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/digest.py claims the weekly period before posting and keeps the claim when Discord refuses "
-    "the post: that week's digest is never posted and its feedback is in no weekly digest",
-)
 async def test_a_weekly_digest_discord_refused_is_not_lost(world, figures):
     await world.publish()
     post = (await live_posts(world))[0]
