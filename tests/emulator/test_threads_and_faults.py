@@ -88,7 +88,7 @@ async def test_rate_limit_and_server_error_faults(emu: DiscordEmulator, world: d
         assert info.value.code == 50035
         await msg.pin()
         assert emu.message(msg.id).pinned
-        assert [m.id for m in await text.pins()] == [msg.id]
+        assert [m.id async for m in text.pins()] == [msg.id]
 
 
 async def test_dm_closed_and_files(emu: DiscordEmulator, world: dict) -> None:
