@@ -28,6 +28,7 @@ from bot.data.database import Database
 from bot.data.feedback import FeedbackRepository
 from bot.data.guilds import GuildRepository
 from bot.data.officehours import OfficeHoursRepository
+from bot.data.recommendations import RecommendationRepository
 from bot.emulator import InteractionResult
 from bot.rehearsal import World, database_tally, discord_tally
 
@@ -255,6 +256,18 @@ async def give_feedback(world: World, posts, writers: list[int], forms: list) ->
         forms.append((user, text, await world.emu.submit_modal(user, opened, {"text": text})))
 
 
+async def recorded(world: World, message_ids: list[int], timeout: float = 10) -> int:
+    """How many of the messages became feedback, waiting up to ``timeout`` for all of them."""
+    found = 0
+    for _ in range(int(timeout / 0.1)):
+        feedback = FeedbackRepository(world.db)  # the bot's current connection
+        found = sum([await feedback.by_message(message_id) is not None for message_id in message_ids])
+        if found == len(message_ids):
+            break
+        await asyncio.sleep(0.1)
+    return found
+
+
 async def _live_posts(check: SimpleNamespace) -> list:
     from bot.data.recommendations import RecommendationRepository
 
@@ -268,3 +281,28 @@ async def test_sigkill_during_reactions_signups_and_feedback(tmp_path, figures):
 @pytest.mark.slow
 async def test_sigkill_during_a_bigger_burst(tmp_path, figures):
     await crash_run(tmp_path, figures, members=500, events=20000, clickers=1000, seats=100)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cogs/feedback records thread replies from MESSAGE_CREATE only: replies posted while the bot was "
+    "down (crash, restart, deploy) are never read back from the threads' history, so they are not feedback",
+)
+async def test_thread_replies_posted_while_the_bot_was_down_become_feedback(world, figures):
+    await world.publish()
+    post = (await RecommendationRepository(world.db).live_posts(world.guild_id))[0]
+    alice = world.members["alice"]
+    live = await world.emu.post_message(alice, post.thread_id, "Das ist ein guter Vorschlag, aber zu teuer.")
+    assert await recorded(world, [live.id]) == 1  # while the bot is up, a reply is feedback
+    await world.stop_bot()
+    missed = [
+        await world.emu.post_message(alice, post.thread_id, f"Je suis d'accord avec la proposition ({n}).")
+        for n in range(3)
+    ]
+    await world.start_bot()
+    figures["replies_while_down"] = len(missed)
+    found = await recorded(world, [m.id for m in missed], timeout=4)
+    figures["recorded_after_restart"] = found
+    assert found == len(missed), (
+        f"{found} of {len(missed)} replies posted during the downtime became feedback"
+    )
