@@ -132,6 +132,13 @@ class DiscordEmulator:
         guild.members[bot.id] = Member(bot, gid, roles=[bot_role.id])
         return guild
 
+    def override_command_visibility(
+        self, guild_id: int, command: str, target_id: int, *, allow: bool = True
+    ) -> None:
+        """What an administrator does in Server Settings > Integrations: show (or hide) the top-level
+        ``command`` to a member, a role, or everyone (``target_id`` = the guild id)."""
+        self.state.command_overrides.setdefault((guild_id, command), {})[target_id] = allow
+
     def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
         guild = self.state.guilds[guild_id]
         guild.roles[guild.bot_role_id].permissions = int(permissions)

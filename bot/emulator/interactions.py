@@ -165,11 +165,21 @@ def find_command(emu: DiscordEmulator, guild_id: int | None, name: str) -> dict[
 
 
 def check_visible(emu: DiscordEmulator, cmd: dict[str, Any], user_id: int, guild_id: int) -> None:
-    required = cmd.get("default_member_permissions")
-    if required is None:
-        return
+    """Discord's rule: an administrator sees everything; then a command's overrides for the member, else
+    for any of their roles (an allow wins), else for @everyone; else ``default_member_permissions``."""
     perms = emu.state.base_permissions(guild_id, user_id)
     if perms & ADMINISTRATOR:
+        return
+    overrides = emu.state.command_overrides.get((guild_id, cmd["name"]), {})
+    member = emu.state.member(guild_id, user_id)
+    roles = [overrides[role] for role in (member.roles if member else ()) if role in overrides]
+    for decided in (overrides.get(user_id), (any(roles) if roles else None), overrides.get(guild_id)):
+        if decided is not None:
+            if decided:
+                return
+            raise EmulatorError(f"/{cmd['name']} is hidden from member {user_id} by a command override")
+    required = cmd.get("default_member_permissions")
+    if required is None:
         return
     if int(required) == 0 or perms & int(required) != int(required):
         raise EmulatorError(

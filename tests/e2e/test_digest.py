@@ -94,9 +94,10 @@ async def test_bad_since_is_explained(world: World):
 
 
 @pytest.fixture
-def overridden(monkeypatch):
-    """A server administrator has shown /digest to everyone (Server Settings > Integrations)."""
-    monkeypatch.setattr("bot.emulator.control.check_visible", lambda *args: None)
+def overridden(world):
+    """A server administrator has shown the digest commands to everyone (Server Settings > Integrations)."""
+    for command in ("digest", "digest-schedule"):
+        world.emu.override_command_visibility(world.guild_id, command, world.guild_id)
 
 
 async def test_members_without_the_role_are_refused(world: World, overridden):

@@ -109,9 +109,10 @@ async def published(world):
 
 
 @pytest.fixture
-def overridden(monkeypatch):
-    """A server administrator has shown every command to everyone."""
-    monkeypatch.setattr("bot.emulator.control.check_visible", lambda *args: None)
+def overridden(published):
+    """A server administrator has shown every command to everyone (Server Settings > Integrations)."""
+    for command in published.bot.tree.get_commands():
+        published.emu.override_command_visibility(published.guild_id, command.name, published.guild_id)
 
 
 async def test_every_guarded_command_refuses_everyone_without_access(published, overridden):

@@ -155,3 +155,29 @@ async def test_without_message_content_and_duplicates(emu: DiscordEmulator, worl
         assert count == 50
         await emu.wait_until(lambda: len(raw) == 50)
         assert len(emu.reactions(text.id, msg.id)["👍"]) == 50
+
+
+async def test_command_visibility_overrides(emu: DiscordEmulator, world: dict) -> None:
+    """Discord's order: administrator, then the member's override, their roles', then @everyone's."""
+    bot = make_bot()
+
+    @bot.tree.command(name="secret", description="For moderators")
+    @app_commands.default_permissions(manage_threads=True)
+    async def secret(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("ok", ephemeral=True)
+
+    gid = world["guild"].id
+    async with run_client(emu, bot):
+        await bot.tree.sync()
+        member = emu.create_member(gid, "Plain")
+        role = emu.create_role(gid, "Helpers")
+        helper = emu.create_member(gid, "Helper", roles=[role.id])
+        with pytest.raises(EmulatorError, match="not visible"):
+            await emu.run_command(member.id, gid, "secret")
+        emu.override_command_visibility(gid, "secret", role.id)
+        assert (await (await emu.run_command(helper.id, gid, "secret")).wait()).content == "ok"
+        emu.override_command_visibility(gid, "secret", gid)  # everyone
+        assert (await (await emu.run_command(member.id, gid, "secret")).wait()).content == "ok"
+        emu.override_command_visibility(gid, "secret", member.id, allow=False)
+        with pytest.raises(EmulatorError, match="hidden"):
+            await emu.run_command(member.id, gid, "secret")
