@@ -1,0 +1,172 @@
+"""Translated catalogues: the files and keys of English, with the same placeholders and markup."""
+
+import re
+import string
+import tomllib
+
+import pytest
+
+from bot.i18n import FALLBACK, LOCALES_DIR, _flatten, catalogue, language_of, t
+
+LANGUAGES = sorted(p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and p.name != FALLBACK)
+
+# Values that are formats, not sentences: every language keeps them exactly as in English.
+UNCHANGED = (
+    "digest.embed_rec_name",
+    "digest.md.rec_label",
+    "digest.md.version",
+    "recommendations.choice",
+    "feedback.choice_area",
+    "feedback.choice_item",
+    "feedback.list_item_title",
+    "feedback.list_footer",
+    "feedback.mine_item",
+    "moderation.log.line",
+    "officehours.where.channel",
+    "officehours.where.place",
+    "officehours.attendees.line",
+)
+
+# Discord's limits on modal titles and input labels (45), placeholders/descriptions/option labels (100)
+# and button labels (80): the code clips longer text, so a translation must fit to be read whole.
+UI_LIMITS = {
+    45: (
+        "feedback.modal_title",
+        "feedback.edit_modal_title",
+        "feedback.respond_modal_title",
+        "edit.modal_title",
+        "officehours.question.modal_title",
+        "feedback.text_label",
+        "feedback.area_label",
+        "feedback.anonymous_label",
+        "feedback.respond_label",
+        "officehours.question.label",
+        "edit.field_title",
+        "edit.field_text",
+    ),
+    80: (
+        "recommendations.give_feedback",
+        "privacy.forget_button",
+        "privacy.cancel_button",
+        "feedback.respond_button",
+        "feedback.previous",
+        "feedback.next",
+        "officehours.card.signup",
+        "officehours.card.cancel",
+        "officehours.card.question",
+        "officehours.card.dm",
+        "officehours.card.calendar",
+    ),
+    100: (
+        "feedback.text_placeholder",
+        "feedback.respond_placeholder",
+        "feedback.text_description",
+        "feedback.area_description",
+        "feedback.anonymous_description",
+        "feedback.area_none",
+        "officehours.question.placeholder",
+        "edit.text_placeholder",
+    ),
+}
+
+MENTION = re.compile(r"<[@#]?[^<>\s]*>")  # <@{id}>, <#{channel}>, <t:{ts}:F>
+
+
+def files(language: str) -> dict[str, dict[str, str]]:
+    """``{"core.toml": {"errors.generic": "...", ...}, ...}`` for one language folder."""
+    found = {}
+    for path in sorted((LOCALES_DIR / language).glob("*.toml")):
+        with path.open("rb") as handle:
+            sentences: dict[str, str] = {}
+            _flatten("", tomllib.load(handle), sentences)
+        found[path.name] = sentences
+    return found
+
+
+def names(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def test_french_and_spanish_are_there():
+    assert {"fr", "es"} <= set(LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_same_files_and_keys_as_english(language: str):
+    english, translated = files(FALLBACK), files(language)
+    assert sorted(translated) == sorted(english), "files differ from bot/locales/en/"
+    problems = []
+    for name, sentences in english.items():
+        missing = sorted(set(sentences) - set(translated[name]))
+        extra = sorted(set(translated[name]) - set(sentences))
+        if missing:
+            problems.append(f"{language}/{name}: missing {missing}")
+        if extra:
+            problems.append(f"{language}/{name}: not in English {extra}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_same_placeholders_and_markup_as_english(language: str):
+    english, translated = catalogue(FALLBACK), catalogue(language)
+    problems = []
+    for key, original in english.items():
+        if key not in translated:
+            continue  # reported by test_same_files_and_keys_as_english
+        sentence = translated[key]
+        if names(sentence) != names(original):
+            problems.append(
+                f"{language} {key}: placeholders {sorted(names(sentence))} != {sorted(names(original))}"
+            )
+        if sorted(MENTION.findall(sentence)) != sorted(MENTION.findall(original)):
+            problems.append(f"{language} {key}: mentions/timestamps differ from English")
+        for mark in ("**", "`"):
+            if sentence.count(mark) != original.count(mark):
+                problems.append(f"{language} {key}: {mark!r} count differs from English")
+        for command in re.findall(r"/[a-z]+(?: [a-z]+)?", original):
+            if command.count(" ") and command not in sentence:
+                problems.append(f"{language} {key}: slash command {command} renamed")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("key", UNCHANGED)
+def test_formats_stay_as_in_english(language: str, key: str):
+    assert catalogue(language)[key] == catalogue(FALLBACK)[key]
+
+
+@pytest.mark.parametrize("language", [FALLBACK, *LANGUAGES])
+def test_interface_texts_fit_discords_limits(language: str):
+    problems = []
+    for limit, keys in UI_LIMITS.items():
+        for key in keys:
+            text = catalogue(language)[key].format(**dict.fromkeys(names(catalogue(FALLBACK)[key]), "4000"))
+            if len(text) > limit:
+                problems.append(f"{language} {key}: {len(text)} characters, Discord shows {limit}")
+    assert not problems, "\n".join(problems)
+
+
+def test_lookup_in_the_members_language():
+    english = t("access.working_group")
+    french = t("access.working_group", "fr")
+    spanish = t("access.working_group", "es-ES")
+    assert french == catalogue("fr")["access.working_group"] != english
+    assert spanish == catalogue("es")["access.working_group"] != english
+    assert language_of("es-419") == "es"
+    assert t("feedback.saved", "fr", number=3, version=2, reference=17).startswith("Merci !")
+    assert "**R3**" in t("feedback.saved", "es-ES", number=3, version=2, reference=17)
+
+
+def test_other_languages_fall_back_to_english():
+    assert language_of("pt-BR") == "en"
+    assert t("access.working_group", "pt-BR") == t("access.working_group")
+    assert t("access.working_group", "pt-BR") == catalogue(FALLBACK)["access.working_group"]
+
+
+def test_a_key_missing_in_a_translation_falls_back_to_english(monkeypatch: pytest.MonkeyPatch):
+    french = dict(catalogue("fr"))
+    del french["access.moderator"]
+    monkeypatch.setattr(
+        "bot.i18n.catalogue", lambda language: french if language == "fr" else catalogue(language)
+    )
+    assert t("access.moderator", "fr") == catalogue(FALLBACK)["access.moderator"]
