@@ -277,6 +277,15 @@ class FeedbackRepository:
         row = await self.db.fetchone(f"{_ITEM} WHERE f.id = ?", (feedback_id,))
         return _feedback(row) if row else None
 
+    async def thread_replies(self, channel_id: int) -> dict[int, str]:
+        """The active items captured from one thread's replies: {message id: text}."""
+        rows = await self.db.fetchall(
+            "SELECT message_id, body FROM feedback"
+            " WHERE channel_id = ? AND source = 'thread' AND status = 'active' AND message_id IS NOT NULL",
+            (channel_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def by_message(self, message_id: int) -> Feedback | None:
         row = await self.db.fetchone(f"{_ITEM} WHERE f.message_id = ?", (message_id,))
         return _feedback(row) if row else None

@@ -147,9 +147,17 @@ class FeedbackService:
         return await self.recommendations.post_by_thread(thread_id)
 
     async def capture_reply(
-        self, *, post: Post, message_id: int, channel_id: int, author_id: int, text: str
+        self,
+        *,
+        post: Post,
+        message_id: int,
+        channel_id: int,
+        author_id: int,
+        text: str,
+        written_at: datetime | None = None,
     ) -> Feedback | None:
-        """A member's reply in a draft's thread, tied to the version current now; ``None`` if ignored."""
+        """A member's reply in a draft's thread, tied to the version current when it was written
+        (``written_at``, for a reply read back after downtime; now otherwise); ``None`` if ignored."""
         settings = await self.guilds.get(post.guild_id)
         if settings is None or settings.phase != "open" or is_blank(text):
             return None
@@ -158,14 +166,18 @@ class FeedbackService:
             return None
         if await self.feedback.by_message(message_id) is not None:
             return None  # a replayed gateway event
+        version = recommendation.version
+        if written_at is not None:
+            versions = await self.recommendations.versions(recommendation.id)
+            version = max((v.version for v in versions if v.created_at <= written_at), default=1)
         item = await self.feedback.add(
             guild_id=post.guild_id,
             recommendation_id=recommendation.id,
-            version=recommendation.version,
+            version=version,
             author_id=author_id,
             body=text[:MAX_LENGTH],
             source="thread",
-            now=self.clock.now(),
+            now=written_at or self.clock.now(),
             language=self.detector.detect(text),
             channel_id=channel_id,
             message_id=message_id,
@@ -186,6 +198,12 @@ class FeedbackService:
         return await self.feedback.edit(
             item.id, text[:MAX_LENGTH], self.clock.now(), language=self.detector.detect(text)
         )
+
+    async def thread_replies(self, channel_id: int) -> dict[int, str]:
+        return await self.feedback.thread_replies(channel_id)
+
+    async def live_posts(self) -> list[Post]:
+        return await self.recommendations.live_posts()
 
     async def reply_deleted(self, message_id: int) -> bool:
         item = await self.feedback.by_message(message_id)

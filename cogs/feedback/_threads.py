@@ -31,6 +31,12 @@ class ThreadRepliesCog(commands.Cog):
         self.bot = bot
         self.service = service
         self._warming: asyncio.Task[bool] | None = None
+        self._catch_up: asyncio.Task[None] | None = None
+        self.last_catch_up: tuple[int, int, int] | None = None
+
+    async def cog_unload(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
 
     async def language_ready(self) -> None:
         """Load the language model (about a second, ~70 MB) off the event loop, on the first reply:
@@ -39,15 +45,22 @@ class ThreadRepliesCog(commands.Cog):
             self._warming = asyncio.create_task(asyncio.to_thread(self.service.detector.warm_up))
         await asyncio.shield(self._warming)
 
+    @staticmethod
+    def is_reply(message: discord.Message) -> bool:
+        """A member's own words: not a bot, a webhook, a system message or the draft's starter message."""
+        return not (
+            message.author.bot
+            or message.webhook_id is not None
+            or message.type not in THREAD_MESSAGE_TYPES
+            or message.id == message.channel.id  # a forum post's starter message: the bot's draft
+        )
+
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if (
             message.guild is None
-            or message.author.bot
-            or message.webhook_id is not None
-            or message.type not in THREAD_MESSAGE_TYPES
             or not isinstance(message.channel, discord.Thread)
-            or message.id == message.channel.id  # a forum post's starter message: the bot's draft
+            or not self.is_reply(message)
         ):
             return
         post = await self.service.tracked_post(message.channel.id)
@@ -61,6 +74,57 @@ class ThreadRepliesCog(commands.Cog):
             author_id=message.author.id,
             text=message.content,
         )
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """After IDENTIFY (start-up, or a reconnect that could not RESUME) replies may have been missed."""
+        if self._catch_up is None or self._catch_up.done():
+            self._catch_up = asyncio.create_task(self._catch_up_safely(), name="thread-reply-catch-up")
+
+    async def _catch_up_safely(self) -> None:
+        try:
+            await self.catch_up()
+        except Exception:
+            log.exception("Thread-reply catch-up failed; it runs again at the next start or re-identify")
+
+    async def catch_up(self) -> tuple[int, int, int]:
+        """Read each draft's thread back: replies written, edited or deleted while the bot was away."""
+        added = edited = deleted = 0
+        for post in await self.service.live_posts():
+            if post.thread_id is None:
+                continue
+            stored = await self.service.thread_replies(post.thread_id)
+            seen: set[int] = set()
+            try:
+                history = self.bot.get_partial_messageable(post.thread_id).history(
+                    limit=None, oldest_first=True
+                )
+                async for message in history:
+                    if not self.is_reply(message):
+                        continue
+                    seen.add(message.id)
+                    if message.id not in stored:
+                        await self.language_ready()
+                        captured = await self.service.capture_reply(
+                            post=post,
+                            message_id=message.id,
+                            channel_id=post.thread_id,
+                            author_id=message.author.id,
+                            text=message.content,
+                            written_at=message.created_at,
+                        )
+                        added += captured is not None
+                    elif stored[message.id] != message.content:
+                        await self.language_ready()
+                        edited += await self.service.reply_edited(message.id, message.content)
+            except discord.HTTPException as error:
+                log.warning("Could not read thread %s back: %s", post.thread_id, error)
+                continue
+            for message_id in stored.keys() - seen:
+                deleted += await self.service.reply_deleted(message_id)
+        self.last_catch_up = (added, edited, deleted)
+        log.info("Thread-reply catch-up: %d added, %d edited, %d deleted", added, edited, deleted)
+        return added, edited, deleted
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

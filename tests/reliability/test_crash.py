@@ -283,11 +283,6 @@ async def test_sigkill_during_a_bigger_burst(tmp_path, figures):
     await crash_run(tmp_path, figures, members=500, events=20000, clickers=1000, seats=100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/feedback records thread replies from MESSAGE_CREATE only: replies posted while the bot was "
-    "down (crash, restart, deploy) are never read back from the threads' history, so they are not feedback",
-)
 async def test_thread_replies_posted_while_the_bot_was_down_become_feedback(world, figures):
     await world.publish()
     post = (await RecommendationRepository(world.db).live_posts(world.guild_id))[0]
