@@ -38,7 +38,9 @@ from .test_access import leaf_commands
 
 EXAMPLES = 30
 PER_COMMAND = 8  # examples per command in the whole-tree fuzz
-GENERIC = t("errors.generic", reference="").split("(reference")[0]
+LANGUAGES = sorted(path.name for path in (Path(__file__).resolve().parents[2] / "bot" / "locales").iterdir())
+# The sentence of an unhandled error, in every language the bot speaks (up to its "(reference ...)").
+GENERIC = [t("errors.generic", language, reference="").split("(")[0] for language in LANGUAGES]
 
 PIECES = [
     "@everyone",
@@ -144,7 +146,7 @@ def answer_of(result) -> str:
 def assert_clear_sentence(text: str, where: str) -> None:
     assert text, f"{where}: no answer"
     assert "Traceback" not in text and "Error:" not in text, f"{where}: {text!r}"
-    assert GENERIC not in text, f"{where}: an unhandled error reached the member: {text!r}"
+    assert not any(g in text for g in GENERIC), f"{where}: an unhandled error reached the member: {text!r}"
 
 
 def assert_nothing_pings(world) -> None:
@@ -370,7 +372,7 @@ async def test_feedback_form_answer_and_moderation_reason(world, figures):
         assert_clear_sentence(reply, f"feedback {text!r}")
         assert submitted.ephemeral
         after = await feedback.for_author(world.guild_id, eve, active_only=False)
-        if "is saved with reference" not in reply:
+        if len(after) == len(before):
             outcome["rejected"] += 1
             assert after == before
             return
