@@ -121,8 +121,8 @@ async def test_permission_matrix_over_the_command_tree(world, figures):
 
 async def test_guarded_commands_refused_when_an_administrator_made_everything_visible(world, figures):
     """Server settings > Integrations can show any command to anyone: the run-time check still refuses."""
-    for command in world.emu.state.global_commands:
-        command["default_member_permissions"] = None  # the override, as Discord would apply it
+    for command in world.emu.state.global_commands:  # shown to @everyone in Server Settings > Integrations
+        world.emu.override_command_visibility(world.guild_id, command["name"], world.guild_id)
     audit = AuditRepository(world.db)
     before = await audit.count(world.guild_id)
     refused = 0
