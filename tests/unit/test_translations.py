@@ -1,11 +1,19 @@
 """Translated catalogues: the files and keys of English, with the same placeholders and markup."""
 
+import contextlib
 import re
 import string
 import tomllib
 
+import discord
 import pytest
+from discord import app_commands
+from discord.app_commands import TranslationContext, TranslationContextLocation, locale_str
 
+from bot.client import ConsultationBot, extension_names
+from bot.command_translations import DESCRIPTION_LIMIT, FILE_NAME, CommandTranslator, load_descriptions
+from bot.config import load_settings
+from bot.data.guilds import GuildRepository
 from bot.i18n import FALLBACK, LOCALES_DIR, _flatten, catalogue, language_of, t
 
 LANGUAGES = sorted(p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and p.name != FALLBACK)
@@ -76,6 +84,8 @@ def files(language: str) -> dict[str, dict[str, str]]:
     """``{"core.toml": {"errors.generic": "...", ...}, ...}`` for one language folder."""
     found = {}
     for path in sorted((LOCALES_DIR / language).glob("*.toml")):
+        if path.name == FILE_NAME:
+            continue  # slash-command descriptions, keyed by their English text: tested below
         with path.open("rb") as handle:
             sentences: dict[str, str] = {}
             _flatten("", tomllib.load(handle), sentences)
@@ -170,3 +180,85 @@ def test_a_key_missing_in_a_translation_falls_back_to_english(monkeypatch: pytes
         "bot.i18n.catalogue", lambda language: french if language == "fr" else catalogue(language)
     )
     assert t("access.moderator", "fr") == catalogue(FALLBACK)["access.moderator"]
+
+
+# -- slash-command descriptions (bot/locales/<language>/commands.toml) ------------------------------
+
+
+@contextlib.asynccontextmanager
+async def loaded_tree(db):
+    async with ConsultationBot(load_settings({}), database=db) as bot:
+        bot.guild_repository = GuildRepository(db)
+        for name in extension_names():
+            await bot.load_extension(name)
+        try:
+            yield bot.tree
+        finally:
+            for name in extension_names():
+                await bot.unload_extension(name)
+
+
+def descriptions(commands) -> set[str]:
+    found = set()
+    for command in commands:
+        found.add(command.description)
+        if isinstance(command, app_commands.Group):
+            found |= descriptions(command.commands)
+        else:
+            found |= {parameter.description for parameter in command.parameters}
+    return found
+
+
+def test_descriptions_are_translated_in_french_and_spanish():
+    tables = load_descriptions()
+    assert {"fr", "es"} <= set(tables)
+    for language, table in tables.items():
+        with (LOCALES_DIR / language / FILE_NAME).open("rb") as handle:
+            raw = tomllib.load(handle)["descriptions"]
+        too_long = [english for english, text in raw.items() if len(text) > DESCRIPTION_LIMIT]
+        assert not too_long, f"{language}: longer than Discord's {DESCRIPTION_LIMIT} characters: {too_long}"
+        assert table == raw
+
+
+async def test_every_description_has_a_translation_and_none_is_stale(db):
+    async with loaded_tree(db) as tree:
+        english = descriptions(tree.get_commands())
+    for language, table in load_descriptions().items():
+        assert not sorted(english - set(table)), f"{language}/{FILE_NAME}: untranslated"
+        assert not sorted(set(table) - english), f"{language}/{FILE_NAME}: no such description any more"
+
+
+async def test_translator_gives_descriptions_never_names():
+    translator = CommandTranslator()
+    await translator.load()
+    english = "Your answer"
+    context = TranslationContext(TranslationContextLocation.parameter_description, None)
+    french = await translator.translate(locale_str(english), discord.Locale.french, context)
+    assert french == load_descriptions()["fr"][english] != english
+    for locale in (discord.Locale.spain_spanish, discord.Locale.latin_american_spanish):
+        assert (
+            await translator.translate(locale_str(english), locale, context)
+            == load_descriptions()["es"][english]
+        )
+    for locale in (discord.Locale.american_english, discord.Locale.brazil_portuguese):
+        assert await translator.translate(locale_str(english), locale, context) is None
+    name = TranslationContext(TranslationContextLocation.command_name, None)
+    assert await translator.translate(locale_str("feedback"), discord.Locale.french, name) is None
+    assert await translator.translate(locale_str("no such text"), discord.Locale.french, context) is None
+
+
+async def test_synced_payload_carries_the_translations(db):
+    async with loaded_tree(db) as tree:
+        await tree.set_translator(CommandTranslator())
+        payloads = [
+            await command.get_translated_payload(tree, tree.translator) for command in tree.get_commands()
+        ]
+        await tree.set_translator(None)
+    [feedback] = [p for p in payloads if p["name"] == "feedback"]
+    assert feedback["name_localizations"] == {}
+    assert set(feedback["description_localizations"]) == {"fr", "es-ES", "es-419"}
+    [give] = [o for o in feedback["options"] if o["name"] == "give"]
+    assert give["description_localizations"]["fr"].startswith("Dire au groupe de travail")
+    assert not give.get("name_localizations")
+    assert all(not o.get("name_localizations") for o in give["options"])
+    assert all(o["description_localizations"].get("es-ES") for o in give["options"])
