@@ -64,7 +64,7 @@ def modal_inputs(modal: dict[str, Any]) -> set[str]:
 async def test_button_opens_the_form_and_stores_the_feedback(world: World) -> None:
     posts = await published(world)
     opened = await click_give(world, "bob", posts[3])
-    assert opened.modal["title"] == "Feedback on R3"
+    assert opened.modal["title"] == t("feedback.modal_title", world.locales["bob"], number=3)
     assert modal_inputs(opened.modal) == {"text", "area", "anonymous"}
     done = await submit(
         world, "bob", opened, {"text": "Très clair, merci.", "area": ["5"], "anonymous": False}
@@ -72,7 +72,7 @@ async def test_button_opens_the_form_and_stores_the_feedback(world: World) -> No
     [item] = await items_of(world, "bob")
     assert done.ephemeral and done.answered_within_deadline and opened.answered_within_deadline
     assert done.content.startswith(
-        t("feedback.saved", None, number=3, version=1, reference=item.id).split("\n")[0][:40]
+        t("feedback.saved", world.locales["bob"], number=3, version=1, reference=item.id).split("\n")[0][:40]
     )
     assert f"**#{item.id}**" in done.content
     assert (item.recommendation_number, item.version, item.area_number) == (3, 1, 5)
@@ -93,7 +93,7 @@ async def test_slash_command_with_area_and_anonymous(world: World) -> None:
     opened = await world.command("dana", "feedback give", recommendation=2, area=6, anonymous=True)
     assert modal_inputs(opened.modal) == {"text"}, "area and anonymity were chosen in the command"
     done = await submit(world, "dana", opened, {"text": "Falta claridad sobre la financiación."})
-    assert done.ephemeral and t("feedback.saved_anonymous") in done.content
+    assert done.ephemeral and t("feedback.saved_anonymous", world.locales["dana"]) in done.content
     [item] = await items_of(world, "dana")
     assert (item.recommendation_number, item.area_number, item.anonymous, item.language) == (
         2,
@@ -358,7 +358,7 @@ async def test_own_items_edit_and_withdraw(world: World) -> None:
     assert done.content == t("feedback.edited", reference=item.id)
     assert [h.body for h in await FeedbackRepository(world.db).history(item.id)] == ["Erste Fassung."]
     refused = await world.command("bob", "feedback withdraw", item=item.id)
-    assert refused.content == t("feedback.not_yours", reference=item.id)
+    assert refused.content == t("feedback.not_yours", world.locales["bob"], reference=item.id)
     done = await world.command("eve", "feedback withdraw", item=item.id)
     assert done.content == t("feedback.withdrawn", reference=item.id)
     assert (await items_of(world, "eve"))[0].status == "withdrawn"
@@ -397,7 +397,9 @@ async def test_hidden_feedback_is_left_out_of_the_working_groups_views(world: Wo
     refused = await world.command("wg", "feedback respond", item=rude.id, text="Noted.")
     assert refused.content == t("feedback.unknown_item", reference=rude.id)
     mine = await world.command("bob", "feedback mine")
-    assert t("feedback.mine_hidden") in visible_text(mine), "the author still sees it, marked hidden"
+    assert t("feedback.mine_hidden", world.locales["bob"]) in visible_text(mine), (
+        "the author still sees it, marked hidden"
+    )
 
 
 async def test_an_answer_the_thread_refused_reaches_the_author_with_their_next_feedback(world: World) -> None:
@@ -410,7 +412,11 @@ async def test_an_answer_the_thread_refused_reaches_the_author_with_their_next_f
     assert t("feedback.delivery_later") in answer.content
     world.clock.advance(minutes=5)
     done = await submit(world, "dana", await click_give(world, "dana", posts[6]), {"text": "Segunda idea."})
-    assert done.ephemeral and done.embeds and done.embeds[-1]["title"] == t("feedback.pending_title")
+    assert (
+        done.ephemeral
+        and done.embeds
+        and done.embeds[-1]["title"] == t("feedback.pending_title", world.locales["dana"])
+    )
     assert done.embeds[-1]["fields"][0]["value"] == "Gracias, lo revisamos."
     [response] = await FeedbackRepository(world.db).responses(item.id)
     assert response.delivered_at is not None

@@ -10,6 +10,15 @@ import pytest
 
 from bot.data.officehours import OfficeHoursRepository
 from bot.emulator import EmulatorError
+from bot.i18n import catalogue, language_of, t
+
+
+def fixed_part(key: str, locale: str) -> str:
+    """The longest literal stretch of a sentence in the member's language (between placeholders)."""
+    template = catalogue(language_of(locale)).get(key) or catalogue("en")[key]
+    pieces = [piece for chunk in template.split("{") for piece in [chunk.split("}")[-1]]]
+    return max(pieces, key=len).strip()
+
 
 START = datetime(2026, 1, 10, 18, 0, tzinfo=UTC)  # the FakeClock starts on 2026-01-05 09:00 UTC
 
@@ -113,12 +122,12 @@ async def test_sign_up_duplicate_cancel_and_promotion(world):
     again = await click(world, "alice", session)
     assert "already have a seat" in again.content
     waiting = await click(world, "bob", session)
-    assert "number 1 on the waitlist" in waiting.content
+    assert fixed_part("officehours.signup.waitlisted", world.locales["bob"]) in waiting.content
     gone = await click(world, "alice", session, "cancel")
     assert "gave up your seat" in gone.content
     await settle(world)
     dms = world.emu.dms(world.members["bob"])
-    assert dms and "you now have a seat" in dms[-1].content
+    assert dms and fixed_part("officehours.notice.promoted", world.locales["bob"]) in dms[-1].content
     nothing = await click(world, "chen", session, "cancel")
     assert "not signed up" in nothing.content
     card = world.emu.message(session.card_message_id)
@@ -228,7 +237,9 @@ async def test_move_rearms_and_cancel_notifies(world):
     assert event.status == 4
     await settle(world)
     bob_dms = [m.content for m in world.emu.dms(world.members["bob"])]
-    assert any("moved to" in text for text in bob_dms) and any("was cancelled" in text for text in bob_dms)
+    bob = world.locales["bob"]
+    assert any(fixed_part("officehours.notice.moved", bob) in text for text in bob_dms)
+    assert any(fixed_part("officehours.notice.cancelled", bob) in text for text in bob_dms)
     assert not world.emu.dms(world.members["alice"])  # no DM without opting in: the thread ping told her
     await settle(world)
     with pytest.raises(EmulatorError):
@@ -246,19 +257,19 @@ async def test_list_ics_and_attendees_csv(world):
     saved = await (
         await world.emu.submit_modal(world.members["bob"], opened, {"question": "=How, are areas weighed?"})
     ).wait()
-    assert "hosts will see" in saved.content
+    assert saved.content == fixed_part("officehours.question.saved", world.locales["bob"])
     listed = await world.command("dana", "officehours list")
     assert (
         listed.ephemeral
         and "Ask the working group" in listed.content
-        and "1 on the waitlist" in listed.content
+        and t("officehours.list.full", world.locales["dana"], waitlisted=1) in listed.content
     )
     [(name, data)] = listed.files
     assert name == f"officehours-{session.id}.ics"
     text = data.decode()
     assert "\r\nDTSTART:20260110T180000Z\r\n" in text and "\r\nDTEND:20260110T190000Z\r\n" in text
     refused = await world.command("dana", "officehours attendees", session=session.id)
-    assert refused.content == "Only members of the working group can do that."
+    assert refused.content == t("access.working_group", world.locales["dana"])
     attendees = await world.command("wg", "officehours attendees", session=session.id)
     assert (
         f"<@{world.members['alice']}>" in attendees.content and "How, are areas weighed?" in attendees.content

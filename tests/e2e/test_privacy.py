@@ -8,6 +8,7 @@ from bot.data.audit import AuditRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES
+from bot.i18n import t
 from bot.rehearsal import database_tally, discord_tally
 from tests.e2e.test_moderation_phases import answer, give_feedback, run
 
@@ -105,7 +106,7 @@ async def test_forget_asks_first_and_only_the_member_may_answer(world):
         world.members["bob"], asked.channel_id, asked.message.id, "privacy:forget"
     )
     await stranger.wait(10)
-    assert stranger.ephemeral and answer(stranger).startswith("This button belongs to the member who asked")
+    assert stranger.ephemeral and answer(stranger) == t("privacy.not_yours", world.locales["bob"])
     kept = await world.emu.click_button(
         world.members["alice"], asked.channel_id, asked.message.id, "privacy:keep"
     )
