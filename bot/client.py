@@ -16,6 +16,7 @@ from discord.ext import commands
 
 import cogs
 from bot.clock import Clock, SystemClock
+from bot.command_translations import CommandTranslator
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.data.database import Database
@@ -100,11 +101,19 @@ class ConsultationBot(commands.Bot):
         self.guild_repository = GuildRepository(self.db)
         for name in extension_names():
             await self.load_extension(name)
+        await self.tree.set_translator(CommandTranslator())
         await self.sync_commands_if_changed()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync the global command tree only when it differs from what was last synced."""
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        # Hashed as Discord receives it, translations included: a changed translation syncs too.
+        translator = self.tree.translator
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            if translator
+            else command.to_dict(self.tree)
+            for command in self.tree.get_commands()
+        ]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         if await self.guild_repository.get_state(COMMAND_TREE_HASH) == digest:
             log.info("Slash commands unchanged; not syncing")

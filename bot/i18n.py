@@ -33,6 +33,8 @@ def catalogue(language: str) -> dict[str, str]:
     sentences: dict[str, str] = {}
     folder = LOCALES_DIR / language
     for path in sorted(folder.glob("*.toml")):
+        if path.name == "commands.toml":
+            continue  # slash-command descriptions, read by bot.command_translations
         with path.open("rb") as handle:
             _flatten("", tomllib.load(handle), sentences)
     return sentences

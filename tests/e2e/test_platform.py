@@ -44,3 +44,11 @@ async def test_plain_member_is_refused_admin_setup(bare_world):
     )
     assert result.ephemeral
     assert result.content == "Only server administrators can do that."
+
+
+async def test_command_descriptions_are_synced_in_members_languages(bare_world):
+    synced = {command["name"]: command for command in bare_world.emu.synced_commands()}
+    publish = next(o for o in synced["consultation"]["options"] if o["name"] == "publish")
+    localized = publish.get("description_localizations") or {}
+    assert {"fr", "es-ES"} <= set(localized)
+    assert publish["name"] == "publish" and not publish.get("name_localizations")
