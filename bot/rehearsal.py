@@ -53,10 +53,11 @@ class World:
         members: dict[str, str] | None = None,
         clock: FakeClock | None = None,
         guild_name: str = "Wikimedia Movement Strategy",
+        guild_locale: str = "en-US",
     ) -> World:
         emu = DiscordEmulator()
         await emu.start()
-        guild = emu.create_guild(guild_name)
+        guild = emu.create_guild(guild_name, locale=guild_locale)
         roles = {
             "admin": emu.create_role(guild.id, "Admins", permissions=ADMINISTRATOR).id,
             "working_group": emu.create_role(

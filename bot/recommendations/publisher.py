@@ -55,6 +55,11 @@ class Publisher:
         self.recommendations = RecommendationRepository(bot.db)
         self._locks: dict[int, asyncio.Lock] = {}
 
+    def server_locale(self, guild_id: int) -> object:
+        """The server's language (Server Settings > Community), for what everyone reads."""
+        guild = self.bot.get_guild(guild_id)
+        return guild.preferred_locale if guild is not None else None
+
     def lock(self, guild_id: int) -> asyncio.Lock:
         return self._locks.setdefault(guild_id, asyncio.Lock())
 
@@ -166,8 +171,9 @@ class Publisher:
         stances: list[Stance],
         settings: GuildSettings,
     ) -> Post:
-        embed = post_embed(recommendation, areas, stances, closed=settings.phase == "closed")
-        view = feedback_view(recommendation.id)
+        locale = self.server_locale(settings.guild_id)  # a public post speaks the server's language
+        embed = post_embed(recommendation, areas, stances, closed=settings.phase == "closed", locale=locale)
+        view = feedback_view(recommendation.id, locale)
         name = thread_name(recommendation)
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(
@@ -233,7 +239,8 @@ class Publisher:
         areas = await self.bot.guild_repository.scoping_areas(post.guild_id)
         stances = await self.bot.guild_repository.stances(post.guild_id)
         closed = settings is not None and settings.phase == "closed"
-        embed = post_embed(recommendation, areas, stances, closed=closed)
+        locale = self.server_locale(post.guild_id)
+        embed = post_embed(recommendation, areas, stances, closed=closed, locale=locale)
         channel_id = post.message_channel_id
         await (
             self.bot.get_partial_messageable(channel_id)
@@ -245,7 +252,7 @@ class Publisher:
             if isinstance(thread, discord.Thread) and thread.name != thread_name(recommendation):
                 await thread.edit(name=thread_name(recommendation))
             if announce and isinstance(thread, discord.Thread):
-                await thread.send(t("recommendations.new_version", version=recommendation.version))
+                await thread.send(t("recommendations.new_version", locale, version=recommendation.version))
 
     async def apply_tags(self, post: Post, tag_ids: tuple[int, ...]) -> None:
         thread = self.bot.get_channel(post.thread_id or 0)

@@ -273,3 +273,20 @@ async def test_publishing_says_when_the_forum_has_no_room_for_tags(world):
         result.followups[-1].content
     )
     assert len(world.emu.channel(world.forum_id).available_tags) == 20
+
+
+async def test_posts_speak_the_servers_language(tmp_path):
+    from bot.i18n import t
+    from bot.rehearsal import World
+
+    world = await World.create(tmp_path / "fr.sqlite3", guild_locale="fr")
+    try:
+        await world.start_bot()
+        await world.setup_consultation("forum")
+        await world.publish()
+        post = (await live_posts(world))[0]
+        starter = world.emu.message(post.message_id)
+        assert starter.components[0]["components"][0]["label"] == t("recommendations.give_feedback", "fr")
+        assert starter.embeds[0]["fields"][-1]["name"] == t("recommendations.field_how", "fr")
+    finally:
+        await world.close()
