@@ -17,7 +17,8 @@ from bot.moderation.phases import PhaseService
 from bot.moderation.privacy import ForgottenRegistry, PrivacyService
 from bot.moderation.threads import parse_message_reference
 
-ALICE, BOB, CHEN, MOD = 501, 502, 503, 504
+# Snowflake-sized ids: a short id like 501 turns up by chance inside hex hashes and salts.
+ALICE, BOB, CHEN, MOD = (1_180_000_000_000_000_000 + n for n in (501, 502, 503, 504))
 
 
 async def all_values(db):
