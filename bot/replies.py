@@ -19,3 +19,18 @@ async def respond(
         await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
     else:
         await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
+
+
+class AnsweringButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """Base of a persistent button: every failure of ``handle`` is answered with a clear, ephemeral
+    sentence (component callbacks do not reach the command tree's error handler). The base's own
+    template matches nothing; each subclass gives its own."""
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        try:
+            await self.handle(interaction)
+        except Exception as error:
+            await interaction.client.answer_error(interaction, error)
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError

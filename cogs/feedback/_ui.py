@@ -21,6 +21,7 @@ from bot.data.recommendations import Recommendation
 from bot.errors import AccessDenied
 from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
 from bot.i18n import t
+from bot.replies import AnsweringButton
 from cogs.feedback._render import clip
 
 if TYPE_CHECKING:
@@ -49,18 +50,7 @@ async def require_working_group(interaction: Interaction) -> None:
         raise AccessDenied("access.working_group")
 
 
-class _Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"feedback:_:(?P<id>[0-9]+)"):
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            await self.handle(interaction)
-        except Exception as error:  # every failure gets a sentence
-            await interaction.client.answer_error(interaction, error)
-
-    async def handle(self, interaction: Interaction) -> None:
-        raise NotImplementedError
-
-
-class GiveButton(_Button, template=r"feedback:give:(?P<id>[0-9]+)"):
+class GiveButton(AnsweringButton, template=r"feedback:give:(?P<id>[0-9]+)"):
     """ "Give feedback" under a draft: opens the form for that draft."""
 
     def __init__(self, recommendation_id: int, locale: object = None) -> None:
@@ -84,7 +74,7 @@ class GiveButton(_Button, template=r"feedback:give:(?P<id>[0-9]+)"):
         await cog_of(interaction).open_form(interaction, recommendation_id=self.recommendation_id)
 
 
-class RespondButton(_Button, template=r"feedback:respond:(?P<id>[0-9]+)"):
+class RespondButton(AnsweringButton, template=r"feedback:respond:(?P<id>[0-9]+)"):
     """ "Answer #n" on an item of the working group's list."""
 
     def __init__(self, feedback_id: int, locale: object = None) -> None:
@@ -109,7 +99,9 @@ class RespondButton(_Button, template=r"feedback:respond:(?P<id>[0-9]+)"):
         await cog_of(interaction).open_response_form(interaction, self.feedback_id)
 
 
-class PageButton(_Button, template=r"feedback:page:(?P<rec>[0-9]+):(?P<id>[0-9]+):(?P<way>prev|next)"):
+class PageButton(
+    AnsweringButton, template=r"feedback:page:(?P<rec>[0-9]+):(?P<id>[0-9]+):(?P<way>prev|next)"
+):
     """Previous / next page of the working group's list: the draft filter (0: all) and page are in the id."""
 
     def __init__(
@@ -137,7 +129,7 @@ class PageButton(_Button, template=r"feedback:page:(?P<rec>[0-9]+):(?P<id>[0-9]+
         await cog_of(interaction).show_list(interaction, self.page, self.recommendation or None, edit=True)
 
 
-DYNAMIC_ITEMS: tuple[type[_Button], ...] = (GiveButton, RespondButton, PageButton)
+DYNAMIC_ITEMS: tuple[type[AnsweringButton], ...] = (GiveButton, RespondButton, PageButton)
 
 
 # -- forms ------------------------------------------------------------------------------------

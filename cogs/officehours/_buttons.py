@@ -14,6 +14,7 @@ import discord
 
 from bot.i18n import t
 from bot.officehours.service import MAX_QUESTION
+from bot.replies import AnsweringButton
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -31,9 +32,7 @@ def cog_of(interaction: discord.Interaction[ConsultationBot]) -> OfficeHoursCog:
     return cog  # type: ignore[return-value]
 
 
-class _SessionButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"officehours:_:(?P<id>[0-9]+)"
-):
+class _SessionButton(AnsweringButton, template=r"officehours:_:(?P<id>[0-9]+)"):
     """Base: a button bound to one session; subclasses set ``action``, ``label_key`` and ``style``."""
 
     action = "_"
@@ -61,15 +60,6 @@ class _SessionButton(
         /,
     ) -> _SessionButton:
         return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[ConsultationBot]) -> None:  # type: ignore[override]
-        try:
-            await self.handle(interaction)
-        except Exception as error:  # every failure gets a sentence
-            await interaction.client.answer_error(interaction, error)
-
-    async def handle(self, interaction: discord.Interaction[ConsultationBot]) -> None:
-        raise NotImplementedError
 
 
 class SignUpButton(_SessionButton, template=r"officehours:signup:(?P<id>[0-9]+)"):
