@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -34,17 +34,19 @@ class PublishReport:
     notes: list[str] = field(default_factory=list)
 
 
-def feedback_view(recommendation_id: int, locale: object = None) -> discord.ui.View:
-    """The post's "Give feedback" button; the feedback capability's DynamicItem answers its clicks."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            label=t("recommendations.give_feedback", locale),
-            emoji="📝",
-            style=discord.ButtonStyle.primary,
-            custom_id=f"feedback:give:{recommendation_id}",
-        )
+def feedback_button(recommendation_id: int, locale: object = None) -> discord.ui.Button[Any]:
+    """The post's "Give feedback" button; the feedback capability's ``GiveButton`` answers its clicks."""
+    return discord.ui.Button(
+        label=t("recommendations.give_feedback", locale),
+        emoji="📝",
+        style=discord.ButtonStyle.primary,
+        custom_id=f"feedback:give:{recommendation_id}",
     )
+
+
+def feedback_view(recommendation_id: int, locale: object = None) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(feedback_button(recommendation_id, locale))
     view.stop()  # not kept in this process's view store: clicks are routed by custom_id
     return view
 

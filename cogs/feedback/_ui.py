@@ -21,6 +21,7 @@ from bot.data.recommendations import Recommendation
 from bot.errors import AccessDenied
 from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
 from bot.i18n import t
+from bot.recommendations.publisher import feedback_button
 from bot.replies import AnsweringButton
 from cogs.feedback._render import clip
 
@@ -54,14 +55,7 @@ class GiveButton(AnsweringButton, template=r"feedback:give:(?P<id>[0-9]+)"):
     """ "Give feedback" under a draft: opens the form for that draft."""
 
     def __init__(self, recommendation_id: int, locale: object = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=t("recommendations.give_feedback", locale),
-                emoji="📝",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"feedback:give:{recommendation_id}",
-            )
-        )
+        super().__init__(feedback_button(recommendation_id, locale))
         self.recommendation_id = recommendation_id
 
     @classmethod
