@@ -42,6 +42,7 @@ class ReactionWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._flush_lock = asyncio.Lock()
+        self._in_flight = 0
         self._watched: dict[int, list[ReactionChange]] = {}
         self.flushes = 0
         self.written = 0
@@ -75,7 +76,8 @@ class ReactionWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Events acknowledged but not yet on disk: the buffer and the batch being written."""
+        return len(self._buffer) + self._in_flight
 
     def start(self) -> None:
         if self._task is None:
@@ -109,6 +111,7 @@ class ReactionWriter:
             if not self._buffer:
                 return 0
             batch, self._buffer = self._buffer, []
+            self._in_flight = len(batch)
             try:
                 suspects: set[int] = set()
                 if self.on_contradiction is None:
@@ -118,6 +121,8 @@ class ReactionWriter:
             except BaseException:
                 self._buffer[:0] = batch
                 raise
+            finally:
+                self._in_flight = 0
             self.flushes += 1
             self.written += len(batch)
         if self.on_flushed is not None:

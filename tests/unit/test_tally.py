@@ -1,5 +1,6 @@
 """The tally: reaction rows, batched writes, reconciliation and the per-area cross-tab."""
 
+import asyncio
 import random
 
 import pytest
@@ -149,3 +150,35 @@ async def test_top_areas(db, guild, posts, clock):
     areas = {a.id: a.number for a in await GuildRepository(db).scoping_areas(guild)}
     top = await repo.top_areas(1001, guild, 5)
     assert [areas[a] for a in top] == [7, 6, 5, 4, 3]
+
+
+class HeldRepository(ReactionRepository):
+    """A real repository whose writes wait for the test's word, so a batch can be caught in flight."""
+
+    def __init__(self, db) -> None:
+        super().__init__(db)
+        self.writing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def apply(self, changes, now):
+        self.writing.set()
+        await self.release.wait()
+        return await super().apply(changes, now)
+
+
+async def test_pending_counts_the_batch_being_written(db, posts, clock):
+    """A batch in flight is still pending: a caller must never read 0 before it is on disk."""
+    repo = HeldRepository(db)
+    writer = ReactionWriter(repo, clock, interval=60)
+    for user in range(3):
+        writer.submit(add(1006, SUPPORT, user))
+    flushing = asyncio.create_task(writer.flush())
+    await repo.writing.wait()
+    assert writer.pending == 3
+    writer.submit(add(1006, SUPPORT, 99))
+    assert writer.pending == 4
+    repo.release.set()
+    assert await flushing == 3
+    assert writer.pending == 1
+    await writer.flush()
+    assert writer.pending == 0
