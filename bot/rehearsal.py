@@ -153,7 +153,8 @@ class World:
         return await result.wait(timeout)
 
     async def settle(self) -> None:
-        """Wait until the bot handled every event sent so far and its reaction writer flushed.
+        """Wait until the bot handled every event sent so far and its tally is quiet (no catch-up or
+        reconcile running, the writer flushed).
 
         The gateway delivers in order, so once a command sent now is answered, the events before it
         were dispatched; handlers that awaited nothing before queueing have queued.
@@ -163,7 +164,7 @@ class World:
         assert self.bot is not None
         tally_cog = self.bot.get_cog("TallyCog")
         if tally_cog is not None:
-            await tally_cog.writer.flush()  # type: ignore[attr-defined]
+            await tally_cog.wait_until_quiet()  # type: ignore[attr-defined]
 
     async def setup_consultation(self, channel: str = "forum") -> InteractionResult:
         return await self.command(

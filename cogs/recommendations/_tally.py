@@ -203,6 +203,24 @@ class TallyCog(commands.Cog):
             self._reconcile_task is not None and not self._reconcile_task.done()
         )
 
+    async def wait_until_quiet(self) -> None:
+        """Return once no catch-up or reconcile runs and every event acknowledged so far is on disk.
+
+        Flushing can reveal a contradiction, which starts a reconcile: loop until a round starts nothing.
+        """
+        while True:
+            running = [
+                task
+                for task in (self._catch_up_task, self._reconcile_task)
+                if task is not None and not task.done()
+            ]
+            if running:
+                await asyncio.wait(running)
+                continue
+            await self.writer.flush()
+            if not self.reconcile_pending and self.writer.pending == 0:
+                return
+
     async def _reconcile_suspects(self) -> None:
         while self.suspect_posts:
             await asyncio.sleep(self.reconcile_delay)
