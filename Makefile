@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m bot demo
+	$(BIN)/python -m rehearsal
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from bench._common import machine, say, timed
-from bot.emulator import DiscordEmulator
-from bot.rehearsal import World
+from rehearsal.emulator import DiscordEmulator
+from rehearsal.world import World
 
 CHUNK = 20_000
 

@@ -21,8 +21,8 @@ import discord
 from bench._common import machine, say, timed
 from bot.client import intents
 from bot.data.officehours import OfficeHoursRepository
-from bot.emulator import run_client
-from bot.rehearsal import World
+from rehearsal.emulator import run_client
+from rehearsal.world import World
 
 
 class Ceiling(discord.Client):

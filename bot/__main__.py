@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | migrate | content load FILE | demo | digest``."""
+"""Command line: ``python -m bot run | migrate | content load FILE | digest``."""
 
 from __future__ import annotations
 
@@ -119,10 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--guild", type=int, help="the server's id (default: every known server)")
     check = content_commands.add_parser("check", help="validate a content file")
     check.add_argument("file", type=Path)
-    demo = commands.add_parser("demo", help="rehearse a consultation against the loopback emulator")
-    demo.add_argument("--out", type=Path, default=Path("demo-output"))
-    demo.add_argument("--seed", type=int, default=2019)
-    demo.add_argument("--members", type=int, default=60)
     digest = commands.add_parser("digest", help="write a digest's five files from the database (no Discord)")
     digest.add_argument("--out", type=Path, required=True, help="folder for the files (created if missing)")
     digest.add_argument("--guild", type=int, help="the server's id (needed when the database holds several)")
@@ -149,11 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.content_command == "check":
                 return content_check(args.file)
             return fail("content needs an action: load FILE or check FILE")
-        if args.command == "demo":
-            from bot.demo import prepare_output, run_demo
-
-            out_dir = prepare_output(args.out)
-            return asyncio.run(run_demo(out_dir, seed=args.seed, members=args.members))
         if args.command == "digest":
             from bot.digest.cli import export_digest
 

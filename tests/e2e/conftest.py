@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import discord.utils
 import pytest
 
-from bot.rehearsal import World
+from rehearsal.world import World
 
 discord.utils.setup_logging()  # without it, errors inside the client vanish
 

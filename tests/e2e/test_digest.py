@@ -12,7 +12,7 @@ import pytest
 from bot.data.digest import DigestRepository
 from bot.digest.builder import FILE_NAMES
 from bot.i18n import t
-from bot.rehearsal import World, database_tally, discord_tally
+from rehearsal.world import World, database_tally, discord_tally
 
 STANCES = ("👍", "👎", "🛠️")
 AREAS = tuple(f"{n}\ufe0f\u20e3" for n in range(1, 10))

@@ -9,10 +9,10 @@ from typing import Any
 
 from bot.data.feedback import Feedback, FeedbackRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator import InteractionResult
 from bot.feedback.rules import COOLDOWN_ITEMS, MAX_LENGTH
 from bot.i18n import t
-from bot.rehearsal import World
+from rehearsal.emulator import InteractionResult
+from rehearsal.world import World
 
 
 async def published(world: World) -> dict[int, tuple[int, int, str]]:

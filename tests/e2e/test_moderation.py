@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.data.audit import AuditRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES, MANAGE_THREADS, PIN_MESSAGES
+from rehearsal.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES, MANAGE_THREADS, PIN_MESSAGES
 
 SUPPORT, OPPOSE = "👍", "👎"
 AREA_1 = "1\ufe0f\u20e3"

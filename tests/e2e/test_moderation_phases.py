@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.data.audit import AuditRepository
 from bot.data.feedback import FeedbackRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.rehearsal import database_tally, discord_tally
+from rehearsal.world import database_tally, discord_tally
 
 SUPPORT, OPPOSE = "👍", "👎"
 AREA_1, AREA_2 = "1\ufe0f\u20e3", "2\ufe0f\u20e3"

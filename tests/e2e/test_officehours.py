@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.data.officehours import OfficeHoursRepository
-from bot.emulator import EmulatorError
 from bot.i18n import catalogue, language_of, t
+from rehearsal.emulator import EmulatorError
 
 
 def fixed_part(key: str, locale: str) -> str:

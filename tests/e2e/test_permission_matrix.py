@@ -12,8 +12,8 @@ from discord import AppCommandOptionType, ChannelType, app_commands
 
 from bot.access import VISIBILITY, Access
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator import EmulatorError
 from bot.i18n import t
+from rehearsal.emulator import EmulatorError
 
 
 def walk(commands):

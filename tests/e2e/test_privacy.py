@@ -7,9 +7,9 @@ import json
 from bot.data.audit import AuditRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES
 from bot.i18n import t
-from bot.rehearsal import database_tally, discord_tally
+from rehearsal.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES
+from rehearsal.world import database_tally, discord_tally
 from tests.e2e.test_moderation_phases import answer, give_feedback, run
 
 SUPPORT, OPPOSE = "👍", "👎"

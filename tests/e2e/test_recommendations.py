@@ -5,9 +5,9 @@ import random
 import pytest
 
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator import EmulatorError
-from bot.emulator.state import MANAGE_EVENTS
-from bot.rehearsal import database_tally, discord_tally
+from rehearsal.emulator import EmulatorError
+from rehearsal.emulator.state import MANAGE_EVENTS
+from rehearsal.world import database_tally, discord_tally
 
 SUPPORT, OPPOSE, NEEDS_WORK = "👍", "👎", "🛠️"
 AREAS = [f"{n}\ufe0f\u20e3" for n in range(1, 10)]
@@ -252,7 +252,7 @@ async def test_a_restart_keeps_a_text_channel_consultation(text_world):
 
 
 async def test_publishing_says_when_it_may_not_create_forum_tags(world):
-    from bot.emulator.state import BOT_DEFAULT, MANAGE_CHANNELS
+    from rehearsal.emulator.state import BOT_DEFAULT, MANAGE_CHANNELS
 
     world.emu.set_bot_permissions(world.guild_id, BOT_DEFAULT & ~MANAGE_CHANNELS)
     result = await world.publish()
@@ -263,7 +263,7 @@ async def test_publishing_says_when_it_may_not_create_forum_tags(world):
 
 
 async def test_publishing_says_when_the_forum_has_no_room_for_tags(world):
-    from bot.emulator.state import snowflake
+    from rehearsal.emulator.state import snowflake
 
     topics = [{"id": snowflake(), "name": f"Topic {n}", "moderated": False} for n in range(15)]
     await world.emu.update_thread(world.forum_id, available_tags=topics)
@@ -277,7 +277,7 @@ async def test_publishing_says_when_the_forum_has_no_room_for_tags(world):
 
 async def test_posts_speak_the_servers_language(tmp_path):
     from bot.i18n import t
-    from bot.rehearsal import World
+    from rehearsal.world import World
 
     world = await World.create(tmp_path / "fr.sqlite3", guild_locale="fr")
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from bot.rehearsal import World
+from rehearsal.world import World
 from tests.reliability.test_crash import start_bot
 
 

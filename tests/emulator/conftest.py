@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.emulator import DiscordEmulator
+from rehearsal.emulator import DiscordEmulator
 
 discord.utils.setup_logging(level=logging.INFO)
 logging.getLogger("discord.http").setLevel(logging.WARNING)

@@ -8,7 +8,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.emulator import DiscordEmulator, EmulatorError, run_client
+from rehearsal.emulator import DiscordEmulator, EmulatorError, run_client
 
 from .conftest import make_bot
 

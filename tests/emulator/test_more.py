@@ -9,7 +9,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.emulator import ApiError, DiscordEmulator, EmulatorError, run_client
+from rehearsal.emulator import ApiError, DiscordEmulator, EmulatorError, run_client
 
 from .conftest import make_bot
 

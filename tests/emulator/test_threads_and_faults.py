@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.emulator import DiscordEmulator, run_client
+from rehearsal.emulator import DiscordEmulator, run_client
 
 from .conftest import make_bot
 

@@ -18,7 +18,7 @@ import discord.utils
 import pytest
 
 from bot.data.recommendations import Post, RecommendationRepository
-from bot.rehearsal import World
+from rehearsal.world import World
 
 discord.utils.setup_logging()
 

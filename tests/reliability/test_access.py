@@ -16,10 +16,10 @@ from discord import AppCommandOptionType, app_commands
 from bot.access import Access
 from bot.config import load_settings
 from bot.data.audit import AuditRepository
-from bot.emulator import EmulatorError
-from bot.emulator.interactions import check_visible, find_command
-from bot.emulator.state import MANAGE_EVENTS
 from bot.i18n import t
+from rehearsal.emulator import EmulatorError
+from rehearsal.emulator.interactions import check_visible, find_command
+from rehearsal.emulator.state import MANAGE_EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 RANK = {Access.MEMBER: 0, Access.WORKING_GROUP: 1, Access.MODERATOR: 1, Access.ADMINISTRATOR: 2}

@@ -29,8 +29,8 @@ from bot.data.feedback import FeedbackRepository
 from bot.data.guilds import GuildRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator import InteractionResult
-from bot.rehearsal import World, database_tally, discord_tally
+from rehearsal.emulator import InteractionResult
+from rehearsal.world import World, database_tally, discord_tally
 
 from .conftest import OPTIONS, add_members
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.rehearsal import database_tally, discord_tally
+from rehearsal.world import database_tally, discord_tally
 
 from .conftest import OPTIONS, SUPPORT, add_members, live_posts
 

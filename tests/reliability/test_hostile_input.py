@@ -28,11 +28,11 @@ from bot.content import DEFAULT_CONTENT_PATH, MAX_BODY, MAX_TITLE, ContentError,
 from bot.data.feedback import FeedbackRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator import EmulatorError
 from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
 from bot.i18n import t
 from bot.officehours.export import FORMULA_START
 from bot.officehours.service import MAX_QUESTION
+from rehearsal.emulator import EmulatorError
 
 from .test_access import leaf_commands
 

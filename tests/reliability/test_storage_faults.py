@@ -18,7 +18,7 @@ from bot.data.feedback import FeedbackRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
-from bot.rehearsal import World, database_tally, discord_tally
+from rehearsal.world import World, database_tally, discord_tally
 
 from .conftest import OPTIONS, add_members, live_posts
 

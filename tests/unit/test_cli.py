@@ -28,7 +28,14 @@ def run(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.Com
 
 def test_version_and_help():
     assert run("--version").stdout.startswith("consultation-bot ")
-    assert "demo" in run("--help").stdout
+    assert "digest" in run("--help").stdout
+
+
+def test_the_rehearsal_has_its_own_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "rehearsal", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0 and "--members" in result.stdout
 
 
 def test_run_without_a_token_is_one_sentence(tmp_path):

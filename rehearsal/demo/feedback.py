@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from bot.data.feedback import FeedbackRepository
 from bot.data.recommendations import Post, RecommendationRepository
-from bot.emulator import InteractionResult
+from rehearsal.emulator import InteractionResult
 
 if TYPE_CHECKING:
-    from bot.demo.context import DemoContext
+    from rehearsal.demo.context import DemoContext
 
 # Demo members' opinions about the drafts, by the language of their Discord client.
 FORM_FEEDBACK = {

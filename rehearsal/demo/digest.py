@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.digest.period import latest_slot
 
 if TYPE_CHECKING:
-    from bot.demo.context import DemoContext
+    from rehearsal.demo.context import DemoContext
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from bot.data.feedback import FeedbackRepository
 from bot.data.recommendations import Post, RecommendationRepository
-from bot.emulator import InteractionResult
-from bot.emulator.limits import ApiError
-from bot.rehearsal import database_tally, discord_tally
+from rehearsal.emulator import InteractionResult
+from rehearsal.emulator.limits import ApiError
+from rehearsal.world import database_tally, discord_tally
 
 if TYPE_CHECKING:
-    from bot.demo.context import DemoContext
+    from rehearsal.demo.context import DemoContext
 
 RANT = "This whole process is rigged and everyone who wrote it should be ashamed of themselves!!!"
 

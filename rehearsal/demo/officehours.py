@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from bot.data.officehours import OfficeHoursRepository, Session
 
 if TYPE_CHECKING:
-    from bot.demo.context import DemoContext
-    from bot.emulator import InteractionResult
+    from rehearsal.demo.context import DemoContext
+    from rehearsal.emulator import InteractionResult
 
 log = logging.getLogger(__name__)
 

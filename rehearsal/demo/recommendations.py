@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.data.recommendations import RecommendationRepository
-from bot.demo.context import DemoContext
-from bot.rehearsal import database_tally, discord_tally
+from rehearsal.demo.context import DemoContext
+from rehearsal.world import database_tally, discord_tally
 
 
 async def run(demo: DemoContext) -> None:

@@ -16,8 +16,8 @@ from bot.config import Settings
 from bot.data.database import Database
 from bot.data.reactions import ReactionRepository
 from bot.data.recommendations import RecommendationRepository
-from bot.emulator import DiscordEmulator, InteractionResult
-from bot.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
+from rehearsal.emulator import DiscordEmulator, InteractionResult
+from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
 
 log = logging.getLogger(__name__)
 

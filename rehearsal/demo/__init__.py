@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 from bot.clock import FakeClock, SystemClock
-from bot.demo.context import DemoContext
-from bot.rehearsal import World
+from rehearsal.demo.context import DemoContext
+from rehearsal.world import World
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def run_demo(out_dir: Path, *, seed: int = 2019, members: int = 60) -> int
         )
         demo.say(f"Admin ran /consultation setup. {configured}")
         for step in STEPS:
-            module = importlib.import_module(f"bot.demo.{step}")
+            module = importlib.import_module(f"rehearsal.demo.{step}")
             await module.run(demo)
         demo.heading("Done")
         demo.say(f"Everything the demo wrote is in {out_dir}")

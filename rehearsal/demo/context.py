@@ -14,8 +14,8 @@ from bot.clock import FakeClock
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
-    from bot.emulator import DiscordEmulator, InteractionResult
-    from bot.rehearsal import World
+    from rehearsal.emulator import DiscordEmulator, InteractionResult
+    from rehearsal.world import World
 
 
 @dataclass
