@@ -58,7 +58,7 @@ def events_for(
 
 async def run_bot(world: World, events: list) -> float:
     assert world.bot is not None
-    tally = world.bot.get_cog("TallyCog")
+    tally = world.bot.services.tally
     before = await world.db.fetchval("SELECT COUNT(*) FROM reactions")
     target = before + len(events)
     written = tally.writer.written  # type: ignore[union-attr]

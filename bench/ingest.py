@@ -25,8 +25,6 @@ from bench._common import GUILD, machine, posted_consultation, say, timed
 from bot.client import ConsultationBot
 from bot.clock import FakeClock
 from bot.config import load_settings
-from bot.data.guilds import GuildRepository
-from bot.recommendations.publisher import Publisher
 from cogs.recommendations._tally import TallyCog
 
 
@@ -59,23 +57,25 @@ def make_events(count: int, posts: list, options: list[str], seed: int = 1) -> l
 async def bot_path(path: Path, events: list[dict]) -> tuple[float, int]:
     db, _, _ = await posted_consultation(path)
     bot = ConsultationBot(load_settings({}), database=db, clock=FakeClock())
-    bot.guild_repository = GuildRepository(db)
-    cog = TallyCog(bot, Publisher(bot))
-    await cog.filter.load(bot.guild_repository, cog.recommendations)
+    await bot.build_services()
+    services = bot.services
+    cog = TallyCog(bot, services.tally)
+    writer = services.tally.writer
+    await services.tally.filter.load(bot.guild_repository, services.tally.recommendations)
     payloads = [
         discord.RawReactionActionEvent(
             event, discord.PartialEmoji(name=event["emoji"]["name"]), "REACTION_ADD"
         )
         for event in events
     ]
-    cog.writer.start()
+    writer.start()
     with timed() as timer:
         for index, payload in enumerate(payloads):
             await cog.on_raw_reaction_add(payload)
             if index % 2000 == 0:
                 await asyncio.sleep(0)  # the gateway yields between frames; let the writer run
-        await cog.writer.stop()
-    flushes = cog.writer.flushes
+        await writer.stop()
+    flushes = writer.flushes
     stored = await db.fetchval("SELECT COUNT(*) FROM reactions")
     await db.close()
     assert stored == len(events), (stored, len(events))

@@ -25,6 +25,7 @@ from bot.endpoint import use_api_base
 from bot.errors import AccessDenied, UserError
 from bot.i18n import t
 from bot.replies import respond
+from bot.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class ConsultationBot(commands.Bot):
         self.content: Content = content or load_content()
         self._database = database
         self._owns_database = database is None
+        self.services: Services
         self.tree.on_error = self.on_app_command_error
 
     @property
@@ -98,11 +100,16 @@ class ConsultationBot(commands.Bot):
     async def setup_hook(self) -> None:
         if self._database is None:
             self._database = await Database.open(self.settings.database_path)
-        self.guild_repository = GuildRepository(self.db)
+        await self.build_services()
         for name in extension_names():
             await self.load_extension(name)
         await self.tree.set_translator(CommandTranslator())
         await self.sync_commands_if_changed()
+
+    async def build_services(self) -> None:
+        """The repositories and services every cog is handed (the composition root, ``bot.services``)."""
+        self.guild_repository = GuildRepository(self.db)
+        self.services = await build_services(self)
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync the global command tree only when it differs from what was last synced."""

@@ -154,16 +154,6 @@ class DigestCog(commands.Cog):
         self.weekly_loop.cancel()
         self.painter.close()
 
-    async def flush_tally(self) -> None:
-        """Reactions still in the tally's write buffer belong in the digest."""
-        tally = self.bot.get_cog("TallyCog")
-        writer = getattr(tally, "writer", None)
-        if writer is not None:
-            try:
-                await writer.flush()
-            except Exception:
-                log.warning("Could not flush the tally's buffer before a digest", exc_info=True)
-
     # -- /digest ----------------------------------------------------------------------------
 
     @require(Access.WORKING_GROUP)
@@ -183,7 +173,7 @@ class DigestCog(commands.Cog):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        await self.flush_tally()
+        await self.bot.services.tally.flush_before_reading()
         digest = await self.service.manual(
             interaction.guild_id,
             since=since,
@@ -277,7 +267,7 @@ class DigestCog(commands.Cog):
                 )
                 continue
             locale = guild.preferred_locale
-            await self.flush_tally()
+            await self.bot.services.tally.flush_before_reading()
             digest = await self.service.weekly(due, locale)
             if digest is None:
                 continue

@@ -17,7 +17,7 @@ from bot.audit import record_action
 from bot.data.recommendations import RecommendationRepository
 from bot.errors import UserError
 from bot.i18n import t
-from bot.moderation.privacy import ErasureReport, PrivacyService, forgotten_registry
+from bot.moderation.privacy import ErasureReport, PrivacyService
 from bot.replies import respond
 
 if TYPE_CHECKING:
@@ -114,13 +114,9 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         """The member confirmed: stop counting them, erase their rows, remove their reactions."""
         assert interaction.guild_id is not None
         guild_id, user_id = interaction.guild_id, interaction.user.id
-        registry = await forgotten_registry(self.bot)
-        await registry.register(
-            guild_id, user_id, self.bot.clock
-        )  # from now on, no event of theirs is counted
-        tally = self.bot.get_cog("TallyCog")
-        if tally is not None:
-            await tally.writer.flush()  # type: ignore[attr-defined]
+        # From now on no event of theirs is counted; what is buffered is written before the erasure.
+        await self.bot.services.forgotten.register(guild_id, user_id, self.bot.clock)
+        await self.bot.services.tally.flush()
         report = await self.service.erase(guild_id, user_id)
         removed, refused = await self.remove_reactions(report, user_id)
         swept = await self.sweep_uncounted(guild_id, user_id, report)

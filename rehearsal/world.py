@@ -131,9 +131,8 @@ class World:
     async def wait_for_catch_up(self, timeout: float = 60) -> tuple[int, int, int]:
         """Wait for the reaction catch-up that follows a start; returns (added, removed, unchanged)."""
         assert self.bot is not None
-        tally = self.bot.get_cog("TallyCog")
-        await self.emu.wait_until(lambda: tally.last_catch_up is not None, timeout=timeout)  # type: ignore[union-attr]
-        return tally.last_catch_up  # type: ignore[union-attr]
+        tally = self.bot.services.tally
+        return await self.emu.wait_until(lambda: tally.last_catch_up, timeout=timeout)
 
     async def restart_bot(self) -> ConsultationBot:
         await self.stop_bot()
@@ -162,9 +161,7 @@ class World:
         result = await self.emu.run_command(self.members["admin"], self.guild_id, "consultation status")
         await result.wait(10)
         assert self.bot is not None
-        tally_cog = self.bot.get_cog("TallyCog")
-        if tally_cog is not None:
-            await tally_cog.wait_until_quiet()  # type: ignore[attr-defined]
+        await self.bot.services.tally.wait_until_quiet()
 
     async def setup_consultation(self, channel: str = "forum") -> InteractionResult:
         return await self.command(
@@ -227,9 +224,7 @@ async def discord_tally(world: World) -> TallyCells:
 async def database_tally(world: World) -> TallyCells:
     """The same cross-tab from the bot's database (after its writer has flushed)."""
     assert world.bot is not None
-    tally_cog = world.bot.get_cog("TallyCog")
-    if tally_cog is not None:
-        await tally_cog.writer.flush()  # type: ignore[attr-defined]
+    await world.bot.services.tally.flush()
     reactions = ReactionRepository(world.db)
     cells: TallyCells = {
         (row.recommendation_number, row.area_number): (row.members, row.support, row.oppose, row.needs_work)

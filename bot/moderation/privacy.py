@@ -7,12 +7,10 @@ The salt is random, made once per database, and kept in ``bot_state``.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
-import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +24,7 @@ from bot.data.officehours import OfficeHoursRepository
 from bot.data.reactions import ReactionRepository
 
 if TYPE_CHECKING:
-    from bot.client import ConsultationBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +66,6 @@ class ForgottenRegistry:
         member_hash = self.digest(guild_id, user_id)
         self._hashes.add((guild_id, member_hash))
         await self.repo.forget_hash(guild_id, member_hash, clock.now())
-
-
-_registries: weakref.WeakKeyDictionary[Any, ForgottenRegistry] = weakref.WeakKeyDictionary()
-_loading: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-async def forgotten_registry(bot: ConsultationBot) -> ForgottenRegistry:
-    """The bot's one registry (shared by the tally and the privacy commands), loaded on first use."""
-    async with _loading.setdefault(bot, asyncio.Lock()):
-        registry = _registries.get(bot)
-        if registry is None or registry.repo.db is not bot.db:
-            registry = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
-            await registry.load()
-            _registries[bot] = registry
-        return registry
 
 
 @dataclass

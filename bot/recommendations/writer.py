@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.data.reactions import ReactionChange, ReactionRepository
@@ -18,6 +19,14 @@ from bot.data.reactions import ReactionChange, ReactionRepository
 log = logging.getLogger(__name__)
 
 FlushListener = Callable[[set[int]], Awaitable[None]]
+
+
+@dataclass
+class Watch:
+    """The events of one post seen since a catch-up began reading Discord's list of it."""
+
+    message_id: int
+    events: list[ReactionChange] = field(default_factory=list)
 
 
 class ReactionWriter:
@@ -43,36 +52,44 @@ class ReactionWriter:
         self._stopping = False
         self._flush_lock = asyncio.Lock()
         self._in_flight = 0
-        self._watched: dict[int, list[ReactionChange]] = {}
+        self._watched: dict[int, list[ReactionChange]] = {}  # message id -> events since a watch began
         self.flushes = 0
         self.written = 0
 
     def submit(self, change: ReactionChange) -> None:
         self._buffer.append(change)
-        if self._watched and change.message_id in self._watched:
-            self._watched[change.message_id].append(change)
+        watched = self._watched.get(change.message_id) if self._watched else None
+        if watched is not None:
+            watched.append(change)
         if len(self._buffer) >= self.batch_size:
             self._wake.set()
 
-    def watch(self, message_id: int) -> None:
-        """Keep a copy of the events for a post while catch-up reads Discord's list of it."""
-        self._watched[message_id] = []
+    @contextlib.contextmanager
+    def watching(self, message_id: int) -> Iterator[Watch]:
+        """Keep a copy of a post's events from now on (while catch-up reads Discord's list of it)."""
+        watch = Watch(message_id)
+        self._watched[message_id] = watch.events
+        try:
+            yield watch
+        finally:
+            self._watched.pop(message_id, None)
 
-    def unwatch(self, message_id: int) -> list[ReactionChange]:
-        """The events seen since ``watch``: newer than the list, so they are applied after it."""
-        return self._watched.pop(message_id, [])
+    async def apply_watched(self, watch: Watch) -> int:
+        """Write the events seen since ``watch`` began, in order, as newer than the post's rows.
 
-    def take_watched(self, message_id: int) -> list[ReactionChange]:
-        """``unwatch``, and the events returned leave the buffer: the caller applies them itself."""
-        taken = self.unwatch(message_id)
-        if taken:
-            ids = {id(change) for change in taken}
+        They leave the buffer in the same step, so the writer never applies them a second time (which
+        would look like a contradiction); a batch already in flight is waited for first, so it cannot land
+        after them. On failure they stay buffered.
+        """
+        async with self._flush_lock:
+            newer = list(watch.events)
+            watch.events.clear()
+            if not newer:
+                return 0
+            await self.repository.apply(newer, self.clock.now())
+            ids = {id(change) for change in newer}
             self._buffer = [change for change in self._buffer if id(change) not in ids]
-        return taken
-
-    def requeue(self, changes: list[ReactionChange]) -> None:
-        """Put events back at the front of the buffer (their caller could not apply them)."""
-        self._buffer[:0] = changes
+            return len(newer)
 
     @property
     def pending(self) -> int:

@@ -18,7 +18,6 @@ from bot.data.recommendations import RecommendationRepository
 from bot.errors import UserError
 from bot.moderation.phases import PhaseChange
 from bot.moderation.threads import ARCHIVE_ACTIONS, thread_target
-from bot.recommendations.publisher import Publisher
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -40,7 +39,7 @@ class ConsultationEffects:
         self.bot = bot
         self.recommendations = RecommendationRepository(bot.db)
         self.audit = AuditRepository(bot.db)
-        self.publisher = Publisher(bot)
+        self.publisher = bot.services.publisher
         self.archiving: set[int] = set()  # threads a moderator is archiving right now
 
     async def fetch_thread(self, thread_id: int) -> discord.Thread | None:
@@ -80,10 +79,8 @@ class ConsultationEffects:
     async def apply_phase(self, change: PhaseChange) -> PhaseEffects:
         """Stop or resume counting at once, re-render the posts, lock or unlock the threads."""
         guild_id = change.after.guild_id
-        tally = self.bot.get_cog("TallyCog")
-        if tally is not None:  # deterministic freeze: the reaction filter learns the phase before we return
-            await tally.filter.refresh_guild(guild_id, self.bot.guild_repository)  # type: ignore[attr-defined]
-            await tally.writer.flush()  # type: ignore[attr-defined]
+        # Deterministic freeze: the reaction filter learns the phase before we return.
+        await self.bot.services.tally.freeze_or_resume(guild_id)
         self.bot.dispatch("consultation_settings_changed", guild_id)
         effects = PhaseEffects()
         posts = await self.recommendations.live_posts(guild_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.recommendations.publisher import Publisher
 from cogs.recommendations._commands import ConsultationCog
 from cogs.recommendations._tally import TallyCog
 
@@ -13,6 +12,5 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: ConsultationBot) -> None:
-    publisher = Publisher(bot)
-    await bot.add_cog(TallyCog(bot, publisher))
-    await bot.add_cog(ConsultationCog(bot, publisher))
+    await bot.add_cog(TallyCog(bot, bot.services.tally))
+    await bot.add_cog(ConsultationCog(bot, bot.services.publisher))

@@ -267,9 +267,7 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     async def tally_command(self, interaction: Interaction, recommendation: int | None = None) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        tally_cog = self.bot.get_cog("TallyCog")
-        if tally_cog is not None:
-            await tally_cog.writer.flush()  # type: ignore[attr-defined]
+        await self.bot.services.tally.flush_before_reading()
         stances = await self.bot.guild_repository.stances(guild_id)
         if recommendation is None:
             settings = await self.bot.guild_repository.get(guild_id)

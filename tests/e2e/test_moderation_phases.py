@@ -86,8 +86,8 @@ async def test_reactions_after_close_are_not_counted_also_through_catch_up(world
     world.emu.react_silently(world.members["dana"], second.thread_id, second.message_id, AREA_2)
     world.emu.react_silently(world.members["eve"], first.thread_id, first.message_id, OPPOSE)
     await world.start_bot()
-    tally = world.bot.get_cog("TallyCog")
-    await world.emu.wait_until(lambda: tally._catch_up_task is not None and tally._catch_up_task.done())
+    tally = world.bot.services.tally
+    await world.wait_for_catch_up()
     await world.settle()
     assert await database_tally(world) == at_close
     # Reopening resumes counting: the catch-up brings the tally back in line with Discord.

@@ -169,8 +169,8 @@ async def test_reactions_the_bot_cannot_remove_are_never_counted_again(world):
     assert await database_tally(world) == erased
     # Catch-up after a restart sees her reactions on Discord and leaves them out.
     await world.restart_bot()
-    tally = world.bot.get_cog("TallyCog")
-    await world.emu.wait_until(lambda: tally._catch_up_task is not None and tally._catch_up_task.done())
+    tally = world.bot.services.tally
+    await world.wait_for_catch_up()
     await tally.catch_up()
     assert await database_tally(world) == erased
     assert traces(await all_values(world), alice) == []

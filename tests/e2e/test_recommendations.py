@@ -184,8 +184,8 @@ async def test_forum_tags_follow_the_most_tagged_areas_in_few_edits(world):
     await world.publish()
     post = (await live_posts(world))[0]
     members = add_members(world, 30)
-    tally = world.bot.get_cog("TallyCog")
-    tally.refresh_tags.cancel()
+    tally = world.bot.services.tally
+    world.bot.get_cog("TallyCog").refresh_tags.cancel()  # the test applies tags itself
     for index, emoji in enumerate(AREAS[:7]):
         for member in members[: 3 + index * 3]:
             await world.emu.react(member, post.thread_id, post.message_id, emoji)

@@ -44,7 +44,7 @@ async def gateway_storm(world, figures, *, members: int, chunks: int, chunk_size
     await world.publish()
     posts = await live_posts(world)
     people = add_members(world, members)
-    tally = world.bot.get_cog("TallyCog")
+    tally = world.bot.services.tally
     tally.reconcile_delay = 0.2
     rng = random.Random(seed)
     emu = world.emu
@@ -113,7 +113,7 @@ async def test_out_of_order_add_after_remove_is_corrected(world, figures):
     posts = await live_posts(world)
     people = add_members(world, 60)
     emu = world.emu
-    tally = world.bot.get_cog("TallyCog")
+    tally = world.bot.services.tally
     tally.reconcile_delay = 0.3
     readd = people[30:]
     for member in readd:  # they hold a reaction the bot knows about
@@ -147,7 +147,7 @@ async def test_ordinary_traffic_during_catch_ups_triggers_no_reconcile(world, fi
     await world.publish()
     posts = await live_posts(world)
     people = add_members(world, 200)
-    tally = world.bot.get_cog("TallyCog")
+    tally = world.bot.services.tally
     tally.reconcile_delay = 0.2
     rng = random.Random(3)
     emu = world.emu

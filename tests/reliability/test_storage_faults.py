@@ -83,7 +83,7 @@ async def storage_fault(world, figures, *, start_fault, end_fault, kind: str) ->
     assert "You have a seat" in before.content
     rng = random.Random(17)
     emu = world.emu
-    tally = world.bot.get_cog("TallyCog")
+    tally = world.bot.services.tally
     recommendations = RecommendationRepository(world.db)
     version_before = (await recommendations.by_number(world.guild_id, 2)).version
 

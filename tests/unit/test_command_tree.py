@@ -7,7 +7,6 @@ from discord import app_commands
 from bot.access import Access
 from bot.client import ConsultationBot, extension_names
 from bot.config import load_settings
-from bot.data.guilds import GuildRepository
 
 
 def walk(commands):
@@ -22,7 +21,7 @@ def walk(commands):
 async def loaded_bot(db):
     """Every extension loaded into a bot that never logs in (``async with`` readies its internals)."""
     async with ConsultationBot(load_settings({}), database=db) as bot:
-        bot.guild_repository = GuildRepository(db)
+        await bot.build_services()
         for name in extension_names():
             await bot.load_extension(name)
         try:

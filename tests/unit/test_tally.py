@@ -135,12 +135,39 @@ async def test_writer_keeps_a_failed_batch(db, guild, clock):
 
 
 async def test_watch_keeps_events_newer_than_a_snapshot(db, posts, clock):
-    writer = ReactionWriter(ReactionRepository(db), clock)
-    writer.watch(1004)
-    writer.submit(add(1004, SUPPORT, 1))
-    writer.submit(add(1005, SUPPORT, 1))
-    assert writer.unwatch(1004) == [add(1004, SUPPORT, 1)]
-    assert writer.unwatch(1004) == []
+    """Events seen while a post's list is read are applied after it, once: they leave the buffer."""
+    repo = ReactionRepository(db)
+    writer = ReactionWriter(repo, clock)
+    with writer.watching(1004) as watch:
+        writer.submit(add(1004, SUPPORT, 1))
+        writer.submit(add(1005, SUPPORT, 1))
+        assert watch.events == [add(1004, SUPPORT, 1)]
+        await repo.reconcile(1004, SUPPORT, set(), clock.now())  # the list, read before the event
+        assert await writer.apply_watched(watch) == 1
+    assert await repo.members(1004, SUPPORT) == {1}
+    assert writer.pending == 1  # only the other post's event is left for the writer
+    writer.submit(add(1004, SUPPORT, 2))  # no longer watched
+    assert writer.pending == 2
+
+
+async def test_apply_watched_waits_for_a_batch_in_flight(db, posts, clock):
+    """A batch the writer took before the watch's events were applied cannot land after them."""
+    repo = HeldRepository(db)
+    writer = ReactionWriter(repo, clock, interval=60)
+    repo.release.set()
+    await repo.apply([add(1006, SUPPORT, 7)], clock.now())
+    repo.release.clear()
+    repo.writing.clear()
+    with writer.watching(1006) as watch:
+        writer.submit(add(1006, SUPPORT, 8))  # in the writer's next batch, and watched
+        flushing = asyncio.create_task(writer.flush())
+        await repo.writing.wait()  # that batch is in flight, held
+        writer.submit(ReactionChange(False, 1006, SUPPORT, 8))  # newer: the member took it back
+        applying = asyncio.create_task(writer.apply_watched(watch))
+        repo.release.set()
+        await flushing
+        await applying
+    assert await ReactionRepository(db).members(1006, SUPPORT) == {7}
 
 
 async def test_top_areas(db, guild, posts, clock):

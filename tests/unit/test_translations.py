@@ -13,7 +13,6 @@ from discord.app_commands import TranslationContext, TranslationContextLocation,
 from bot.client import ConsultationBot, extension_names
 from bot.command_translations import DESCRIPTION_LIMIT, FILE_NAME, CommandTranslator, load_descriptions
 from bot.config import load_settings
-from bot.data.guilds import GuildRepository
 from bot.i18n import FALLBACK, LOCALES_DIR, _flatten, catalogue, language_of, t
 
 LANGUAGES = sorted(p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and p.name != FALLBACK)
@@ -188,7 +187,7 @@ def test_a_key_missing_in_a_translation_falls_back_to_english(monkeypatch: pytes
 @contextlib.asynccontextmanager
 async def loaded_tree(db):
     async with ConsultationBot(load_settings({}), database=db) as bot:
-        bot.guild_repository = GuildRepository(db)
+        await bot.build_services()
         for name in extension_names():
             await bot.load_extension(name)
         try:

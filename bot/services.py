@@ -1,0 +1,32 @@
+"""The composition root: every capability's service made once per bot and handed to the cogs.
+
+Cogs never look each other up; an effect that crosses capabilities (a forget must flush the tally, a
+phase change must freeze it) is a call on a service from here or a typed bot event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.data.moderation import ModerationRepository
+from bot.moderation.privacy import ForgottenRegistry
+from bot.recommendations.publisher import Publisher
+from bot.recommendations.tally import TallyService
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+
+@dataclass(frozen=True)
+class Services:
+    forgotten: ForgottenRegistry
+    publisher: Publisher
+    tally: TallyService
+
+
+async def build_services(bot: ConsultationBot) -> Services:
+    forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
+    await forgotten.load()
+    publisher = Publisher(bot)
+    return Services(forgotten=forgotten, publisher=publisher, tally=TallyService(bot, publisher, forgotten))
