@@ -62,6 +62,7 @@ class ScheduledEventSync:
         self.cards = cards
         self.notifier = notifier
         self.transitions = 0
+        self.handled = 0  # gateway updates and deletions followed so far (tests wait on it)
 
     def start(self) -> None:
         self.bot.add_listener(self.on_scheduled_event_update, "on_scheduled_event_update")
@@ -80,12 +81,16 @@ class ScheduledEventSync:
             await self.tell(await self.follower.follow(snapshot(after)))
         except Exception:
             log.exception("Could not follow the change of scheduled event %s", after.id)
+        finally:
+            self.handled += 1
 
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         try:
             await self.tell(await self.follower.follow_deleted(event.id), deleted=True)
         except Exception:
             log.exception("Could not follow the deletion of scheduled event %s", event.id)
+        finally:
+            self.handled += 1
 
     async def tell(self, outcome: FollowOutcome, *, deleted: bool = False) -> None:
         """The notices ``/officehours move`` and ``cancel`` give, for a change made in Discord."""
