@@ -74,6 +74,8 @@ class EventFollower:
             if moved is not None:
                 after, signed = moved
                 return FollowOutcome(before=current, moved=after, edited=edited, signed=signed)
+            if edited is None:
+                return FollowOutcome()
             return FollowOutcome(before=session, edited=edited)
 
     async def follow_deleted(self, event_id: int) -> FollowOutcome:
