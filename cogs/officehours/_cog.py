@@ -23,6 +23,7 @@ from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
 from cogs.officehours._buttons import DYNAMIC_ITEMS
 from cogs.officehours._delivery import CardRefresher, Notifier
+from cogs.officehours._events import ScheduledEventSync
 from cogs.officehours._publish import SessionPublisher
 from cogs.officehours._render import (
     attendees_text,
@@ -51,6 +52,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         self.cards = CardRefresher(bot, self.repo)
         self.notifier = Notifier(bot, self.repo)
         self.publisher = SessionPublisher(bot, self.repo, self.service)
+        self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher, self.cards, self.notifier)
         self._last_tick: datetime | None = None
         super().__init__()
 
@@ -58,10 +60,12 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.cards.start()
         self.notifier.start()
+        self.event_sync.start()
         self.reminder_loop.start()
 
     async def cog_unload(self) -> None:
         self.reminder_loop.cancel()
+        self.event_sync.stop()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         await self.notifier.stop()
         await self.cards.stop()
@@ -164,12 +168,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
             interaction,
             t("officehours.cancel.done", interaction.locale, title=cancelled.title, count=len(signed)),
         )
-        event = await self.publisher.scheduled_event(cancelled)
-        if event is not None:
-            try:
-                await event.cancel()
-            except discord.HTTPException as error:
-                log.warning("Could not cancel the event of office hours %s: %s", cancelled.id, error)
+        await self.publisher.cancel_event(cancelled)
         self.cards.mark(cancelled.id)
         await self.publisher.announce(cancelled, "cancelled_thread", [s.user_id for s in signed])
         self.notifier.wake()
@@ -367,7 +366,9 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
             for guild in self.bot.guilds:
                 for summary in await self.service.upcoming(guild.id, 25):
                     self.cards.mark(summary.session.id)
+            await self.event_sync.reconcile()  # changes made in Discord while the bot was away
         self._last_tick = now
+        await self.event_sync.run_due_transitions()
         for session in await self.repo.started_between(since, now):
             self.cards.mark(session.id)  # sign-ups closed: the card says so and its buttons go grey
         posted = 0

@@ -65,6 +65,19 @@ class SessionPublisher:
         except discord.HTTPException as error:
             log.warning("Could not delete the event of office hours %s: %s", session.id, error)
 
+    async def cancel_event(self, session: Session) -> None:
+        """Cancel the event of a cancelled session; one already running can only be ended."""
+        event = await self.scheduled_event(session)
+        if event is None:
+            return
+        try:
+            if event.status is discord.EventStatus.scheduled:
+                await event.cancel()
+            elif event.status is discord.EventStatus.active:
+                await event.end()
+        except (discord.HTTPException, discord.ClientException) as error:
+            log.warning("Could not cancel the event of office hours %s: %s", session.id, error)
+
     async def post_card(self, channel: discord.TextChannel, session: Session) -> discord.Message:
         summary = await self.repo.summary(session.id)
         assert summary is not None

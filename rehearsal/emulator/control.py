@@ -29,6 +29,7 @@ from .interactions import (
 from .limits import ATTACHMENT_SIZE_LIMIT, ApiError
 from .payloads import channel_payload, event_payload
 from .rest import Fault, make_app
+from .scheduled_events import ScheduledEventControl
 from .state import (
     BOT_DEFAULT,
     EVERYONE_DEFAULT,
@@ -47,7 +48,7 @@ from .state import (
 log = logging.getLogger(__name__)
 
 
-class DiscordEmulator:
+class DiscordEmulator(ScheduledEventControl):
     """A loopback Discord (API v10 + gateway) for the unmodified discord.py client."""
 
     def __init__(self, *, bot_name: str = "Consultation Bot") -> None:

@@ -24,6 +24,7 @@ from .payloads import (
     role_payload,
     user_payload,
 )
+from .scheduled_events import apply_edit
 from .state import MANAGE_EVENTS, ScheduledEvent, snowflake
 
 if TYPE_CHECKING:
@@ -413,27 +414,7 @@ async def edit_event(emu: DiscordEmulator, req: Req) -> Any:
     event = guild.events.get(req.int("event_id"))
     if event is None:
         raise not_found("Guild Scheduled Event", 10070)
-    body = req.body or {}
-    form = FormErrors()
-    if "name" in body:
-        form.length("name", body["name"], 1, 100)
-    form.raise_if_any()
-    for key in (
-        "name",
-        "description",
-        "scheduled_start_time",
-        "scheduled_end_time",
-        "entity_metadata",
-        "privacy_level",
-        "status",
-        "entity_type",
-    ):
-        if key in body:
-            setattr(event, key, body[key])
-    if "channel_id" in body:
-        event.channel_id = int(body["channel_id"]) if body["channel_id"] else None
-    emu.gateway.emit("GUILD_SCHEDULED_EVENT_UPDATE", event_payload(event))
-    return event_payload(event)
+    return apply_edit(emu, event, req.body or {})
 
 
 @router.add("DELETE", "/guilds/{guild_id}/scheduled-events/{event_id}")
