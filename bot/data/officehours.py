@@ -575,6 +575,3 @@ class OfficeHoursRepository:
             (session_id,),
         )
         return [(r[0], r[1], r[2]) for r in rows]
-
-    async def unsent_notice_count(self) -> int:
-        return int(await self.db.fetchval("SELECT COUNT(*) FROM officehours_notices WHERE sent_at IS NULL"))

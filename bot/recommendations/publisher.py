@@ -80,10 +80,6 @@ class Publisher:
             raise UserError("publish.channel_gone")
         return channel
 
-    async def post_exists(self, post: Post) -> bool:
-        """Ask Discord whether a post is still there; a post deleted by hand is marked deleted."""
-        return await self.live_message(post) is not None
-
     async def live_message(self, post: Post) -> discord.Message | None:
         """Discord's copy of a post, or None (and the post marked deleted) when it was deleted by hand."""
         try:

@@ -27,7 +27,7 @@ from .interactions import (
     new_result,
 )
 from .limits import ATTACHMENT_SIZE_LIMIT, ApiError
-from .payloads import channel_payload, event_payload
+from .payloads import event_payload
 from .rest import Fault, make_app
 from .scheduled_events import ScheduledEventControl
 from .state import (
@@ -257,10 +257,6 @@ class DiscordEmulator(ScheduledEventControl):
         files = body.pop("files", None)
         return actions.create_message(self, user_id, channel_id, {"content": content, **body}, files)
 
-    async def send_dm(self, user_id: int, content: str) -> Message:
-        """``user_id`` writes to the bot in DM."""
-        return await self.post_message(user_id, self.dm_channel(user_id).id, content)
-
     async def edit_message(self, user_id: int, channel_id: int, message_id: int, content: str) -> Message:
         msg = actions.get_message(self, channel_id, message_id)
         if msg.author_id != user_id:
@@ -442,9 +438,6 @@ class DiscordEmulator(ScheduledEventControl):
 
     def channel(self, channel_id: int) -> Channel:
         return self.state.channels[channel_id]
-
-    def channel_json(self, channel_id: int) -> dict[str, Any]:
-        return channel_payload(self.state.channels[channel_id])
 
     def threads(self, parent_id: int) -> list[Channel]:
         return [c for c in self.state.channels.values() if c.is_thread and c.parent_id == parent_id]

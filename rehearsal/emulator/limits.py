@@ -202,10 +202,6 @@ def _check_command(form: FormErrors, p: str, cmd: dict[str, Any]) -> None:
         form.at_most(f"{q}.choices", opt.get("choices"), 25)
 
 
-def check_thread_name(form: FormErrors, name: Any, path: str = "name") -> None:
-    form.length(path, name, 1, 100)
-
-
 def check_tags(form: FormErrors, tags: list[dict[str, Any]]) -> None:
     form.at_most("available_tags", tags, 20)
     for i, tag in enumerate(tags):

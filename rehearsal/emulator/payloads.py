@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from .state import (
@@ -308,7 +307,3 @@ def guild_create_payload(
         }
     )
     return data
-
-
-def parse_time_or_none(value: str | None) -> datetime.datetime | None:
-    return datetime.datetime.fromisoformat(value) if value else None
