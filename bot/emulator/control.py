@@ -175,6 +175,7 @@ class DiscordEmulator:
         guild = self.state.guilds[guild_id]
         role = Role(snowflake(), guild_id, name, int(permissions), position=len(guild.roles), **kw)
         guild.roles[role.id] = role
+        self.gateway.emit("GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role_payload(role)})
         return role
 
     def create_member(
