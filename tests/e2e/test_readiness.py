@@ -154,3 +154,10 @@ async def test_add_reactions_denied_in_the_forum(world: World):
     assert "✅" in field_text(status, "selfcheck.permissions_header")
     await world.publish()
     assert len(emu.threads(world.forum_id)) == 9
+
+
+async def test_status_says_when_discord_cannot_be_asked(world: World):
+    world.emu.fail_route("GET", r"/guilds/\d+/commands/permissions$", status=403, code=50001)
+    status = await world.command("wg", "consultation status")
+    assert field_text(status, "selfcheck.reach_header") == t("selfcheck.reach_unknown")
+    assert "✅" in field_text(status, "selfcheck.permissions_header")  # the rest is still checked
