@@ -18,6 +18,7 @@ from bot.data.recommendations import RecommendationRepository
 from bot.errors import UserError
 from bot.i18n import t
 from bot.moderation.privacy import ErasureReport, PrivacyService, forgotten_registry
+from bot.people import name_book
 from bot.replies import respond
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         tally = self.bot.get_cog("TallyCog")
         if tally is not None:
             await tally.writer.flush()  # type: ignore[attr-defined]
-        report = await self.service.erase(guild_id, user_id)
+        report = await self.service.erase(guild_id, user_id, registry.pseudonym(guild_id, user_id))
+        (await name_book(self.bot)).forget_guild_member(guild_id, user_id)
         removed, refused = await self.remove_reactions(report, user_id)
         swept = await self.sweep_uncounted(guild_id, user_id, report)
         await record_action(self.bot, guild_id, None, "privacy.forget")

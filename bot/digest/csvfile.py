@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+# A member id written as text (``bot.digest.people.id_text``): a tab and digits is never a formula.
+ID_TEXT = re.compile(r"\t-?[0-9]+")
 
 
 def neutralise(value: object) -> object:
     """A cell value safe to open in a spreadsheet: text that could start a formula is prefixed."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not ID_TEXT.fullmatch(value):
         return "'" + value
     return value
 

@@ -15,6 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.feedback.service import FeedbackService
+from bot.people import name_book
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -73,6 +74,10 @@ class ThreadRepliesCog(commands.Cog):
             channel_id=message.channel.id,
             author_id=message.author.id,
             text=message.content,
+        )
+        # A guild message carries the author as a member (nickname included): the name beside the id.
+        await (await name_book(self.bot)).seen(
+            message.guild.id, message.author.id, message.author.display_name
         )
 
     @commands.Cog.listener()

@@ -1,0 +1,42 @@
+"""Names, not numbers: the display name of every member who acts, kept for the working group's files."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.people import NameBook, name_book
+
+if TYPE_CHECKING:
+    from bot.client import ConsultationBot
+
+log = logging.getLogger(__name__)
+
+
+class PeopleCog(commands.Cog):
+    """Learns members' display names from their interactions (the bot has no member cache)."""
+
+    def __init__(self, bot: ConsultationBot) -> None:
+        self.bot = bot
+        self.book: NameBook | None = None
+
+    async def cog_load(self) -> None:
+        self.book = await name_book(self.bot)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[ConsultationBot]) -> None:
+        member = interaction.user
+        if interaction.guild_id is None or not isinstance(member, discord.Member) or member.bot:
+            return
+        book = self.book or await name_book(self.bot)
+        try:
+            await book.seen(interaction.guild_id, member.id, member.display_name)
+        except Exception:  # a name is a nicety: never let it disturb the interaction
+            log.exception("Could not store the display name of a member of guild %s", interaction.guild_id)
+
+
+async def setup(bot: ConsultationBot) -> None:
+    await bot.add_cog(PeopleCog(bot))
