@@ -14,13 +14,14 @@ from bot.moderation.privacy import forgotten_registry
 from bot.rehearsal import database_tally
 from tests.e2e.test_digest import pull_digest
 from tests.e2e.test_moderation_phases import answer, run
-from tests.e2e.test_privacy import all_values, alice_takes_part, forget, traces
+from tests.e2e.test_privacy import alice_takes_part, all_values, forget, traces
 
 MEMBER_COLUMNS = {
     "feedback": "SELECT author_id FROM feedback WHERE guild_id = ?",
     "reactions": "SELECT x.user_id FROM reactions x JOIN posts p ON p.message_id = x.message_id"
     " WHERE p.guild_id = ?",
-    "signups": "SELECT s.user_id FROM signups s JOIN office_hours o ON o.id = s.session_id WHERE o.guild_id = ?",
+    "signups": "SELECT s.user_id FROM signups s JOIN office_hours o ON o.id = s.session_id"
+    " WHERE o.guild_id = ?",
 }
 
 
