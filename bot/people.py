@@ -1,8 +1,9 @@
 """Names, not numbers: the display name the bot last saw for a member, kept for the working group's files.
 
-The bot has no members intent and no member cache, so a name is learnt when the member acts: every
-interaction (commands, buttons, forms) and every feedback reply in a draft's thread carries the member
-with their server nickname or global name. The name is written only when it changed since this process
+The bot has no members intent and no member cache, so a name is learnt when the member acts: a slash
+command that ran, a feedback form and a feedback reply in a draft's thread each carry the member with
+their server nickname or global name (a sign-up keeps the name seen at sign-up in its own row).
+The name is written only when it changed since this process
 last wrote it, so a busy server costs one write per member, not one per click. Members who asked to be
 forgotten are never written again; ``/privacy forget`` and retention erase the rows.
 """

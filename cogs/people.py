@@ -17,7 +17,12 @@ log = logging.getLogger(__name__)
 
 
 class PeopleCog(commands.Cog):
-    """Learns members' display names from their interactions (the bot has no member cache)."""
+    """Learns members' display names from the commands they run (the bot has no member cache).
+
+    Feedback forms and thread replies record the name themselves (``cogs/feedback``); a sign-up keeps the
+    name seen at sign-up in its own row. Refused commands and button clicks write nothing here, so a
+    sign-up rush costs no extra write.
+    """
 
     def __init__(self, bot: ConsultationBot) -> None:
         self.bot = bot
@@ -27,7 +32,13 @@ class PeopleCog(commands.Cog):
         self.book = await name_book(self.bot)
 
     @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[ConsultationBot]) -> None:
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[ConsultationBot], command: object
+    ) -> None:
+        """After a command that ran (a refused one stores nothing, not even a name)."""
+        await self.remember(interaction)
+
+    async def remember(self, interaction: discord.Interaction[ConsultationBot]) -> None:
         member = interaction.user
         if interaction.guild_id is None or not isinstance(member, discord.Member) or member.bot:
             return

@@ -17,6 +17,7 @@ from bot.errors import UserError
 from bot.feedback.rules import MAX_RESPONSE
 from bot.feedback.service import Answered, FeedbackService
 from bot.i18n import t
+from bot.people import name_book
 from bot.recommendations.choices import recommendation_choices
 from bot.replies import respond
 from cogs.feedback._choices import (
@@ -176,6 +177,9 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
             area_number=area_number,
             locale=locale_code(interaction),
             channel_id=interaction.channel_id,
+        )
+        await (await name_book(self.bot)).seen(
+            interaction.guild_id, interaction.user.id, interaction.user.display_name
         )
         message = t(
             "feedback.saved",
