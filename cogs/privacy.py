@@ -93,7 +93,12 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
     @app_commands.checks.cooldown(1, MYDATA_COOLDOWN_SECONDS, key=lambda i: (i.guild_id, i.user.id))
     async def mydata(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        data = await self.service.export(interaction.guild_id, interaction.user.id)
+        registry = await forgotten_registry(self.bot)
+        data = await self.service.export(
+            interaction.guild_id,
+            interaction.user.id,
+            registry.pseudonym(interaction.guild_id, interaction.user.id),
+        )
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
         file = discord.File(io.BytesIO(payload), filename="my-consultation-data.json")
         await interaction.response.send_message(

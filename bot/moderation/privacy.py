@@ -134,17 +134,20 @@ class PrivacyService:
         self.audit = AuditRepository(db)
         self.people = PeopleRepository(db)
 
-    async def export(self, guild_id: int, user_id: int) -> dict[str, Any]:
-        """Everything the bot stores about the member in this guild, as plain JSON-ready data."""
-        signups = await self.moderation.signups_of(guild_id, user_id)
-        reactions = await self.moderation.reactions_of(guild_id, user_id)
+    async def export(self, guild_id: int, user_id: int, alias: int | None = None) -> dict[str, Any]:
+        """Everything the bot stores about the member in this guild, as plain JSON-ready data
+        (with ``alias``, the rows retention pseudonymised too: they are still the member's)."""
+        ids = [user_id] if alias is None else [user_id, alias]
+        signups = [s for member in ids for s in await self.moderation.signups_of(guild_id, member)]
+        reactions = [r for member in ids for r in await self.moderation.reactions_of(guild_id, member)]
+        feedback = [f for member in ids for f in await self.feedback.export_author(guild_id, member)]
         audit = await self.audit.latest(guild_id, limit=10_000, actor_id=user_id)
         return {
             "guild_id": str(guild_id),
             "member_id": str(user_id),
             "display_name": await self.people.name(guild_id, user_id),
             "generated_at": self.clock.now().isoformat(),
-            "feedback": await self.feedback.export_author(guild_id, user_id),
+            "feedback": feedback,
             "office_hours_signups": [
                 {
                     "session": s.session_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 from bot.data.audit import AuditRepository
@@ -133,6 +134,11 @@ async def test_retention_replaces_ids_once_and_keeps_every_tally(world):
     assert (anonymous["author_id"], anonymous["author_name"]) == ("", "")
     assert t("digest.md.pseudonym", id=alias) in files["digest.md"].decode()
 
+    # Her data request still finds her pseudonymised rows, and so does forget (the same salt gives the
+    # same pseudonym).
+    mine = json.loads((await world.command("alice", "privacy mydata")).files[0][1])
+    assert len(mine["feedback"]) == 2 and len(mine["reactions"]) == 4
+    assert [s["status"] for s in mine["office_hours_signups"]] == ["confirmed"]
     # Forget still finds Alice's pseudonymised rows (the same salt gives the same pseudonym).
     await forget(world, "alice")
     assert all(alias not in ids for ids in (await member_ids(world)).values())
