@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.data.audit import AuditEntry
 from bot.data.database import Database
 from bot.data.guilds import GuildRepository
-from bot.data.retention import DueRetention, PseudonymisedCounts, RetentionRepository
+from bot.data.retention import DueRetention, PseudonymisedCounts, RetentionRepository, RetentionSetting
 from bot.errors import UserError
 from bot.i18n import t
 from bot.moderation.privacy import ForgottenRegistry
@@ -60,6 +60,9 @@ class RetentionService:
         setting = parse_days(days)
         await self.repo.set_days(guild_id, setting)
         return setting
+
+    async def setting(self, guild_id: int) -> RetentionSetting | None:
+        return await self.repo.get(guild_id)
 
     async def due_at(self, guild_id: int) -> datetime | None:
         """When this guild's ids are replaced next; None when retention is off or the consultation is

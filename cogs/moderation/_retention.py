@@ -46,7 +46,7 @@ class RetentionCommands:
                 str(setting or "off"),
                 None,
             )
-        current = await self.retention.repo.get(guild_id)
+        current = await self.retention.setting(guild_id)
         if current is None:
             await respond(interaction, t("moderation.retention.off", locale))
             return
