@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
+from bot.data.people import PeopleRepository
 from bot.moderation.privacy import ForgottenRegistry
+from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.tally import TallyService
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Services:
     forgotten: ForgottenRegistry
+    names: NameBook
     publisher: Publisher
     tally: TallyService
 
@@ -29,4 +32,9 @@ async def build_services(bot: ConsultationBot) -> Services:
     forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
     await forgotten.load()
     publisher = Publisher(bot)
-    return Services(forgotten=forgotten, publisher=publisher, tally=TallyService(bot, publisher, forgotten))
+    return Services(
+        forgotten=forgotten,
+        names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
+        publisher=publisher,
+        tally=TallyService(bot, publisher, forgotten),
+    )

@@ -194,6 +194,9 @@ class FeedbackCog(commands.Cog):
             locale=locale_code(interaction),
             channel_id=interaction.channel_id,
         )
+        await self.bot.services.names.seen(
+            interaction.guild_id, interaction.user.id, interaction.user.display_name
+        )
         message = t(
             "feedback.saved",
             interaction.locale,

@@ -36,6 +36,7 @@ MODAL_TITLE_LIMIT = 45
 LABEL_LIMIT = 45
 DESCRIPTION_LIMIT = 100
 OPTION_LIMIT = 100
+USAGE_LIMIT = 200  # one line of a text display (Discord allows 4000 characters in a modal's text)
 
 
 def cog_of(interaction: Interaction) -> FeedbackCog:
@@ -191,6 +192,9 @@ class FeedbackModal(discord.ui.Modal):
                     ),
                     300,
                 )
+                # How the feedback is used, in the member's language, before they write a word.
+                + "\n-# "
+                + clip(t("feedback.usage", locale), USAGE_LIMIT)
             )
         )
         self.text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(

@@ -19,11 +19,13 @@ from bot.i18n import t
 from bot.moderation import threads
 from bot.moderation.hiding import HidingService
 from bot.moderation.phases import PhaseService
+from bot.moderation.retention import RetentionService
 from bot.officehours.timeparse import parse_moment
 from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.render import shorten
 from bot.replies import respond
 from cogs.moderation._effects import ConsultationEffects
+from cogs.moderation._retention import RetentionCommands
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -40,7 +42,7 @@ THREAD_OPTIONS = {
 
 @app_commands.guild_only()
 @app_commands.default_permissions(VISIBILITY[Access.MODERATOR])
-class ModerationCog(commands.GroupCog, group_name="mod"):
+class ModerationCog(RetentionCommands, commands.GroupCog, group_name="mod"):
     """Moderators keep the consultation civil and on time; every action goes to the audit log."""
 
     def __init__(self, bot: ConsultationBot, effects: ConsultationEffects) -> None:
@@ -50,6 +52,7 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         self.hiding = HidingService(FeedbackRepository(bot.db), bot.clock)
         self.phases = PhaseService(bot.guild_repository, bot.clock)
         self.audit = AuditRepository(bot.db)
+        self.retention = RetentionService(bot.db, bot.guild_repository, bot.clock)
         super().__init__()
 
     async def record(
