@@ -9,10 +9,9 @@ import io
 import json
 from datetime import timedelta
 
-from bot.rehearsal import database_tally
-
 from bot.data.audit import AuditRepository
 from bot.i18n import t
+from rehearsal.world import database_tally
 from tests.e2e.test_digest import pull_digest
 from tests.e2e.test_moderation_phases import answer, run
 from tests.e2e.test_privacy import alice_takes_part, all_values, forget, traces

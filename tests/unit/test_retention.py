@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from bot.emulator.limits import ApiError, check_modal
 
 from bot.data.guilds import GuildRepository
 from bot.data.retention import RetentionRepository
@@ -21,6 +20,7 @@ from bot.digest.people import id_text
 from bot.errors import UserError
 from bot.moderation.privacy import member_mac, pseudonym
 from bot.moderation.retention import MAX_DAYS, parse_days
+from rehearsal.emulator.limits import ApiError, check_modal
 
 SALT = bytes(range(32))
 IDS = [1577465902515880968, 1577465902515880969, 80351110224678912, 999_999_999_999_999_999]
