@@ -14,6 +14,7 @@ from bot.data.people import PeopleRepository
 from bot.moderation.privacy import ForgottenRegistry
 from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
+from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
 
 if TYPE_CHECKING:
@@ -26,15 +27,18 @@ class Services:
     names: NameBook
     publisher: Publisher
     tally: TallyService
+    consultation: ConsultationService
 
 
 async def build_services(bot: ConsultationBot) -> Services:
     forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
     await forgotten.load()
     publisher = Publisher(bot)
+    tally = TallyService(bot, publisher, forgotten)
     return Services(
         forgotten=forgotten,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         publisher=publisher,
-        tally=TallyService(bot, publisher, forgotten),
+        tally=tally,
+        consultation=ConsultationService(bot, publisher, tally),
     )
