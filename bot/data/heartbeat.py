@@ -42,6 +42,9 @@ class HeartbeatRepository:
             (KEY, value),
         )
 
+    async def clear(self) -> None:
+        await self.db.execute("DELETE FROM bot_state WHERE key = ?", (KEY,))
+
     async def read(self) -> Beat | None:
         """The last beat, or None when no bot ever wrote one (or the database has no schema yet)."""
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.data.database import Database, MigrationError
+from bot.data.heartbeat import HeartbeatRepository
 from bot.ops.lock import exclusive
 
 T = TypeVar("T")
@@ -139,6 +140,7 @@ async def _stage(backup: Path, staged: Path) -> None:
     db = await Database.open(staged, migrate=False)
     try:
         await db.verify_applied()
+        await HeartbeatRepository(db).clear()  # the beat of the bot the backup was taken from
     except MigrationError as error:
         raise BackupError(f"{backup} cannot be used by this installation: {error}") from None
     finally:
