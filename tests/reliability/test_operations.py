@@ -47,9 +47,9 @@ async def test_a_backup_during_a_reaction_burst_restores_the_tally_of_its_moment
                 (rng.choice(people), post.thread_id, post.message_id, rng.choice(OPTIONS), rng.random() < 0.8)
                 for post in rng.choices(posts, k=250)
             ]
+            flushed = writer.flushes  # read first: this chunk's events guarantee a later flush
             figures.add("events", await world.emu.react_many(events))
-            flushed = writer.flushes
-            await world.emu.wait_until(lambda: writer.flushes > flushed, timeout=20)
+            await world.emu.wait_until(lambda flushed=flushed: writer.flushes > flushed, timeout=20)
             figures.add("chunks")
             after += backed_up.is_set()
 
