@@ -88,10 +88,10 @@ async def restore_backup(backup: Path, database: Path, now: datetime) -> Path | 
         staged = database.with_name(database.name + ".restoring")
         try:
             await _stage(backup, staged)
+            return _swap(staged, database, now)
         except BaseException:
             _remove(staged)
             raise
-        return _swap(staged, database, now)
 
 
 def _check_backup(backup: Path, database: Path) -> None:
