@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint format bench clean
+.PHONY: venv install demo test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The runtime alone (no test tools), non-editable, into the Python you name: a virtual environment of
+# its own, e.g. `python3 -m venv /opt/consultation-bot && make install PYTHON=/opt/consultation-bot/bin/python`.
+install:
+	$(PYTHON) -m pip install --upgrade .
 
 demo: $(STAMP)
 	$(BIN)/python -m rehearsal
@@ -35,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache build dist
