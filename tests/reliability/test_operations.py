@@ -34,7 +34,7 @@ async def test_a_backup_during_a_reaction_burst_restores_the_tally_of_its_moment
     await world.publish()
     posts = await live_posts(world)
     people = add_members(world, 150)
-    writer = world.bot.get_cog("TallyCog").writer
+    writer = world.bot.services.tally.writer
     rng = random.Random(29)
     backed_up = asyncio.Event()
 
