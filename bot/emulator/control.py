@@ -28,6 +28,7 @@ from .interactions import (
 )
 from .limits import ATTACHMENT_SIZE_LIMIT, ApiError
 from .payloads import channel_payload, event_payload
+from .recording import Exchange, new_sink
 from .rest import Fault, make_app
 from .state import (
     BOT_DEFAULT,
@@ -54,6 +55,8 @@ class DiscordEmulator:
         self.state = State()
         self.gateway = Gateway(self)
         self.requests: list[tuple[str, str, int]] = []
+        # None: not recording; a list collects every REST call (see ``recording``).
+        self.exchanges: list[Exchange] | None = new_sink()
         self.faults: list[Fault] = []
         self.interactions: dict[int, InteractionResult] = {}
         self.interactions_by_token: dict[str, InteractionResult] = {}
