@@ -31,7 +31,8 @@ from bot.emulator.recording import Exchange
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_ENV = "DISCORD_OPENAPI_SPEC"
-# Beside the repository, as the workplace lays out ``shared/`` next to every clone (CI included).
+# Beside the repository, as the workplace lays out ``shared/`` next to every clone (CI included), or a
+# local copy inside it (git-ignored).
 SPEC_CANDIDATES = (
     ROOT.parent / "shared" / "discord-api-spec" / "openapi.json",
     ROOT / "tests" / "data" / "discord-api-spec" / "openapi.json",
