@@ -4,7 +4,7 @@ The description is Discord's own (``discord/discord-api-spec``, ``specs/openapi.
 kept in this repository: ``spec_path()`` finds it (see ``SPEC_HELP``) and ``load_spec()`` checks that it is
 the version the allow-list below was written against.
 
-Two readings of the spec:
+The spec is OpenAPI 3.1, whose schemas are JSON Schema 2020-12. Two readings of it:
 - requests are checked as written (objects open: Discord ignores fields it does not know);
 - responses are checked *closed*: every object lists all the fields Discord sends, so a field the
   emulator invents (``guild_id`` on a fetched message, a ``resource`` for a deferral) is a violation.
@@ -18,7 +18,6 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +221,7 @@ class OpenApi:
         _close_objects(closed["paths"])
         self._open = self._registry(opened)
         self._closed = self._registry(closed)
-        self._closed_spec = closed
+        self._validators: dict[tuple[bool, str], Draft202012Validator] = {}
         # Literal segments beat templates (``/users/@me`` before ``/users/{user_id}``).
         self.routes = sorted(
             ((template, _template_regex(template)) for template in spec["paths"]),
@@ -236,10 +235,6 @@ class OpenApi:
 
     def template(self, path: str) -> str | None:
         return next((t for t, regex in self.routes if regex.match(path)), None)
-
-    @cached_property
-    def _validators(self) -> dict[tuple[bool, str], Draft202012Validator]:
-        return {}
 
     def _validate(self, pointer: str, instance: Any, *, closed: bool) -> list[ValidationError]:
         key = (closed, pointer)
