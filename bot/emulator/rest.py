@@ -174,6 +174,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
             log.info("Injected fault %s on %s %s", fault.status, method, path)
             if fault.status == 429:
                 body = {
+                    "code": 0,  # Discord's error objects always carry a code
                     "message": "You are being rate limited.",
                     "retry_after": fault.retry_after,
                     "global": False,
