@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv install demo test lint format bench clean
+.PHONY: venv install demo test conformance lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Every REST call of the Discord-facing tests checked against Discord's OpenAPI description
+# (tests/conformance/openapi.py says where the spec file is looked for).
+conformance: $(STAMP)
+	DISCORD_SPEC_CHECK=all $(BIN)/python -m pytest -q -m "not slow" tests/emulator tests/e2e tests/reliability tests/conformance
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
