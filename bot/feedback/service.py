@@ -300,9 +300,7 @@ class FeedbackService:
         return item
 
     async def respond(self, guild_id: int, responder_id: int, feedback_id: int, text: str | None) -> Answered:
-        item = await self.feedback.working_group_item(guild_id, feedback_id)
-        if item is None:
-            raise UserError("feedback.unknown_item", reference=feedback_id)
+        item = await self.working_group_item(guild_id, feedback_id)
         body = check_text(text, MAX_RESPONSE)
         response = await self.feedback.add_response(item.id, responder_id, body, self.clock.now())
         stored = await self.feedback.get(item.id)
