@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.access import VISIBILITY, Access, require
 from bot.audit import record_action
 from bot.content import MAX_BODY, MAX_TITLE
+from bot.data.guilds import GuildSettings
 from bot.data.reactions import ReactionRepository
 from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
@@ -20,6 +21,8 @@ from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.publisher import Publisher, feedback_view
 from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
 from bot.replies import respond
+from bot.selfcheck import PermissionReport, RoleReach, check_permissions, check_reach
+from bot.selfcheck.render import permission_lines, reach_lines
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -27,6 +30,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["ConsultationBot"]
+
+
+FIELD_LIMIT = 1024  # characters in one embed field's value
+
+
+def add_lines(embed: discord.Embed, name: str, lines: list[str]) -> None:
+    """``lines`` under ``name``, in as many fields as Discord's field limit needs."""
+    chunk = ""
+    for line in lines:
+        line = line[:FIELD_LIMIT]
+        if chunk and len(chunk) + 1 + len(line) > FIELD_LIMIT:
+            embed.add_field(name=name, value=chunk, inline=False)
+            name, chunk = "\u200b", line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        embed.add_field(name=name, value=chunk, inline=False)
 
 
 class EditModal(discord.ui.Modal):
@@ -154,6 +174,7 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
             ("setup.posts", f"{len(posts)} / {len(drafts)}"),
         ):
             embed.add_field(name=t(name, locale), value=value)
+        reach, permissions = await self.readiness(interaction, settings)
         missing = [
             t(key, locale)
             for key, absent in (
@@ -161,6 +182,8 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
                 ("setup.missing_working_group", settings.working_group_role_id is None),
                 ("setup.missing_moderator", settings.moderator_role_id is None),
                 ("setup.missing_digest", settings.digest_channel_id is None),
+                ("selfcheck.todo_reach", reach is not None and not all(r.ok for r in reach)),
+                ("selfcheck.todo_permissions", permissions is not None and not permissions.ok),
             )
             if absent
         ]
@@ -169,7 +192,34 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
             value="\n".join(f"• {line}" for line in missing) or t("setup.all_set", locale),
             inline=False,
         )
+        if reach is None:
+            add_lines(embed, t("selfcheck.reach_header", locale), [t("selfcheck.reach_unknown", locale)])
+        elif reach:
+            bot_name = self.bot.user.name if self.bot.user else "?"
+            add_lines(embed, t("selfcheck.reach_header", locale), reach_lines(reach, bot_name, locale))
+        if permissions is not None:
+            add_lines(embed, t("selfcheck.permissions_header", locale), permission_lines(permissions, locale))
         return embed
+
+    async def readiness(
+        self, interaction: Interaction, settings: GuildSettings
+    ) -> tuple[list[RoleReach] | None, PermissionReport | None]:
+        """Whether the roles chosen here reach their commands (None: Discord could not be asked) and
+        what the bot may not do in its channels, from Discord's state now."""
+        guild = interaction.guild
+        if guild is None:
+            return [], None
+        roles = {
+            Access.WORKING_GROUP: settings.working_group_role_id,
+            Access.MODERATOR: settings.moderator_role_id,
+        }
+        reach: list[RoleReach] | None
+        try:
+            reach = await check_reach(self.bot, guild, roles)
+        except discord.HTTPException as error:
+            log.warning("Could not read the command permissions of guild %s: %s", guild.id, error)
+            reach = None
+        return reach, check_permissions(guild, settings)
 
     # -- publish and edit -------------------------------------------------------------------
 

@@ -215,7 +215,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
 
 
 def make_app(emu: DiscordEmulator) -> web.Application:
-    from . import rest_channels, rest_interactions  # noqa: F401  (register their routes)
+    from . import command_permissions, rest_channels, rest_interactions  # noqa: F401  (their routes)
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[EMU_KEY] = emu

@@ -18,6 +18,7 @@ from .state import (
     MANAGE_MESSAGES,
     MANAGE_THREADS,
     PIN_MESSAGES,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     Channel,
@@ -224,6 +225,7 @@ async def bulk_delete(emu: DiscordEmulator, req: Req) -> Any:
 async def add_own_reaction(emu: DiscordEmulator, req: Req) -> Any:
     msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
     key = _emoji(req)
+    _require(emu, msg.channel_id, READ_MESSAGE_HISTORY)  # Discord: reacting needs the history
     if key not in msg.reactions:
         _require(emu, msg.channel_id, ADD_REACTIONS)
     channel = emu.state.channels[msg.channel_id]

@@ -295,9 +295,3 @@ async def delete_command(emu: DiscordEmulator, req: Req) -> Any:
         raise not_found("application command", 10063)
     _store(emu, guild_id, remaining)
     return None
-
-
-@router.add("GET", "/applications/{app_id}/guilds/{guild_id}/commands/permissions")
-async def command_permissions(emu: DiscordEmulator, req: Req) -> Any:
-    _check_app(emu, req)
-    return []

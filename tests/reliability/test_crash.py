@@ -130,7 +130,7 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
         await world.publish()
         scheduled = await world.command(
             "wg",
-            "officehours schedule",
+            "officehours-manage schedule",
             title="Crash-test office hours",
             start=next_week(),
             duration=60,

@@ -104,7 +104,7 @@ async def test_office_hours_never_left_without_their_card(world, figures):
         "channel": world.voice_id,
     }
     emu.fail_route("POST", rf"^/channels/{world.text_id}/messages$", status=503, times=1)
-    refused = await world.command("wg", "officehours schedule", **options)
+    refused = await world.command("wg", "officehours-manage schedule", **options)
     if refused.deferred:
         await refused.wait_for_followup(10)
     text = refused.followups[-1].content if refused.deferred else refused.content
@@ -112,7 +112,7 @@ async def test_office_hours_never_left_without_their_card(world, figures):
     repo = OfficeHoursRepository(world.db)
     assert await repo.upcoming(world.guild_id, world.clock.now()) == []
     assert [e for e in emu.scheduled_events(world.guild_id) if e.status in (1, 2)] == []
-    done = await world.command("wg", "officehours schedule", **options)
+    done = await world.command("wg", "officehours-manage schedule", **options)
     await done.wait_for_followup(10)
     [summary] = await repo.upcoming(world.guild_id, world.clock.now())
     assert emu.message(summary.session.card_message_id).embeds
