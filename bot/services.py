@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
+from bot.data.people import PeopleRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
 from bot.moderation.privacy import ForgottenRegistry
+from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
+from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
 
 if TYPE_CHECKING:
@@ -24,17 +27,22 @@ if TYPE_CHECKING:
 class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
+    names: NameBook
     publisher: Publisher
     tally: TallyService
+    consultation: ConsultationService
 
 
 async def build_services(bot: ConsultationBot) -> Services:
     forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
     await forgotten.load()
     publisher = Publisher(bot)
+    tally = TallyService(bot, publisher, forgotten)
     return Services(
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
+        names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         publisher=publisher,
-        tally=TallyService(bot, publisher, forgotten),
+        tally=tally,
+        consultation=ConsultationService(bot, publisher, tally),
     )

@@ -29,6 +29,7 @@ from bot.data.reactions import AreaTally, StanceTally
 from bot.digest.csvfile import CsvFile, neutralise
 from bot.digest.heatmap import HeatmapPainter, HeatmapText
 from bot.digest.markdown import AreaFeedback, MarkdownInput, RecommendationSection, render_markdown
+from bot.digest.people import feedback_row, signup_row
 from bot.digest.period import Since
 from bot.errors import UserError
 from bot.i18n import t
@@ -58,6 +59,7 @@ FEEDBACK_HEADER = (
     "source",
     "anonymous",
     "author_id",
+    "author_name",
     "answered",
     "responses",
     "body",
@@ -68,11 +70,11 @@ SIGNUP_HEADER = (
     "starts_at",
     "session_status",
     "user_id",
+    "user_name",
     "status",
     "question",
     "signed_up_at",
 )
-NO_AREA: tuple[int | str, str] = ("", "")
 MD_ITEMS_PER_AREA = 10  # digest.md shows the latest few per area; feedback.csv holds every item
 ALL = "all"  # the scope of a digest of every recommendation (else the one recommendation's number)
 
@@ -260,6 +262,7 @@ class DigestBuilder:
         areas = await repo.areas(guild_id)
         area_by_number = {area.number: area for area in areas}
         history = await repo.version_history(guild_id)
+        names = await repo.member_names(guild_id)
         # In a worker process the picture draws while the cross-tab and the listing are read; in a thread
         # it would hold the GIL against the database thread, so it waits until the listing is done.
         # The grid is the cross-tab's members column, counted cheaply first so the picture starts early.
@@ -303,7 +306,7 @@ class DigestBuilder:
             async for page in prefetched(pages):
                 in_period += len(page)
                 feedback_csv.write_checked(
-                    self._feedback_row(item, rec_columns, area_columns) for item in page
+                    feedback_row(item, rec_columns, area_columns, names) for item in page
                 )
                 for item in page:
                     key = (item.recommendation_id, area_numbers.get(item.area_id))
@@ -331,11 +334,7 @@ class DigestBuilder:
 
             signups_csv = CsvFile(SIGNUP_HEADER)
             signups = await repo.signups(guild_id, since)
-            signups_csv.write_many(
-                (s.session_id, s.session_title, s.starts_at, s.session_status, s.user_id, s.status,
-                 s.question or "", s.signed_up_at)
-                for s in signups
-            )  # fmt: skip
+            signups_csv.write_checked(signup_row(s, names) for s in signups)
 
             summaries, sections = self._sections(
                 recommendations, areas, area_rows, stance_by_rec, feedback_figures, history, buckets, changes
@@ -352,6 +351,7 @@ class DigestBuilder:
                     summaries=summaries,
                     signups=len(signups),
                     feedback_in_period=in_period,
+                    names=names,
                 ),
                 locale,
             )
@@ -385,32 +385,6 @@ class DigestBuilder:
             area_tallies=area_rows,
             stance_tallies=stance_rows,
             seconds=seconds,
-        )
-
-    @staticmethod
-    def _feedback_row(
-        item: FeedbackItem,
-        recommendations: dict[int, tuple[int, object]],
-        areas: dict[int, tuple[int, object]],
-    ) -> tuple[object, ...]:
-        """One feedback.csv row; titles and area names come neutralised, the free text is done here."""
-        number, title = recommendations[item.recommendation_id]
-        area_number, area_name = areas.get(item.area_id, NO_AREA) if item.area_id is not None else NO_AREA
-        return (
-            item.id,
-            item.created_at,
-            number,
-            title,
-            item.version,
-            area_number,
-            area_name,
-            neutralise(item.language or ""),
-            item.source,
-            "yes" if item.anonymous else "no",
-            "" if item.anonymous or item.author_id is None else item.author_id,
-            "yes" if item.responses else "no",
-            item.responses,
-            neutralise(item.body),
         )
 
     @staticmethod

@@ -113,7 +113,7 @@ async def start_bot(world: World, workdir: Path) -> BotProcess:
 async def reader(world: World) -> SimpleNamespace:
     """What ``database_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
     db = await Database.open(world.database_path, migrate=False)
-    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db), get_cog=lambda name: None)
+    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db))
     return SimpleNamespace(bot=fake_bot, db=db, emu=world.emu, guild_id=world.guild_id)
 
 

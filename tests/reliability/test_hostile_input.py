@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -610,7 +611,10 @@ async def test_digest_exports_neutralise_formulas(world, figures):
         for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
             for value in row:
                 cells += 1
-                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
+                # A member id is written as a tab and digits (bot.digest.people): never a formula, even
+                # for a program that strips the tab first; any other cell starting so is.
+                id_cell = re.fullmatch(r"\t-?[0-9]+", value) is not None
+                assert id_cell or not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
     assert_nothing_pings(world)
     figures["feedback_items"] = 2 * len(FORMULAS)
     figures["csv_files"] = len(sheets)
