@@ -18,7 +18,7 @@ from bot.digest.people import member_text
 from bot.i18n import t
 
 if TYPE_CHECKING:
-    from bot.digest.builder import Changes, RecommendationSummary
+    from bot.digest.figures import Changes, RecommendationSummary
 
 BODY_LIMIT = 600  # characters of an item shown in digest.md; feedback.csv has the full text
 

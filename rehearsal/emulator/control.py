@@ -29,6 +29,7 @@ from .interactions import (
 )
 from .limits import ATTACHMENT_SIZE_LIMIT, ApiError
 from .payloads import event_payload, role_payload
+from .recording import Exchange, new_sink
 from .rest import Fault, make_app
 from .scheduled_events import ScheduledEventControl
 from .state import (
@@ -56,6 +57,8 @@ class DiscordEmulator(ScheduledEventControl):
         self.state = State()
         self.gateway = Gateway(self)
         self.requests: list[tuple[str, str, int]] = []
+        # None: not recording; a list collects every REST call (see ``recording``).
+        self.exchanges: list[Exchange] | None = new_sink()
         self.faults: list[Fault] = []
         self.interactions: dict[int, InteractionResult] = {}
         self.interactions_by_token: dict[str, InteractionResult] = {}

@@ -241,7 +241,9 @@ async def test_bot_messages_and_other_channels_are_not_feedback(world: World) ->
     assert bodies == ["Je suis d'accord."]
 
 
-async def wait_for(probe: Any, timeout: float = 5) -> Any:
+async def wait_for(probe: Any, timeout: float = 30) -> Any:
+    """Until the stored state is what the test waits for; the bound only ends a failing test (the first
+    thread reply loads the language model, seconds on a busy machine)."""
     async with asyncio.timeout(timeout):
         while True:
             value = await probe()

@@ -62,7 +62,6 @@ async def test_refused_publish_says_try_again_and_finishes_later_without_duplica
     await world.publish()  # a first publish to learn nothing...
     for post in (await live_posts(world))[2:]:
         await emu.delete_message(post.thread_id, post.message_id)
-    await world.emu.wait_until(lambda: True)
     await world.settle()
     emu.fail_route("POST", THREADS, status=503, times=1)
     refused = await world.publish()
