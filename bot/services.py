@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
 from bot.data.people import PeopleRepository
+from bot.feedback.language import LanguageDetector
+from bot.feedback.service import FeedbackService
 from bot.moderation.privacy import ForgottenRegistry
 from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
+    feedback: FeedbackService
     forgotten: ForgottenRegistry
     names: NameBook
     publisher: Publisher
@@ -36,6 +39,7 @@ async def build_services(bot: ConsultationBot) -> Services:
     publisher = Publisher(bot)
     tally = TallyService(bot, publisher, forgotten)
     return Services(
+        feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         publisher=publisher,

@@ -336,6 +336,29 @@ async def test_members_cannot_read_or_answer_the_working_groups_list(world: Worl
     assert choices == []
 
 
+async def test_the_working_groups_buttons_and_form_refuse_a_replay_by_a_member(world: World) -> None:
+    """A custom id is all a replay needs: the buttons and the answer form check access like commands."""
+    posts = await published(world)
+    await submit(world, "bob", await click_give(world, "bob", posts[2]), {"text": "Answer me, please."})
+    [item] = await items_of(world, "bob")
+    listing = await world.command("wg", "feedback-manage list")
+    replayed = await world.emu.click_button(
+        world.members["alice"], listing.channel_id, listing.message_id, f"feedback:respond:{item.id}"
+    )
+    replayed = await replayed.wait()
+    assert replayed.modal is None and replayed.content == t("access.working_group")
+    answer_form = await world.emu.click_button(
+        world.members["wg"], listing.channel_id, listing.message_id, f"feedback:respond:{item.id}"
+    )
+    answer_form = await answer_form.wait()
+    refused = await submit(world, "alice", answer_form, {"text": "I answer myself."})
+    assert refused.ephemeral and refused.content == t("access.working_group")
+    assert await FeedbackRepository(world.db).responses(item.id) == []
+    answered = await submit(world, "wg", answer_form, {"text": "Here is our answer."})
+    assert answered.content.startswith(t("feedback.responded", reference=item.id, delivery="")[:20])
+    assert [r.body for r in await FeedbackRepository(world.db).responses(item.id)] == ["Here is our answer."]
+
+
 async def test_the_working_group_list_is_paged(world: World) -> None:
     posts = await published(world)
     for number in range(1, 8):
