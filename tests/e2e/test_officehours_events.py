@@ -89,7 +89,9 @@ async def test_moved_in_discord_notifies_once_and_reminders_follow(world):
 async def test_bot_own_move_and_cancel_do_not_notify_twice(world):
     session = await signed_up(world)
     seen = sync(world).handled
-    moved = await world.command("wg", "officehours-manage move", session=session.id, start="2026-01-12T17:30Z")
+    moved = await world.command(
+        "wg", "officehours-manage move", session=session.id, start="2026-01-12T17:30Z"
+    )
     await moved.wait_for_followup()
     assert "Moved **Ask the working group**" in answer(moved)
     await followed(world, 1, seen)  # the echo of the bot's own PATCH
