@@ -66,20 +66,11 @@ async def main(count: int, seats: int, spread: float) -> None:
         try:
             await world.start_bot()
             await world.setup_consultation("forum")
-            result = await world.command(
-                "wg",
-                "officehours-manage schedule",
-                title="Rush hour",
-                start="2026-01-10T18:00Z",
-                duration=60,
-                capacity=seats,
-                place="https://meet.example/rush",
+            session = await world.schedule_office_hours(
+                "Rush hour", capacity=seats, place="https://meet.example/rush"
             )
-            await result.wait_for_followup()
             assert world.bot is not None
             repo = OfficeHoursRepository(world.db)
-            [summary] = await repo.upcoming(world.guild_id, world.clock.now())
-            session = summary.session
             members = [world.emu.create_member(world.guild_id, f"rush{i:05d}").id for i in range(count)]
             with timed() as bot_timer:
                 answers = await click_all(
