@@ -43,6 +43,11 @@ class Req:
     files: list[tuple[str, bytes, str | None]] = field(default_factory=list)
     authed: bool = False
 
+    def user_id(self, emu: DiscordEmulator) -> int:
+        """The ``{user_id}`` parameter: a snowflake, or ``@me`` for the bot."""
+        who = self.params["user_id"]
+        return emu.bot_user_id if who == "@me" else int(who)
+
     def int(self, name: str) -> int:
         return int(self.params[name])
 

@@ -45,8 +45,7 @@ async def add_own_reaction(emu: DiscordEmulator, req: Req) -> Any:
 @router.add("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}")
 async def remove_reaction(emu: DiscordEmulator, req: Req) -> Any:
     msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    who = req.params["user_id"]
-    user_id = emu.bot_user_id if who == "@me" else int(who)
+    user_id = req.user_id(emu)
     if user_id != emu.bot_user_id:
         require(emu, msg.channel_id, MANAGE_MESSAGES)
     actions.remove_reaction(emu, msg, user_id, _emoji(req))

@@ -68,17 +68,13 @@ async def thread_from_message(emu: DiscordEmulator, req: Req) -> Any:
 
 @router.add("PUT", "/channels/{channel_id}/thread-members/{user_id}")
 async def join_thread(emu: DiscordEmulator, req: Req) -> Any:
-    thread = get_channel(emu, req.int("channel_id"))
-    who = req.params["user_id"]
-    thread.member_ids.add(emu.bot_user_id if who == "@me" else int(who))
+    get_channel(emu, req.int("channel_id")).member_ids.add(req.user_id(emu))
     return None
 
 
 @router.add("DELETE", "/channels/{channel_id}/thread-members/{user_id}")
 async def leave_thread(emu: DiscordEmulator, req: Req) -> Any:
-    thread = get_channel(emu, req.int("channel_id"))
-    who = req.params["user_id"]
-    thread.member_ids.discard(emu.bot_user_id if who == "@me" else int(who))
+    get_channel(emu, req.int("channel_id")).member_ids.discard(req.user_id(emu))
     return None
 
 
