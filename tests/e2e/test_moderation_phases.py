@@ -8,6 +8,7 @@ from bot.data.feedback import FeedbackRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from rehearsal.world import database_tally, discord_tally
+from tests.e2e.test_officehours import click
 
 SUPPORT, OPPOSE = "👍", "👎"
 AREA_1, AREA_2 = "1\ufe0f\u20e3", "2\ufe0f\u20e3"
@@ -38,15 +39,6 @@ async def schedule_ask_us(world, capacity):
     )
     session = (await OfficeHoursRepository(world.db).upcoming(world.guild_id, world.clock.now()))[0].session
     return scheduled, session
-
-
-async def click_sign_up(world, name, session):
-    return await world.emu.click_button(
-        world.members[name],
-        session.card_channel_id,
-        session.card_message_id,
-        f"officehours:signup:{session.id}",
-    )
 
 
 async def posts(world):
@@ -154,8 +146,7 @@ async def test_office_hours_sign_ups_are_refused_once_closed(world):
     scheduled, session = await schedule_ask_us(world, capacity=3)
     assert "Ask us" in answer(scheduled) or scheduled.ephemeral
     await run(world, "mod", "mod phase", state="closed")
-    clicked = await click_sign_up(world, "alice", session)
-    await clicked.wait(10)
+    clicked = await click(world, "alice", session)
     assert answer(clicked) == "The consultation is closed, so sign-ups for office hours are closed too."
 
 

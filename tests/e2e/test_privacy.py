@@ -10,7 +10,8 @@ from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES
 from rehearsal.world import database_tally, discord_tally
-from tests.e2e.test_moderation_phases import answer, click_sign_up, give_feedback, run, schedule_ask_us
+from tests.e2e.test_moderation_phases import answer, give_feedback, run, schedule_ask_us
+from tests.e2e.test_officehours import click
 
 SUPPORT, OPPOSE = "👍", "👎"
 AREA_1, AREA_3 = "1\ufe0f\u20e3", "3\ufe0f\u20e3"
@@ -34,8 +35,7 @@ async def alice_takes_part(world):
     await give_feedback(world, "alice", 2, "Quietly: the small chapters need this most.", anonymous=True)
     _, session = await schedule_ask_us(world, capacity=1)
     for name in ("alice", "bob"):
-        clicked = await click_sign_up(world, name, session)
-        await clicked.wait(10)
+        await click(world, name, session)
     await world.settle()
     return one, two, session
 
