@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import platform
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.content import load_content
 from bot.data.database import Database
@@ -20,6 +23,21 @@ from bot.data.recommendations import Post, RecommendationRepository
 
 GUILD = 777_000_000_000_000_001
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def run_main(
+    main: Callable[..., Awaitable[None]], doc: str | None, *options: tuple[str, Any, str | None]
+) -> None:
+    """A benchmark's command line: each ``(flag, default, help)`` becomes ``--flag`` (a switch when the
+    default is a bool), and ``main`` is run with the values in that order."""
+    parser = argparse.ArgumentParser(description=doc)
+    for flag, default, text in options:
+        if isinstance(default, bool):
+            parser.add_argument(flag, action="store_true", help=text)
+        else:
+            parser.add_argument(flag, type=type(default), default=default, help=text)
+    arguments = vars(parser.parse_args())
+    asyncio.run(main(*(arguments[flag.lstrip("-").replace("-", "_")] for flag, _, _ in options)))
 
 
 def say(text: str = "") -> None:

@@ -9,7 +9,6 @@ Target: >= 0.7x the ceiling. ``--profile`` adds a cProfile run of the bot and sa
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import pstats
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import discord
 
-from bench._common import machine, say, timed
+from bench._common import machine, run_main, say, timed
 from bot.client import intents
 from rehearsal.emulator import run_client
 from rehearsal.world import World
@@ -157,8 +156,4 @@ def report_profile(profiler: cProfile.Profile) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--profile", action="store_true")
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.profile))
+    run_main(main, __doc__, ("--events", 50_000, None), ("--profile", False, None))

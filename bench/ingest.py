@@ -11,7 +11,6 @@ Targets: >= 0.5x the raw anchor, >= 20x commit-per-event.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import sqlite3
@@ -21,7 +20,7 @@ from pathlib import Path
 import aiosqlite
 import discord
 
-from bench._common import GUILD, machine, posted_consultation, say, timed
+from bench._common import GUILD, machine, posted_consultation, run_main, say, timed
 from bot.client import ConsultationBot
 from bot.clock import FakeClock
 from bot.config import load_settings
@@ -147,8 +146,4 @@ async def main(count: int, tutorial_count: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--tutorial-events", type=int, default=3_000)
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.tutorial_events))
+    run_main(main, __doc__, ("--events", 100_000, None), ("--tutorial-events", 3_000, None))

@@ -8,7 +8,6 @@ the bot's database. Printed beside it: the same bot's RSS right after start-up, 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sqlite3
@@ -16,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench._common import machine, say, timed
+from bench._common import machine, run_main, say, timed
 from rehearsal.emulator import DiscordEmulator
 from rehearsal.world import World
 
@@ -100,8 +99,4 @@ async def main(member_count: int, reaction_count: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--reactions", type=int, default=500_000)
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.members, arguments.reactions))
+    run_main(main, __doc__, ("--members", 100_000, None), ("--reactions", 500_000, None))

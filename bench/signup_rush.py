@@ -10,7 +10,6 @@ Prints p50/p99/max answer times for both and checks the seats. Target: p99 < 100
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import discord
 
-from bench._common import machine, say, timed
+from bench._common import machine, run_main, say, timed
 from bot.client import intents
 from bot.data.officehours import OfficeHoursRepository
 from rehearsal.emulator import run_client
@@ -66,20 +65,11 @@ async def main(count: int, seats: int, spread: float) -> None:
         try:
             await world.start_bot()
             await world.setup_consultation("forum")
-            result = await world.command(
-                "wg",
-                "officehours-manage schedule",
-                title="Rush hour",
-                start="2026-01-10T18:00Z",
-                duration=60,
-                capacity=seats,
-                place="https://meet.example/rush",
+            session = await world.schedule_office_hours(
+                "Rush hour", capacity=seats, place="https://meet.example/rush"
             )
-            await result.wait_for_followup()
             assert world.bot is not None
             repo = OfficeHoursRepository(world.db)
-            [summary] = await repo.upcoming(world.guild_id, world.clock.now())
-            session = summary.session
             members = [world.emu.create_member(world.guild_id, f"rush{i:05d}").id for i in range(count)]
             with timed() as bot_timer:
                 answers = await click_all(
@@ -122,9 +112,10 @@ async def main(count: int, seats: int, spread: float) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--seats", type=int, default=50)
-    parser.add_argument("--spread", type=float, default=0.0, help="seconds the clicks are spread over")
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.members, arguments.seats, arguments.spread))
+    run_main(
+        main,
+        __doc__,
+        ("--members", 1000, None),
+        ("--seats", 50, None),
+        ("--spread", 0.0, "seconds the clicks are spread over"),
+    )

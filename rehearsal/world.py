@@ -14,6 +14,7 @@ from bot.client import ConsultationBot
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.data.database import Database
+from bot.data.officehours import OfficeHoursRepository, Session
 from bot.data.reactions import ReactionRepository
 from bot.data.recommendations import RecommendationRepository
 from rehearsal.emulator import DiscordEmulator, InteractionResult
@@ -172,6 +173,31 @@ class World:
             moderator_role=self.roles["moderator"],
             digest_channel=self.digest_id,
         )
+
+    async def schedule_office_hours(
+        self,
+        title: str,
+        *,
+        capacity: int,
+        start: str = "2026-01-10T18:00Z",
+        duration: int = 60,
+        timeout: float = 5,
+        **where: Any,
+    ) -> Session:
+        """The working group schedules the only upcoming session (``where``: ``place`` or ``channel``);
+        returns it once its card is posted."""
+        result = await self.command(
+            "wg",
+            "officehours-manage schedule",
+            title=title,
+            start=start,
+            duration=duration,
+            capacity=capacity,
+            **where,
+        )
+        await result.wait_for_followup(timeout)
+        [summary] = await OfficeHoursRepository(self.db).upcoming(self.guild_id, self.clock.now())
+        return summary.session
 
     async def publish(self) -> InteractionResult:
         result = await self.command("wg", "consultation publish", timeout=60)

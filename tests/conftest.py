@@ -8,7 +8,9 @@ from pathlib import Path
 import hypothesis  # noqa: F401  (imported up front: a lazy import at the summary hook trips a CPython 3.11 AST bug)
 import pytest
 
+from bot.client import ConsultationBot, extension_names
 from bot.clock import FakeClock
+from bot.config import load_settings
 from bot.content import load_content
 from bot.data.database import Database
 from bot.data.guilds import GuildRepository
@@ -21,6 +23,20 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "test.sqlite3")
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def loaded_bot(db: Database) -> AsyncIterator[ConsultationBot]:
+    """Every extension loaded into a bot that never logs in (``async with`` readies its internals)."""
+    async with ConsultationBot(load_settings({}), database=db) as bot:
+        await bot.build_services()
+        for name in extension_names():
+            await bot.load_extension(name)
+        try:
+            yield bot
+        finally:
+            for name in extension_names():
+                await bot.unload_extension(name)
 
 
 @pytest.fixture

@@ -41,24 +41,7 @@ async def run_demo(out_dir: Path, *, seed: int = 2019, members: int = 60) -> int
     world = await World.create(out_dir / "demo.sqlite3", members=simulated, clock=clock)
     try:
         await world.start_bot()
-        assert world.bot is not None
-        demo = DemoContext(
-            emu=world.emu,
-            bot=world.bot,
-            guild_id=world.guild_id,
-            members=world.members,
-            member_names=list(simulated),
-            locales=world.locales,
-            roles=world.roles,
-            forum_id=world.forum_id,
-            text_id=world.text_id,
-            digest_id=world.digest_id,
-            voice_id=world.voice_id,
-            clock=clock,
-            rng=rng,
-            out_dir=out_dir,
-            world=world,
-        )
+        demo = DemoContext(world, member_names=list(simulated), rng=rng, out_dir=out_dir)
         demo.heading("A rehearsal consultation")
         demo.say(f"Emulated Discord at {world.emu.api_base}; database {world.database_path}")
         demo.say(

@@ -10,32 +10,68 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import FakeClock
-
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
+    from bot.clock import FakeClock
     from rehearsal.emulator import DiscordEmulator, InteractionResult
     from rehearsal.world import World
 
 
 @dataclass
 class DemoContext:
-    emu: DiscordEmulator
-    bot: ConsultationBot
-    guild_id: int
-    members: dict[str, int]  # name -> user id: admin, wg, mod and the simulated members
+    """The rehearsal ``world`` with a running bot; the server's ids are read through from it."""
+
+    world: World
     member_names: list[str]  # the simulated members only
-    locales: dict[str, str]
-    roles: dict[str, int]
-    forum_id: int
-    text_id: int
-    digest_id: int
-    voice_id: int
-    clock: FakeClock
     rng: random.Random
     out_dir: Path
-    world: World
     facts: dict[str, Any] = field(default_factory=dict)  # what one step tells the next
+
+    @property
+    def bot(self) -> ConsultationBot:
+        assert self.world.bot is not None
+        return self.world.bot
+
+    @property
+    def emu(self) -> DiscordEmulator:
+        return self.world.emu
+
+    @property
+    def clock(self) -> FakeClock:
+        return self.world.clock
+
+    @property
+    def guild_id(self) -> int:
+        return self.world.guild_id
+
+    @property
+    def members(self) -> dict[str, int]:
+        """Name -> user id: admin, wg, mod and the simulated members."""
+        return self.world.members
+
+    @property
+    def locales(self) -> dict[str, str]:
+        return self.world.locales
+
+    @property
+    def roles(self) -> dict[str, int]:
+        return self.world.roles
+
+    @property
+    def forum_id(self) -> int:
+        return self.world.forum_id
+
+    @property
+    def text_id(self) -> int:
+        return self.world.text_id
+
+    @property
+    def digest_id(self) -> int:
+        return self.world.digest_id
+
+    @property
+    def voice_id(self) -> int:
+        return self.world.voice_id
 
     def say(self, text: str = "") -> None:
         """A line for the person watching the demo, with mentions shown as names."""

@@ -49,7 +49,7 @@ async def run(demo: DemoContext) -> None:
             demo.members[name], post.message_channel_id, post.message_id, stances[0].emoji
         ):
             missed += 1
-    demo.bot = await demo.world.start_bot()
+    await demo.world.start_bot()  # demo.bot is now the restarted bot
     added, removed, unchanged = await demo.world.wait_for_catch_up()
     demo.say(
         f"{len(demo.member_names)} members added {reactions} reactions and took back {changed_minds}; "

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .limits import ApiError, FormErrors, check_files, check_message, not_found
-from .payloads import channel_payload, member_payload, message_payload
+from .payloads import channel_payload, in_guild, member_payload, message_payload
 from .state import Attachment, Channel, Message, now, snowflake
 
 if TYPE_CHECKING:
@@ -142,10 +142,8 @@ def delete_message(emu: DiscordEmulator, msg: Message) -> None:
         history.remove(msg.id)
     if msg.ephemeral:
         return
-    data: dict[str, Any] = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
-    if msg.guild_id is not None:
-        data["guild_id"] = str(msg.guild_id)
-    emu.gateway.emit("MESSAGE_DELETE", data)
+    data = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
+    emu.gateway.emit("MESSAGE_DELETE", in_guild(data, msg.guild_id))
 
 
 def reaction_event(

@@ -22,6 +22,13 @@ def sid(value: int | None) -> str | None:
     return str(value) if value is not None else None
 
 
+def in_guild(data: dict[str, Any], guild_id: int | None) -> dict[str, Any]:
+    """``data`` with ``guild_id`` added when the channel is in a guild (gateway events omit it in DMs)."""
+    if guild_id is not None:
+        data["guild_id"] = str(guild_id)
+    return data
+
+
 def user_payload(user: User) -> dict[str, Any]:
     return {
         "id": str(user.id),

@@ -1,28 +1,22 @@
-"""REST routes on channels: channel edits (threads, forum tags), messages, reactions, threads,
-pins and thread members, with the bot's permission checks."""
+"""REST routes on channels: channel edits (threads, forum tags) and messages, with the bot's permission
+checks. Reactions and pins live in ``rest_reactions``, threads and thread members in ``rest_threads``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from . import actions
-from .actions import get_channel, get_message, msg_json, rest_msg_json
+from .actions import get_channel, get_message, rest_msg_json
 from .limits import ApiError, FormErrors, check_tags, missing_permissions
-from .payloads import channel_payload, user_payload
+from .payloads import channel_payload, in_guild
 from .rest import Req, router
 from .state import (
-    ADD_REACTIONS,
-    CREATE_PUBLIC_THREADS,
     MANAGE_CHANNELS,
     MANAGE_MESSAGES,
     MANAGE_THREADS,
-    PIN_MESSAGES,
-    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     Channel,
-    Message,
     now,
     snowflake,
 )
@@ -31,7 +25,7 @@ if TYPE_CHECKING:
     from .control import DiscordEmulator
 
 
-def _require(emu: DiscordEmulator, channel_id: int, *bits: int) -> None:
+def require(emu: DiscordEmulator, channel_id: int, *bits: int) -> None:
     channel = emu.state.channels[channel_id]
     if channel.guild_id is None:
         return
@@ -59,13 +53,6 @@ def check_can_send(emu: DiscordEmulator, user_id: int, channel: Channel) -> None
             raise missing_permissions()
     elif not state.has(user_id, channel.id, SEND_MESSAGES):
         raise missing_permissions()
-
-
-def _emoji(req: Req) -> str:
-    key = unquote(req.params["emoji"])
-    if key.startswith("a:"):
-        key = key[2:]
-    return key
 
 
 # -- channels ---------------------------------------------------------------------------------------
@@ -190,7 +177,7 @@ async def edit_message(emu: DiscordEmulator, req: Req) -> Any:
 async def delete_message(emu: DiscordEmulator, req: Req) -> Any:
     msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
     if msg.author_id != emu.bot_user_id:
-        _require(emu, msg.channel_id, MANAGE_MESSAGES)
+        require(emu, msg.channel_id, MANAGE_MESSAGES)
     actions.delete_message(emu, msg)
     return None
 
@@ -198,7 +185,7 @@ async def delete_message(emu: DiscordEmulator, req: Req) -> Any:
 @router.add("POST", "/channels/{channel_id}/messages/bulk-delete")
 async def bulk_delete(emu: DiscordEmulator, req: Req) -> Any:
     channel = get_channel(emu, req.int("channel_id"))
-    _require(emu, channel.id, MANAGE_MESSAGES)
+    require(emu, channel.id, MANAGE_MESSAGES)
     ids = [int(i) for i in (req.body or {}).get("messages", [])]
     form = FormErrors()
     if not 2 <= len(ids) <= 100:
@@ -211,218 +198,9 @@ async def bulk_delete(emu: DiscordEmulator, req: Req) -> Any:
             msg.deleted = True
             emu.state.history[channel.id].remove(mid)
             deleted.append(str(mid))
-    data: dict[str, Any] = {"ids": deleted, "channel_id": str(channel.id)}
-    if channel.guild_id is not None:
-        data["guild_id"] = str(channel.guild_id)
-    emu.gateway.emit("MESSAGE_DELETE_BULK", data)
+    data = {"ids": deleted, "channel_id": str(channel.id)}
+    emu.gateway.emit("MESSAGE_DELETE_BULK", in_guild(data, channel.guild_id))
     return None
-
-
-# -- reactions --------------------------------------------------------------------------------------
-
-
-@router.add("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me")
-async def add_own_reaction(emu: DiscordEmulator, req: Req) -> Any:
-    msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    key = _emoji(req)
-    _require(emu, msg.channel_id, READ_MESSAGE_HISTORY)  # Discord: reacting needs the history
-    if key not in msg.reactions:
-        _require(emu, msg.channel_id, ADD_REACTIONS)
-    channel = emu.state.channels[msg.channel_id]
-    if channel.is_thread and channel.archived:
-        raise ApiError(403, 50083, "Thread is archived")
-    actions.add_reaction(emu, msg, emu.bot_user_id, key)
-    return None
-
-
-@router.add("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}")
-async def remove_reaction(emu: DiscordEmulator, req: Req) -> Any:
-    msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    who = req.params["user_id"]
-    user_id = emu.bot_user_id if who == "@me" else int(who)
-    if user_id != emu.bot_user_id:
-        _require(emu, msg.channel_id, MANAGE_MESSAGES)
-    actions.remove_reaction(emu, msg, user_id, _emoji(req))
-    return None
-
-
-@router.add("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
-async def clear_emoji(emu: DiscordEmulator, req: Req) -> Any:
-    msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    _require(emu, msg.channel_id, MANAGE_MESSAGES)
-    key = _emoji(req)
-    if msg.reactions.pop(key, None) is not None:
-        data = actions.reaction_event(emu, msg, 0, key, add=False)
-        data.pop("user_id")
-        data.pop("burst")
-        data.pop("type")
-        emu.gateway.emit("MESSAGE_REACTION_REMOVE_EMOJI", data)
-    return None
-
-
-@router.add("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions")
-async def clear_reactions(emu: DiscordEmulator, req: Req) -> Any:
-    msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    _require(emu, msg.channel_id, MANAGE_MESSAGES)
-    msg.reactions.clear()
-    data: dict[str, Any] = {"channel_id": str(msg.channel_id), "message_id": str(msg.id)}
-    if msg.guild_id is not None:
-        data["guild_id"] = str(msg.guild_id)
-    emu.gateway.emit("MESSAGE_REACTION_REMOVE_ALL", data)
-    return None
-
-
-@router.add("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
-async def reaction_users(emu: DiscordEmulator, req: Req) -> Any:
-    msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    limit = max(1, min(int(req.query.get("limit", 25)), 100))
-    after = int(req.query.get("after", 0))
-    users = sorted(u for u in msg.reactions.get(_emoji(req), []) if u > after)[:limit]
-    return [user_payload(emu.state.users[u]) for u in users]
-
-
-# -- threads ----------------------------------------------------------------------------------------
-
-
-@router.add("POST", "/channels/{channel_id}/threads")
-async def start_thread(emu: DiscordEmulator, req: Req) -> Any:
-    parent = get_channel(emu, req.int("channel_id"))
-    body = req.body or {}
-    if parent.type == 15:
-        _require(emu, parent.id, SEND_MESSAGES)
-    else:
-        _require(emu, parent.id, CREATE_PUBLIC_THREADS)
-    thread, starter = actions.create_thread(
-        emu,
-        parent,
-        emu.bot_user_id,
-        body.get("name"),
-        type_=11 if parent.type == 15 else int(body.get("type") or 11),
-        auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
-        rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
-        applied_tags=body.get("applied_tags"),
-        message=body.get("message") if parent.type == 15 else None,
-        files=req.files if parent.type == 15 else None,
-    )
-    data = channel_payload(thread)
-    if starter is not None:
-        data["message"] = rest_msg_json(emu, starter)
-    return (201, data)
-
-
-@router.add("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-async def thread_from_message(emu: DiscordEmulator, req: Req) -> Any:
-    msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    parent = emu.state.channels[msg.channel_id]
-    _require(emu, parent.id, CREATE_PUBLIC_THREADS)
-    if emu.state.channels.get(msg.id) is not None:
-        raise ApiError(400, 160004, "A thread has already been created for this message")
-    body = req.body or {}
-    thread, _ = actions.create_thread(
-        emu,
-        parent,
-        emu.bot_user_id,
-        body.get("name"),
-        thread_id=msg.id,
-        auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
-        rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
-    )
-    return (201, channel_payload(thread))
-
-
-@router.add("PUT", "/channels/{channel_id}/thread-members/{user_id}")
-async def join_thread(emu: DiscordEmulator, req: Req) -> Any:
-    thread = get_channel(emu, req.int("channel_id"))
-    who = req.params["user_id"]
-    thread.member_ids.add(emu.bot_user_id if who == "@me" else int(who))
-    return None
-
-
-@router.add("DELETE", "/channels/{channel_id}/thread-members/{user_id}")
-async def leave_thread(emu: DiscordEmulator, req: Req) -> Any:
-    thread = get_channel(emu, req.int("channel_id"))
-    who = req.params["user_id"]
-    thread.member_ids.discard(emu.bot_user_id if who == "@me" else int(who))
-    return None
-
-
-@router.add("GET", "/channels/{channel_id}/thread-members")
-async def thread_members(emu: DiscordEmulator, req: Req) -> Any:
-    thread = get_channel(emu, req.int("channel_id"))
-    return [
-        {
-            "id": str(thread.id),
-            "user_id": str(uid),
-            "join_timestamp": now().isoformat(),
-            "flags": 0,
-        }
-        for uid in sorted(thread.member_ids)
-    ]
-
-
-@router.add("GET", "/channels/{channel_id}/threads/archived/public")
-async def archived_threads(emu: DiscordEmulator, req: Req) -> Any:
-    threads = [
-        channel_payload(c)
-        for c in emu.state.channels.values()
-        if c.is_thread and c.parent_id == req.int("channel_id") and c.archived
-    ]
-    return {"threads": threads, "members": [], "has_more": False}
-
-
-# -- pins (discord.py 2.7 uses /messages/pins; the legacy /pins routes are accepted too) -----------
-
-
-def _pin(emu: DiscordEmulator, req: Req, pinned: bool) -> None:
-    msg: Message = get_message(emu, req.int("channel_id"), req.int("message_id"))
-    _require(emu, msg.channel_id, MANAGE_MESSAGES, PIN_MESSAGES)
-    count = sum(1 for m in emu.state.channel_messages(msg.channel_id) if m.pinned)
-    if pinned and not msg.pinned and count >= 250:
-        raise ApiError(400, 30003, "Maximum number of pins reached (250)")
-    if msg.pinned != pinned:
-        msg.pinned = pinned
-        msg.pinned_at = now() if pinned else None
-        emu.gateway.emit("MESSAGE_UPDATE", msg_json(emu, msg))
-        data: dict[str, Any] = {"channel_id": str(msg.channel_id)}
-        if msg.guild_id is not None:
-            data["guild_id"] = str(msg.guild_id)
-        emu.gateway.emit("CHANNEL_PINS_UPDATE", data)
-
-
-@router.add("PUT", "/channels/{channel_id}/messages/pins/{message_id}")
-@router.add("PUT", "/channels/{channel_id}/pins/{message_id}")
-async def pin(emu: DiscordEmulator, req: Req) -> Any:
-    _pin(emu, req, True)
-    return None
-
-
-@router.add("DELETE", "/channels/{channel_id}/messages/pins/{message_id}")
-@router.add("DELETE", "/channels/{channel_id}/pins/{message_id}")
-async def unpin(emu: DiscordEmulator, req: Req) -> Any:
-    _pin(emu, req, False)
-    return None
-
-
-@router.add("GET", "/channels/{channel_id}/messages/pins")
-async def get_pins(emu: DiscordEmulator, req: Req) -> Any:
-    channel = get_channel(emu, req.int("channel_id"))
-    pinned = sorted(
-        (m for m in emu.state.channel_messages(channel.id) if m.pinned),
-        key=lambda m: m.pinned_at or now(),
-        reverse=True,
-    )
-    limit = int(req.query.get("limit", 50))
-    items = [
-        {"pinned_at": (m.pinned_at or now()).isoformat(), "message": rest_msg_json(emu, m)}
-        for m in pinned[:limit]
-    ]
-    return {"items": items, "has_more": len(pinned) > limit}
-
-
-@router.add("GET", "/channels/{channel_id}/pins")
-async def get_pins_legacy(emu: DiscordEmulator, req: Req) -> Any:
-    channel = get_channel(emu, req.int("channel_id"))
-    return [rest_msg_json(emu, m) for m in emu.state.channel_messages(channel.id) if m.pinned]
 
 
 @router.add("POST", "/channels/{channel_id}/typing")

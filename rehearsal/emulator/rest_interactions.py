@@ -108,16 +108,22 @@ def _response_message(
             emu.state.history.setdefault(msg.channel_id, []).append(msg.id)
             emu.gateway.emit("MESSAGE_CREATE", msg_json(emu, msg))
         return msg
+    return _app_message(emu, res, body, req, ephemeral=ephemeral, type=20 if res.type == 2 else 0)
+
+
+def _app_message(
+    emu: DiscordEmulator, res: InteractionResult, body: dict[str, Any], req: Req, **kw: Any
+) -> Message:
+    """A message the application sends in answer to ``res`` (a response or a followup)."""
     return actions.create_message(
         emu,
         emu.bot_user_id,
         res.channel_id,
         body,
         req.files,
-        ephemeral=ephemeral,
-        interaction_metadata=meta,
+        interaction_metadata=_metadata(emu, res),
         webhook_id=emu.application_id,
-        type=20 if res.type == 2 else 0,
+        **kw,
     )
 
 
@@ -179,20 +185,8 @@ async def followup(emu: DiscordEmulator, req: Req) -> Any:
     if res.response_type == 5 and original is not None and original.flags & 128:
         # Discord: the first followup after a "thinking" defer replaces the loading message.
         msg = actions.edit_message(emu, original, body, req.files)
-        res.followups.append(msg)
-        res._followup.set()
-        return rest_msg_json(emu, msg)
-    ephemeral = bool(int(body.get("flags") or 0) & 64)
-    msg = actions.create_message(
-        emu,
-        emu.bot_user_id,
-        res.channel_id,
-        body,
-        req.files,
-        ephemeral=ephemeral,
-        interaction_metadata=_metadata(emu, res),
-        webhook_id=emu.application_id,
-    )
+    else:
+        msg = _app_message(emu, res, body, req, ephemeral=bool(int(body.get("flags") or 0) & 64))
     res.followups.append(msg)
     res._followup.set()
     return rest_msg_json(emu, msg)

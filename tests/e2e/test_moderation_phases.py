@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from bot.data.audit import AuditRepository
 from bot.data.feedback import FeedbackRepository
+from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from rehearsal.world import database_tally, discord_tally
+from tests.e2e.test_officehours import click
 
 SUPPORT, OPPOSE = "👍", "👎"
 AREA_1, AREA_2 = "1\ufe0f\u20e3", "2\ufe0f\u20e3"
@@ -21,6 +23,22 @@ async def run(world, name, command, timeout=10, **options):
     if result.deferred:
         await result.wait_for_followup(timeout)
     return result
+
+
+async def schedule_ask_us(world, capacity):
+    """The working group schedules "Ask us" in the voice channel: its answer and the session."""
+    scheduled = await run(
+        world,
+        "wg",
+        "officehours-manage schedule",
+        title="Ask us",
+        start="2026-01-10 18:00 UTC",
+        duration=60,
+        capacity=capacity,
+        channel=world.voice_id,
+    )
+    session = (await OfficeHoursRepository(world.db).upcoming(world.guild_id, world.clock.now()))[0].session
+    return scheduled, session
 
 
 async def posts(world):
@@ -125,28 +143,10 @@ async def test_closing_updates_posts_locks_threads_and_refuses_feedback_and_sign
 
 
 async def test_office_hours_sign_ups_are_refused_once_closed(world):
-    scheduled = await run(
-        world,
-        "wg",
-        "officehours-manage schedule",
-        title="Ask us",
-        start="2026-01-10 18:00 UTC",
-        duration=60,
-        capacity=3,
-        channel=world.voice_id,
-    )
+    scheduled, session = await schedule_ask_us(world, capacity=3)
     assert "Ask us" in answer(scheduled) or scheduled.ephemeral
-    from bot.data.officehours import OfficeHoursRepository
-
-    session = (await OfficeHoursRepository(world.db).upcoming(world.guild_id, world.clock.now()))[0].session
     await run(world, "mod", "mod phase", state="closed")
-    clicked = await world.emu.click_button(
-        world.members["alice"],
-        session.card_channel_id,
-        session.card_message_id,
-        f"officehours:signup:{session.id}",
-    )
-    await clicked.wait(10)
+    clicked = await click(world, "alice", session)
     assert answer(clicked) == "The consultation is closed, so sign-ups for office hours are closed too."
 
 

@@ -15,19 +15,10 @@ SEATS = 50
 
 
 async def test_thousand_clicks_for_fifty_seats(world):
-    result = await world.command(
-        "wg",
-        "officehours-manage schedule",
-        title="Rush hour",
-        start="2026-01-10T18:00Z",
-        duration=60,
-        capacity=SEATS,
-        place="https://meet.example/rush",
+    session = await world.schedule_office_hours(
+        "Rush hour", capacity=SEATS, place="https://meet.example/rush"
     )
-    await result.wait_for_followup()
     repo = OfficeHoursRepository(world.db)
-    [summary] = await repo.upcoming(world.guild_id, world.clock.now())
-    session = summary.session
     cog = world.bot.get_cog("OfficeHoursCog")
     members = [world.emu.create_member(world.guild_id, f"rush{i:04d}").id for i in range(MEMBERS)]
     card_edits = rf"/channels/{session.card_channel_id}/messages/{session.card_message_id}$"

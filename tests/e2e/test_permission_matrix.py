@@ -15,14 +15,7 @@ from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator import EmulatorError
 from rehearsal.emulator.interactions import check_visible, find_command
-
-
-def walk(commands):
-    for command in commands:
-        if isinstance(command, app_commands.Group):
-            yield from walk(command.commands)
-        else:
-            yield command
+from tests.commands import walk
 
 
 def root_of(command):

@@ -10,7 +10,8 @@ from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator.state import BOT_DEFAULT, MANAGE_MESSAGES
 from rehearsal.world import database_tally, discord_tally
-from tests.e2e.test_moderation_phases import answer, give_feedback, run
+from tests.e2e.test_moderation_phases import answer, give_feedback, run, schedule_ask_us
+from tests.e2e.test_officehours import click
 
 SUPPORT, OPPOSE = "👍", "👎"
 AREA_1, AREA_3 = "1\ufe0f\u20e3", "3\ufe0f\u20e3"
@@ -32,25 +33,9 @@ async def alice_takes_part(world):
     await give_feedback(world, "alice", 1, "Please budget for translation of every report.")
     world.clock.advance(minutes=10)  # past the feedback cooldown
     await give_feedback(world, "alice", 2, "Quietly: the small chapters need this most.", anonymous=True)
-    await run(
-        world,
-        "wg",
-        "officehours-manage schedule",
-        title="Ask us",
-        start="2026-01-10 18:00 UTC",
-        duration=60,
-        capacity=1,
-        channel=world.voice_id,
-    )
-    session = (await OfficeHoursRepository(world.db).upcoming(world.guild_id, world.clock.now()))[0].session
+    _, session = await schedule_ask_us(world, capacity=1)
     for name in ("alice", "bob"):
-        clicked = await world.emu.click_button(
-            world.members[name],
-            session.card_channel_id,
-            session.card_message_id,
-            f"officehours:signup:{session.id}",
-        )
-        await clicked.wait(10)
+        await click(world, name, session)
     await world.settle()
     return one, two, session
 

@@ -20,23 +20,14 @@ from bot.i18n import t
 from rehearsal.emulator import EmulatorError
 from rehearsal.emulator.interactions import check_visible, find_command
 from rehearsal.emulator.state import MANAGE_EVENTS
+from tests.commands import walk
 
 ROOT = Path(__file__).resolve().parents[2]
 RANK = {Access.MEMBER: 0, Access.WORKING_GROUP: 1, Access.MODERATOR: 1, Access.ADMINISTRATOR: 2}
 
 
 def leaf_commands(bot) -> list[app_commands.Command]:
-    found = []
-
-    def walk(commands):
-        for command in commands:
-            if isinstance(command, app_commands.Group):
-                walk(command.commands)
-            else:
-                found.append(command)
-
-    walk(bot.tree.get_commands())
-    return found
+    return list(walk(bot.tree.get_commands()))
 
 
 def holds(persona: str, access: Access) -> bool:

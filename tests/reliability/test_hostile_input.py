@@ -268,19 +268,10 @@ async def test_officehours_schedule_options(world, figures):
 
 
 async def test_officehours_question_modal(world, figures):
-    result = await world.command(
-        "wg",
-        "officehours-manage schedule",
-        title="Questions",
-        start="2026-01-10T18:00Z",
-        duration=60,
-        capacity=5,
-        place="https://meet.example/q",
+    session = await world.schedule_office_hours(
+        "Questions", capacity=5, place="https://meet.example/q", timeout=10
     )
-    await result.wait_for_followup(10)
     repo = OfficeHoursRepository(world.db)
-    [summary] = await repo.upcoming(world.guild_id, world.clock.now())
-    session = summary.session
     alice = world.members["alice"]
     world.emu.state.guilds[world.guild_id].members[alice].nick = "=cmd|' /C calc'!A0"  # a hostile nickname
     signed = await world.emu.click_button(

@@ -8,10 +8,8 @@ transaction the copy is made from (``take_backup(during=...)``), while the bot's
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from bot.data.reactions import ReactionRepository
 from bot.ops.backup import check_integrity, restore_backup, take_backup
 from bot.ops.heartbeat import check_health
 from rehearsal.world import World, database_tally, discord_tally
+from tests.cli import run_bot
 
 from .conftest import OPTIONS, add_members, live_posts
 from .test_crash import ROOT, start_bot
@@ -81,22 +80,13 @@ async def test_a_backup_during_a_reaction_burst_restores_the_tally_of_its_moment
 
 
 def cli(world: World, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CONTENT_"))}
-    env.update(
-        DATABASE_PATH=str(world.database_path),
-        PYTHONPATH=str(ROOT),
-        DISCORD_TOKEN=world.emu.token,
-        DISCORD_API_BASE=world.emu.api_base,
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    env = {
+        "DATABASE_PATH": str(world.database_path),
+        "PYTHONPATH": str(ROOT),
+        "DISCORD_TOKEN": world.emu.token,
+        "DISCORD_API_BASE": world.emu.api_base,
+    }
+    return run_bot(*args, env=env, cwd=workdir)
 
 
 async def test_restore_and_a_second_bot_are_refused_while_a_bot_runs(tmp_path, figures):

@@ -29,18 +29,9 @@ def busy(world, name: str) -> str:
 
 
 async def schedule_session(world):
-    result = await world.command(
-        "wg",
-        "officehours-manage schedule",
-        title="Storage-fault office hours",
-        start="2026-01-10T18:00Z",
-        duration=60,
-        capacity=5,
-        place="https://meet.example/storage",
+    return await world.schedule_office_hours(
+        "Storage-fault office hours", capacity=5, place="https://meet.example/storage", timeout=10
     )
-    await result.wait_for_followup(10)
-    [summary] = await OfficeHoursRepository(world.db).upcoming(world.guild_id, world.clock.now())
-    return summary.session
 
 
 async def click_signup(world, user_id, session):

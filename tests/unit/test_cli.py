@@ -1,34 +1,15 @@
 """``python -m bot``: the commands a person types, run as a person would (a real subprocess)."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 from bot.content import DEFAULT_CONTENT_PATH
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CONTENT_"))
-    }
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+from tests.cli import ROOT, run_bot
 
 
 def test_version_and_help():
-    assert run("--version").stdout.startswith("consultation-bot ")
-    assert "digest" in run("--help").stdout
+    assert run_bot("--version").stdout.startswith("consultation-bot ")
+    assert "digest" in run_bot("--help").stdout
 
 
 def test_the_rehearsal_has_its_own_entry_point():
@@ -39,7 +20,7 @@ def test_the_rehearsal_has_its_own_entry_point():
 
 
 def test_run_without_a_token_is_one_sentence(tmp_path):
-    result = run("run", env={"DATABASE_PATH": str(tmp_path / "db.sqlite3")}, cwd=tmp_path)
+    result = run_bot("run", env={"DATABASE_PATH": str(tmp_path / "db.sqlite3")}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: DISCORD_TOKEN is not set")
     assert "Traceback" not in result.stderr
@@ -47,7 +28,7 @@ def test_run_without_a_token_is_one_sentence(tmp_path):
 
 
 def test_a_malformed_setting_is_named(tmp_path):
-    result = run("migrate", env={"LOG_LEVEL": "chatty"}, cwd=tmp_path)
+    result = run_bot("migrate", env={"LOG_LEVEL": "chatty"}, cwd=tmp_path)
     assert result.returncode == 2
     assert "LOG_LEVEL must be one of" in result.stderr
     assert "Traceback" not in result.stderr
@@ -55,14 +36,14 @@ def test_a_malformed_setting_is_named(tmp_path):
 
 def test_migrate_then_content_load_and_check(tmp_path):
     env = {"DATABASE_PATH": str(tmp_path / "db.sqlite3")}
-    first = run("migrate", env=env, cwd=tmp_path)
+    first = run_bot("migrate", env=env, cwd=tmp_path)
     assert first.returncode == 0 and "Applied migrations" in first.stdout
-    assert run("migrate", env=env, cwd=tmp_path).stdout.strip() == "Database is up to date."
-    check = run("content", "check", str(DEFAULT_CONTENT_PATH), env=env, cwd=tmp_path)
+    assert run_bot("migrate", env=env, cwd=tmp_path).stdout.strip() == "Database is up to date."
+    check = run_bot("content", "check", str(DEFAULT_CONTENT_PATH), env=env, cwd=tmp_path)
     assert check.returncode == 0 and "9 recommendations, 9 scoping areas, 3 stances" in check.stdout
-    nowhere = run("content", "load", str(DEFAULT_CONTENT_PATH), env=env, cwd=tmp_path)
+    nowhere = run_bot("content", "load", str(DEFAULT_CONTENT_PATH), env=env, cwd=tmp_path)
     assert nowhere.returncode == 2 and "no guild is known yet" in nowhere.stderr
-    loaded = run("content", "load", str(DEFAULT_CONTENT_PATH), "--guild", "42", env=env, cwd=tmp_path)
+    loaded = run_bot("content", "load", str(DEFAULT_CONTENT_PATH), "--guild", "42", env=env, cwd=tmp_path)
     assert loaded.returncode == 0 and "into 1 guild(s)" in loaded.stdout
 
 
@@ -74,7 +55,7 @@ def test_a_bad_content_file_lists_every_problem(tmp_path):
         .replace("number = 2\ntitle", "number = 1\ntitle"),
         encoding="utf-8",
     )
-    result = run("content", "check", str(bad), cwd=tmp_path)
+    result = run_bot("content", "check", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert "'nine' is not an emoji Discord knows" in result.stderr
     assert "Two recommendations share the number 1" in result.stderr
@@ -83,7 +64,7 @@ def test_a_bad_content_file_lists_every_problem(tmp_path):
 
 def test_settings_come_from_the_dotenv_of_the_working_folder(tmp_path):
     (tmp_path / ".env").write_text("LOG_LEVEL=loud\n", encoding="utf-8")
-    result = run("migrate", cwd=tmp_path)
+    result = run_bot("migrate", cwd=tmp_path)
     assert result.returncode == 2 and "LOG_LEVEL must be one of" in result.stderr
 
 

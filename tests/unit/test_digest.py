@@ -24,22 +24,6 @@ AREA = {n: f"{n}\ufe0f\u20e3" for n in range(1, 10)}
 OTHER_GUILD = 222_222_222_222_222_222
 
 
-@pytest.fixture
-async def posts(db, guild, clock):
-    """A live post for every draft: message id = 1000 + number."""
-    recommendations = RecommendationRepository(db)
-    for rec in await recommendations.all(guild):
-        await recommendations.add_post(
-            guild_id=guild,
-            recommendation_id=rec.id,
-            message_id=1000 + rec.number,
-            channel_id=50,
-            thread_id=2000 + rec.number,
-            kind="forum",
-            now=clock.now(),
-        )
-
-
 async def react(db, clock, *triples):
     await ReactionRepository(db).apply([ReactionChange(True, *t) for t in triples], clock.now())
 

@@ -10,8 +10,7 @@ from pathlib import Path
 from bot.data.database import Database
 from bot.data.heartbeat import Beat, HeartbeatRepository
 from bot.ops.lock import exclusive
-
-from .test_cli import run
+from tests.cli import run_bot
 
 
 def write_beat(path: Path, *, age: float, connected: bool = True, running: bool = True) -> None:
@@ -30,7 +29,7 @@ def write_beat(path: Path, *, age: float, connected: bool = True, running: bool 
 
 
 def health(path: Path, *args: str):
-    return run("health", *args, env={"DATABASE_PATH": str(path)}, cwd=path.parent)
+    return run_bot("health", *args, env={"DATABASE_PATH": str(path)}, cwd=path.parent)
 
 
 def test_health_is_ok_only_for_a_fresh_connected_heartbeat(tmp_path):
@@ -40,7 +39,7 @@ def test_health_is_ok_only_for_a_fresh_connected_heartbeat(tmp_path):
     assert nothing.stderr.strip() == f"error: no heartbeat: there is no database at {path}."
     assert not path.exists()  # the check never creates a database
 
-    assert run("migrate", env={"DATABASE_PATH": str(path)}, cwd=tmp_path).returncode == 0
+    assert run_bot("migrate", env={"DATABASE_PATH": str(path)}, cwd=tmp_path).returncode == 0
     never = health(path)
     assert never.returncode == 1
     assert never.stderr.strip() == "error: no heartbeat: no bot has run on this database yet."
@@ -82,15 +81,15 @@ def tables_and_rows(path: Path) -> tuple[str, int]:
 def test_backup_then_restore_round_trip_keeps_the_replaced_database(tmp_path):
     path = tmp_path / "db.sqlite3"
     env = {"DATABASE_PATH": str(path)}
-    assert run("migrate", env=env, cwd=tmp_path).returncode == 0
-    assert run("content", "load", "bot/content/default.toml", "--guild", "42", env=env).returncode == 0
+    assert run_bot("migrate", env=env, cwd=tmp_path).returncode == 0
+    assert run_bot("content", "load", "bot/content/default.toml", "--guild", "42", env=env).returncode == 0
     write_beat(path, age=1)
     backup = tmp_path / "backups" / "one.sqlite3"
-    taken = run("backup", str(backup), env=env, cwd=tmp_path)
+    taken = run_bot("backup", str(backup), env=env, cwd=tmp_path)
     assert taken.returncode == 0, taken.stderr
     assert taken.stdout.strip() == f"Backed up {path} to {backup} (integrity check: ok)."
     assert tables_and_rows(backup) == ("ok", 1)
-    again = run("backup", str(backup), env=env, cwd=tmp_path)
+    again = run_bot("backup", str(backup), env=env, cwd=tmp_path)
     assert again.returncode == 2 and "already exists: choose a new file name" in again.stderr
 
     # The database changes after the backup; the restore brings back the backup's moment.
@@ -98,7 +97,7 @@ def test_backup_then_restore_round_trip_keeps_the_replaced_database(tmp_path):
     connection.execute("DELETE FROM guild_settings")
     connection.commit()
     connection.close()
-    restored = run("restore", str(backup), env=env, cwd=tmp_path)
+    restored = run_bot("restore", str(backup), env=env, cwd=tmp_path)
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.startswith(f"Restored {backup} into {path}; the database it replaced is kept as ")
     kept = Path(restored.stdout.split("kept as ")[1].strip().rstrip("."))
@@ -111,11 +110,11 @@ def test_backup_then_restore_round_trip_keeps_the_replaced_database(tmp_path):
 def test_a_damaged_backup_is_refused_and_the_database_untouched(tmp_path):
     path = tmp_path / "db.sqlite3"
     env = {"DATABASE_PATH": str(path)}
-    assert run("migrate", env=env, cwd=tmp_path).returncode == 0
-    assert run("content", "load", "bot/content/default.toml", "--guild", "42", env=env).returncode == 0
+    assert run_bot("migrate", env=env, cwd=tmp_path).returncode == 0
+    assert run_bot("content", "load", "bot/content/default.toml", "--guild", "42", env=env).returncode == 0
     before = path.read_bytes()
     damaged = tmp_path / "damaged.sqlite3"
-    assert run("backup", str(damaged), env=env, cwd=tmp_path).returncode == 0
+    assert run_bot("backup", str(damaged), env=env, cwd=tmp_path).returncode == 0
     data = bytearray(damaged.read_bytes())
     data[4096 * 2 : 4096 * 2 + 200] = b"\xff" * 200  # a b-tree page overwritten
     damaged.write_bytes(bytes(data))
@@ -126,7 +125,7 @@ def test_a_damaged_backup_is_refused_and_the_database_untouched(tmp_path):
         (not_a_db, "failed its integrity check"),
         (tmp_path / "missing.sqlite3", "there is no backup at"),
     ):
-        result = run("restore", str(bad), env=env, cwd=tmp_path)
+        result = run_bot("restore", str(bad), env=env, cwd=tmp_path)
         assert result.returncode == 2, result.stdout
         assert sentence in result.stderr and "Traceback" not in result.stderr
         assert path.read_bytes() == before
@@ -136,11 +135,11 @@ def test_a_damaged_backup_is_refused_and_the_database_untouched(tmp_path):
 def test_restore_is_refused_while_the_database_is_held(tmp_path):
     path = tmp_path / "db.sqlite3"
     env = {"DATABASE_PATH": str(path)}
-    assert run("migrate", env=env, cwd=tmp_path).returncode == 0
+    assert run_bot("migrate", env=env, cwd=tmp_path).returncode == 0
     backup = tmp_path / "backup.sqlite3"
-    assert run("backup", str(backup), env=env, cwd=tmp_path).returncode == 0
+    assert run_bot("backup", str(backup), env=env, cwd=tmp_path).returncode == 0
     with exclusive(path, "python -m bot run"):
-        refused = run("restore", str(backup), env=env, cwd=tmp_path)
+        refused = run_bot("restore", str(backup), env=env, cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.strip().startswith(f"error: {path} is in use by python -m bot run (pid ")
-    assert run("restore", str(backup), env=env, cwd=tmp_path).returncode == 0
+    assert run_bot("restore", str(backup), env=env, cwd=tmp_path).returncode == 0

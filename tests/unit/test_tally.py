@@ -14,24 +14,6 @@ SUPPORT, OPPOSE, NEEDS_WORK = "👍", "👎", "🛠️"
 AREA = {n: f"{n}\ufe0f\u20e3" for n in range(1, 10)}
 
 
-@pytest.fixture
-async def posts(db, guild, clock):
-    """A live post for every draft: message id = 1000 + number."""
-    recommendations = RecommendationRepository(db)
-    created = {}
-    for rec in await recommendations.all(guild):
-        created[rec.number] = await recommendations.add_post(
-            guild_id=guild,
-            recommendation_id=rec.id,
-            message_id=1000 + rec.number,
-            channel_id=50,
-            thread_id=2000 + rec.number,
-            kind="forum",
-            now=clock.now(),
-        )
-    return created
-
-
 def add(message, emoji, user):
     return ReactionChange(True, message, emoji, user)
 

@@ -1,6 +1,5 @@
 """Translated catalogues: the files and keys of English, with the same placeholders and markup."""
 
-import contextlib
 import re
 import string
 import tomllib
@@ -10,9 +9,7 @@ import pytest
 from discord import app_commands
 from discord.app_commands import TranslationContext, TranslationContextLocation, locale_str
 
-from bot.client import ConsultationBot, extension_names
 from bot.command_translations import DESCRIPTION_LIMIT, FILE_NAME, CommandTranslator, load_descriptions
-from bot.config import load_settings
 from bot.i18n import FALLBACK, LOCALES_DIR, _flatten, catalogue, language_of, t
 
 LANGUAGES = sorted(p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and p.name != FALLBACK)
@@ -184,19 +181,6 @@ def test_a_key_missing_in_a_translation_falls_back_to_english(monkeypatch: pytes
 # -- slash-command descriptions (bot/locales/<language>/commands.toml) ------------------------------
 
 
-@contextlib.asynccontextmanager
-async def loaded_tree(db):
-    async with ConsultationBot(load_settings({}), database=db) as bot:
-        await bot.build_services()
-        for name in extension_names():
-            await bot.load_extension(name)
-        try:
-            yield bot.tree
-        finally:
-            for name in extension_names():
-                await bot.unload_extension(name)
-
-
 def descriptions(commands) -> set[str]:
     found = set()
     for command in commands:
@@ -219,9 +203,8 @@ def test_descriptions_are_translated_in_french_and_spanish():
         assert table == raw
 
 
-async def test_every_description_has_a_translation_and_none_is_stale(db):
-    async with loaded_tree(db) as tree:
-        english = descriptions(tree.get_commands())
+async def test_every_description_has_a_translation_and_none_is_stale(loaded_bot):
+    english = descriptions(loaded_bot.tree.get_commands())
     for language, table in load_descriptions().items():
         assert not sorted(english - set(table)), f"{language}/{FILE_NAME}: untranslated"
         assert not sorted(set(table) - english), f"{language}/{FILE_NAME}: no such description any more"
@@ -246,13 +229,13 @@ async def test_translator_gives_descriptions_never_names():
     assert await translator.translate(locale_str("no such text"), discord.Locale.french, context) is None
 
 
-async def test_synced_payload_carries_the_translations(db):
-    async with loaded_tree(db) as tree:
-        await tree.set_translator(CommandTranslator())
-        payloads = [
-            await command.get_translated_payload(tree, tree.translator) for command in tree.get_commands()
-        ]
-        await tree.set_translator(None)
+async def test_synced_payload_carries_the_translations(loaded_bot):
+    tree = loaded_bot.tree
+    await tree.set_translator(CommandTranslator())
+    payloads = [
+        await command.get_translated_payload(tree, tree.translator) for command in tree.get_commands()
+    ]
+    await tree.set_translator(None)
     [feedback] = [p for p in payloads if p["name"] == "feedback"]
     assert feedback["name_localizations"] == {}
     assert set(feedback["description_localizations"]) == {"fr", "es-ES", "es-419"}
