@@ -64,27 +64,10 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
     room = EMBED_TOTAL - len(embed.title or "") - len(embed.description or "") - 600  # author, footer
     shown = 0
     for summary in digest.summaries[:MAX_FIELDS]:
-        value = t(
-            "digest.embed_rec_value",
-            locale,
-            members=summary.members,
-            support=summary.support,
-            oppose=summary.oppose,
-            needs_work=summary.needs_work,
-            feedback=summary.feedback,
-            unanswered=summary.unanswered,
-        )
+        value = t("digest.embed_rec_value", locale, **summary.counts())
         if summary.changes is not None:
             c = summary.changes
-            value += "\n" + t(
-                "digest.embed_rec_changes",
-                locale,
-                members=_signed(c.members),
-                support=_signed(c.support),
-                oppose=_signed(c.oppose),
-                needs_work=_signed(c.needs_work),
-                feedback=_signed(c.feedback),
-            )
+            value += "\n" + t("digest.embed_rec_changes", locale, **c.signed())
             if c.new_version is not None:
                 value += t("digest.embed_rec_new_version", locale, version=c.new_version)
         name = shorten(t("digest.embed_rec_name", locale, number=summary.number, title=summary.title), 120)
@@ -104,10 +87,6 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
 
 def _when(moment: datetime | None, locale: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else t("digest.md.beginning", locale)
-
-
-def _signed(value: int) -> str:
-    return f"+{value}" if value > 0 else str(value)
 
 
 def attachments(digest: Digest, limit: int, locale: object) -> tuple[list[list[discord.File]], list[str]]:

@@ -43,18 +43,7 @@ async def export_digest(
     period = t("digest.md.period", None, since=_when(digest), until=until)
     out(t("digest.cli.heading", None, title=digest.title, guild=digest.guild_id, period=period))
     for s in digest.summaries:
-        out(
-            t(
-                "digest.cli.recommendation",
-                None,
-                number=s.number,
-                members=s.members,
-                support=s.support,
-                oppose=s.oppose,
-                needs_work=s.needs_work,
-                feedback=s.feedback,
-            )
-        )
+        out(t("digest.cli.recommendation", None, number=s.number, **s.counts()))
     out(t("digest.cli.wrote", None, count=len(paths), seconds=f"{digest.seconds.get('total', 0):.2f}"))
     for path in paths:
         out(f"  {path}")

@@ -29,6 +29,19 @@ class Changes:
     no_longer_tagged: tuple[int, ...]
     since: datetime  # when the digest compared with was made
 
+    def signed(self) -> dict[str, str]:
+        """Each difference with its sign, for the sentences that show them ("+3", "-1", "0")."""
+        return {
+            name: f"{value:+d}" if value else "0"
+            for name, value in (
+                ("members", self.members),
+                ("support", self.support),
+                ("oppose", self.oppose),
+                ("needs_work", self.needs_work),
+                ("feedback", self.feedback),
+            )
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RecommendationSummary:
@@ -42,6 +55,17 @@ class RecommendationSummary:
     feedback: int  # in the period
     unanswered: int  # in the period
     changes: Changes | None  # None: the previous digest did not cover this recommendation
+
+    def counts(self) -> dict[str, int]:
+        """The figures every rendering of a summary shows (embed, digest.md, the CLI)."""
+        return {
+            "members": self.members,
+            "support": self.support,
+            "oppose": self.oppose,
+            "needs_work": self.needs_work,
+            "feedback": self.feedback,
+            "unanswered": self.unanswered,
+        }
 
 
 def figures_of(

@@ -67,10 +67,6 @@ def one_line(text: str, limit: int = BODY_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def signed(value: int) -> str:
-    return f"+{value}" if value > 0 else str(value)
-
-
 def _area_name(areas: dict[int, AreaInfo], number: int | None, locale: object) -> str:
     if number is None or number not in areas:
         return t("digest.md.no_area", locale)
@@ -93,11 +89,7 @@ def _changes(changes: Changes | None, areas: dict[int, AreaInfo], has_history: b
             "digest.md.changes_figures",
             locale,
             at=changes.since.strftime("%Y-%m-%d %H:%M UTC"),
-            members=signed(changes.members),
-            support=signed(changes.support),
-            oppose=signed(changes.oppose),
-            needs_work=signed(changes.needs_work),
-            feedback=signed(changes.feedback),
+            **changes.signed(),
         )
     ]
     if changes.new_version is not None:
