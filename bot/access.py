@@ -56,15 +56,22 @@ async def member_access(interaction: discord.Interaction[ConsultationBot]) -> se
     return levels
 
 
+async def ensure_access(interaction: discord.Interaction[ConsultationBot], access: Access) -> None:
+    """Refuse unless the member holds ``access`` here: the one check behind ``require`` (commands) and
+    persistent buttons and forms (whose custom id anyone who sees it can replay)."""
+    if interaction.guild is None:
+        raise UserError("errors.guild_only")
+    if access is Access.MEMBER or access in await member_access(interaction):
+        return
+    raise AccessDenied(f"access.{access.value}")
+
+
 def require(access: Access) -> Callable[[T], T]:
     """Declare who may run a command: recorded in ``extras`` and checked when it runs."""
 
     async def predicate(interaction: discord.Interaction[ConsultationBot]) -> bool:
-        if interaction.guild is None:
-            raise UserError("errors.guild_only")
-        if access is Access.MEMBER or access in await member_access(interaction):
-            return True
-        raise AccessDenied(f"access.{access.value}")
+        await ensure_access(interaction, access)
+        return True
 
     def decorator(command: T) -> T:
         if not isinstance(command, app_commands.Command):

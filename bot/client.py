@@ -23,6 +23,7 @@ from bot.data.database import Database
 from bot.data.guilds import GuildRepository
 from bot.endpoint import use_api_base
 from bot.errors import AccessDenied, UserError
+from bot.forms import FormRouter
 from bot.i18n import t
 from bot.replies import respond
 from bot.services import Services, build_services
@@ -86,6 +87,9 @@ class ConsultationBot(commands.Bot):
         self._owns_database = database is None
         self.services: Services
         self.tree.on_error = self.on_app_command_error
+        # Every persistent form of every capability is answered here, from its custom id alone.
+        self.forms = FormRouter()
+        self.add_listener(self.forms.dispatch, "on_interaction")
 
     @property
     def db(self) -> Database:

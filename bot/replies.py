@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
+
+from bot.access import Access, ensure_access
 
 
 async def respond(
@@ -24,10 +26,15 @@ async def respond(
 class AnsweringButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
     """Base of a persistent button: every failure of ``handle`` is answered with a clear, ephemeral
     sentence (component callbacks do not reach the command tree's error handler). The base's own
-    template matches nothing; each subclass gives its own."""
+    template matches nothing; each subclass gives its own. ``access``, if set, is checked before
+    ``handle`` as ``require`` checks a command: a custom id can be replayed by anyone who sees it."""
+
+    access: ClassVar[Access | None] = None
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
         try:
+            if self.access is not None:
+                await ensure_access(interaction, self.access)
             await self.handle(interaction)
         except Exception as error:
             await interaction.client.answer_error(interaction, error)

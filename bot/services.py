@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
+from bot.feedback.language import LanguageDetector
+from bot.feedback.service import FeedbackService
 from bot.moderation.privacy import ForgottenRegistry
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.tally import TallyService
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
+    feedback: FeedbackService
     forgotten: ForgottenRegistry
     publisher: Publisher
     tally: TallyService
@@ -29,4 +32,9 @@ async def build_services(bot: ConsultationBot) -> Services:
     forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
     await forgotten.load()
     publisher = Publisher(bot)
-    return Services(forgotten=forgotten, publisher=publisher, tally=TallyService(bot, publisher, forgotten))
+    return Services(
+        feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
+        forgotten=forgotten,
+        publisher=publisher,
+        tally=TallyService(bot, publisher, forgotten),
+    )

@@ -41,6 +41,22 @@ class Answered:
     thread_id: int | None  # the draft's live thread, where a named author is told
 
 
+@dataclass(frozen=True, slots=True)
+class WorkingGroupPage:
+    """One page of the working group's list, unanswered first; ``page`` is clamped to those that exist."""
+
+    items: list[WorkingGroupItem]
+    total: int
+    unanswered: int
+    page: int
+    pages: int
+    recommendation_number: int | str | None  # the filter's draft ("?" if it is gone), None: all drafts
+
+
+# Why feedback is refused outside the open phase, by phase.
+PHASE_REFUSALS = {"draft": "feedback.phase_draft", "closed": "feedback.phase_closed"}
+
+
 class FeedbackService:
     def __init__(
         self,
@@ -65,7 +81,7 @@ class FeedbackService:
         if settings is None:
             raise UserError("errors.not_set_up")
         if settings.phase != "open":
-            raise UserError(f"feedback.phase_{settings.phase}")
+            raise UserError(PHASE_REFUSALS[settings.phase])
         return settings
 
     async def recommendation_by_number(self, guild_id: int, number: int) -> Recommendation:
@@ -87,6 +103,9 @@ class FeedbackService:
             if area.number == number:
                 return area
         raise UserError("feedback.unknown_area", number=number)
+
+    async def scoping_areas(self, guild_id: int) -> list[ScopingArea]:
+        return await self.guilds.scoping_areas(guild_id)
 
     async def check_cooldown(self, guild_id: int, user_id: int) -> None:
         now = self.clock.now()
@@ -230,6 +249,12 @@ class FeedbackService:
         assert edited is not None
         return edited
 
+    async def mine(self, guild_id: int, user_id: int, *, shown: int) -> tuple[list[Feedback], dict[int, int]]:
+        """The member's active items, newest first, and how many answers each of the first ``shown`` has."""
+        items = await self.feedback.for_author(guild_id, user_id)
+        answered = {item.id: len(await self.feedback.responses(item.id)) for item in items[:shown]}
+        return items, answered
+
     async def withdraw_own(self, guild_id: int, user_id: int, feedback_id: int) -> Feedback:
         """Always allowed, also once the consultation is closed: members may take their words back."""
         item = await self.own_item(guild_id, user_id, feedback_id)
@@ -237,6 +262,30 @@ class FeedbackService:
         return item
 
     # -- the working group's answers --------------------------------------------------------
+
+    async def working_group_page(
+        self, guild_id: int, page: int, recommendation_id: int | None, *, size: int
+    ) -> WorkingGroupPage:
+        """A page of visible items, unanswered first; ``recommendation_id`` narrows it to one draft."""
+        total, unanswered = await self.feedback.count_for_working_group(
+            guild_id, recommendation_id=recommendation_id
+        )
+        pages = max(1, -(-total // size))
+        page = min(max(page, 0), pages - 1)
+        items = await self.feedback.for_working_group(
+            guild_id, recommendation_id=recommendation_id, limit=size, offset=page * size
+        )
+        number: int | str | None = None
+        if recommendation_id is not None:
+            recommendation = await self.recommendations.by_id(recommendation_id)
+            number = recommendation.number if recommendation else "?"
+        return WorkingGroupPage(items, total, unanswered, page, pages, number)
+
+    async def working_group_item(self, guild_id: int, feedback_id: int) -> WorkingGroupItem:
+        item = await self.feedback.working_group_item(guild_id, feedback_id)
+        if item is None:
+            raise UserError("feedback.unknown_item", reference=feedback_id)
+        return item
 
     async def respond(self, guild_id: int, responder_id: int, feedback_id: int, text: str | None) -> Answered:
         item = await self.feedback.working_group_item(guild_id, feedback_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.data.guilds import GuildSettings, ScopingArea, Stance
 from bot.data.recommendations import Post, Recommendation, RecommendationRepository
 from bot.errors import UserError
+from bot.feedback.buttons import GiveButton
 from bot.i18n import t
 from bot.recommendations.render import post_embed, shorten, thread_name
 
@@ -34,19 +35,10 @@ class PublishReport:
     notes: list[str] = field(default_factory=list)
 
 
-def feedback_button(recommendation_id: int, locale: object = None) -> discord.ui.Button[Any]:
-    """The post's "Give feedback" button; the feedback capability's ``GiveButton`` answers its clicks."""
-    return discord.ui.Button(
-        label=t("recommendations.give_feedback", locale),
-        emoji="📝",
-        style=discord.ButtonStyle.primary,
-        custom_id=f"feedback:give:{recommendation_id}",
-    )
-
-
 def feedback_view(recommendation_id: int, locale: object = None) -> discord.ui.View:
+    """A post's components: the "Give feedback" button (``GiveButton``, answered by the feedback cog)."""
     view = discord.ui.View(timeout=None)
-    view.add_item(feedback_button(recommendation_id, locale))
+    view.add_item(GiveButton(recommendation_id, locale))
     view.stop()  # not kept in this process's view store: clicks are routed by custom_id
     return view
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.feedback.language import LanguageDetector
-from bot.feedback.service import FeedbackService
 from cogs.feedback._cog import FeedbackCog
 from cogs.feedback._threads import ThreadRepliesCog
 
@@ -14,6 +12,6 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: ConsultationBot) -> None:
-    service = FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector())
+    service = bot.services.feedback
     await bot.add_cog(FeedbackCog(bot, service))
     await bot.add_cog(ThreadRepliesCog(bot, service))

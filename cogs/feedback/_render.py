@@ -35,7 +35,8 @@ def when(moment: datetime) -> str:
 
 
 def source_label(source: str, locale: object) -> str:
-    return t(f"feedback.source_{source}", locale)
+    labels = {"form": t("feedback.source_form", locale), "thread": t("feedback.source_thread", locale)}
+    return labels[source]
 
 
 def mine_embed(items: list[Feedback], answered: dict[int, int], locale: object) -> discord.Embed:

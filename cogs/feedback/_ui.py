@@ -1,155 +1,43 @@
-"""The feedback cog's buttons and forms.
+"""The feedback forms and what they do: give feedback, edit one's own, the working group's answer.
 
-Persistent buttons are ``DynamicItem``s (alive across restarts, nothing kept in memory):
-``feedback:give:<recommendation id>`` (posted under every draft by the recommendations cog),
-``feedback:respond:<feedback id>`` and ``feedback:page:<n>:prev|next`` (the working group's list).
-Each parses its id and hands the click to the cog.
+Each form is a ``PersistentForm`` (``bot/forms.py``): its custom id, built and parsed by the class
+alone, carries its whole state, so a form opened before a restart is still received after it.
+  feedback:form:<recommendation id>:<area number | x>:<anonymous 0 | 1 | x>:<nonce>  (x: asked in the form)
+  feedback:edit:<feedback id>:<nonce>      feedback:answer:<feedback id>:<nonce>
+The commands, buttons and forms reach the service through ``interaction.client.services``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-from bot.access import Access, member_access
+from bot.access import Access
+from bot.audit import record_action
 from bot.data.guilds import ScopingArea
 from bot.data.recommendations import Recommendation
-from bot.errors import AccessDenied
+from bot.errors import UserError
 from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
+from bot.feedback.service import Answered
+from bot.forms import PersistentForm, nonce
 from bot.i18n import t
-from bot.recommendations.publisher import feedback_button
-from bot.replies import AnsweringButton
-from cogs.feedback._render import clip
-
-if TYPE_CHECKING:
-    from cogs.feedback._cog import FeedbackCog
+from bot.replies import respond
+from cogs.feedback._render import PENDING_SHOWN, clip, pending_embed
 
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["ConsultationBot"]
-COG_NAME = "FeedbackCog"
 MODAL_TITLE_LIMIT = 45
 LABEL_LIMIT = 45
 DESCRIPTION_LIMIT = 100
 OPTION_LIMIT = 100
 
 
-def cog_of(interaction: Interaction) -> FeedbackCog:
-    cog = interaction.client.get_cog(COG_NAME)
-    if cog is None:
-        raise RuntimeError("the feedback cog is not loaded")
-    return cog  # type: ignore[return-value]
-
-
-async def require_working_group(interaction: Interaction) -> None:
-    """Buttons are checked too: a custom id can be replayed by anyone who sees it."""
-    if interaction.guild is None or Access.WORKING_GROUP not in await member_access(interaction):
-        raise AccessDenied("access.working_group")
-
-
-class GiveButton(AnsweringButton, template=r"feedback:give:(?P<id>[0-9]+)"):
-    """ "Give feedback" under a draft: opens the form for that draft."""
-
-    def __init__(self, recommendation_id: int, locale: object = None) -> None:
-        super().__init__(feedback_button(recommendation_id, locale))
-        self.recommendation_id = recommendation_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> GiveButton:
-        return cls(int(match["id"]))
-
-    async def handle(self, interaction: Interaction) -> None:
-        await cog_of(interaction).open_form(interaction, recommendation_id=self.recommendation_id)
-
-
-class RespondButton(AnsweringButton, template=r"feedback:respond:(?P<id>[0-9]+)"):
-    """ "Answer #n" on an item of the working group's list."""
-
-    def __init__(self, feedback_id: int, locale: object = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=t("feedback.respond_button", locale, reference=feedback_id),
-                emoji="💬",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"feedback:respond:{feedback_id}",
-            )
-        )
-        self.feedback_id = feedback_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> RespondButton:
-        return cls(int(match["id"]))
-
-    async def handle(self, interaction: Interaction) -> None:
-        await require_working_group(interaction)
-        await cog_of(interaction).open_response_form(interaction, self.feedback_id)
-
-
-class PageButton(
-    AnsweringButton, template=r"feedback:page:(?P<rec>[0-9]+):(?P<id>[0-9]+):(?P<way>prev|next)"
-):
-    """Previous / next page of the working group's list: the draft filter (0: all) and page are in the id."""
-
-    def __init__(
-        self, recommendation: int, page: int, way: str, locale: object = None, *, disabled: bool = False
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=t(f"feedback.{'previous' if way == 'prev' else 'next'}", locale),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"feedback:page:{recommendation}:{page}:{way}",
-                disabled=disabled,
-            )
-        )
-        self.page = page
-        self.recommendation = recommendation
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> PageButton:
-        return cls(int(match["rec"]), int(match["id"]), match["way"])
-
-    async def handle(self, interaction: Interaction) -> None:
-        await require_working_group(interaction)
-        await cog_of(interaction).show_list(interaction, self.page, self.recommendation or None, edit=True)
-
-
-DYNAMIC_ITEMS: tuple[type[AnsweringButton], ...] = (GiveButton, RespondButton, PageButton)
-
-
-# -- forms ------------------------------------------------------------------------------------
-# Forms carry their whole state in their custom id and the cog stops each one right after showing it,
-# so every submission is answered by ``FeedbackCog.on_interaction`` from the custom id and the submitted
-# values alone: a form opened before a restart is still received after it.
-#   feedback:form:<recommendation id>:<area number | x>:<anonymous 0 | 1 | x>:<nonce>  (x: asked in the form)
-#   feedback:edit:<feedback id>:<nonce>      feedback:answer:<feedback id>:<nonce>
-FORM_ID = re.compile(r"feedback:form:(?P<rec>[0-9]+):(?P<area>[0-9]+|x):(?P<anonymous>[01x]):[0-9a-f]+")
-EDIT_ID = re.compile(r"feedback:edit:(?P<id>[0-9]+):[0-9a-f]+")
-ANSWER_ID = re.compile(r"feedback:answer:(?P<id>[0-9]+):[0-9a-f]+")
-
-
-def _nonce() -> str:
-    return secrets.token_hex(6)
-
-
-def submitted_values(components: list[dict[str, Any]]) -> dict[str, Any]:
-    """A modal submission's values by custom id (text inputs: ``value``; selects: ``values``)."""
-    values: dict[str, Any] = {}
-    for top in components:
-        inner = [top["component"]] if "component" in top else top.get("components", [])
-        for comp in inner:
-            if comp.get("custom_id"):
-                values[comp["custom_id"]] = comp["value"] if "value" in comp else comp.get("values")
-    return values
+def locale_code(interaction: Interaction) -> str:
+    return str(getattr(interaction.locale, "value", interaction.locale))
 
 
 def area_from(values: Any) -> int | None:
@@ -158,7 +46,48 @@ def area_from(values: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() and int(value) > 0 else None
 
 
-class FeedbackModal(discord.ui.Modal):
+def text_from(values: dict[str, Any]) -> str | None:
+    text = values.get("text")
+    return text if isinstance(text, str) else None
+
+
+async def answer_member(
+    interaction: Interaction, content: str | None, *, embeds: list[discord.Embed] | None = None
+) -> None:
+    """Answer ephemerally, adding the working group's answers the member has not seen yet."""
+    assert interaction.guild_id is not None
+    service = interaction.client.services.feedback
+    pending = await service.pending_responses(interaction.guild_id, interaction.user.id)
+    embeds = list(embeds or [])
+    if pending:
+        embeds.append(pending_embed(pending, interaction.locale))
+    await respond(interaction, content, embeds=embeds)
+    if pending:
+        await service.mark_delivered([p.id for p in pending[:PENDING_SHOWN]])
+
+
+async def open_form(
+    interaction: Interaction,
+    *,
+    recommendation_id: int,
+    area_number: int | None = None,
+    anonymous: bool | None = None,
+) -> None:
+    """Refuse early (phase, cooldown, unknown draft) so nobody writes a text that cannot be kept."""
+    if interaction.guild_id is None:
+        raise UserError("errors.guild_only")
+    service = interaction.client.services.feedback
+    await service.check_may_give(interaction.guild_id, interaction.user.id)
+    rec = await service.recommendation_by_id(interaction.guild_id, recommendation_id)
+    area = await service.area_by_number(interaction.guild_id, area_number)
+    areas = await service.scoping_areas(interaction.guild_id)
+    await FeedbackModal(rec, areas, interaction.locale, area=area, anonymous=anonymous).show(interaction)
+
+
+class FeedbackModal(
+    PersistentForm,
+    template=r"feedback:form:(?P<rec>[0-9]+):(?P<area>[0-9]+|x):(?P<anonymous>[01x]):[0-9a-f]+",
+):
     """The feedback form: the text and, unless the slash command chose them, an area and anonymity."""
 
     def __init__(
@@ -172,10 +101,7 @@ class FeedbackModal(discord.ui.Modal):
     ) -> None:
         super().__init__(
             title=clip(t("feedback.modal_title", locale, number=recommendation.number), MODAL_TITLE_LIMIT),
-            custom_id=(
-                f"feedback:form:{recommendation.id}:{area.number if area else 'x'}"
-                f":{'x' if anonymous is None else int(anonymous)}:{_nonce()}"
-            ),
+            custom_id=self.custom_id_for(recommendation.id, area, anonymous),
         )
         self.recommendation = recommendation
         self.add_item(
@@ -244,14 +170,47 @@ class FeedbackModal(discord.ui.Modal):
         if chosen:
             self.add_item(discord.ui.TextDisplay("\n".join(chosen)))
 
+    @staticmethod
+    def custom_id_for(recommendation_id: int, area: ScopingArea | None, anonymous: bool | None) -> str:
+        return (
+            f"feedback:form:{recommendation_id}:{area.number if area else 'x'}"
+            f":{'x' if anonymous is None else int(anonymous)}:{nonce()}"
+        )
 
-class EditModal(discord.ui.Modal):
+    @classmethod
+    async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
+        assert interaction.guild_id is not None
+        item = await interaction.client.services.feedback.give(
+            guild_id=interaction.guild_id,
+            user_id=interaction.user.id,
+            recommendation_id=int(match["rec"]),
+            text=text_from(values),
+            anonymous=bool(values.get("anonymous"))
+            if match["anonymous"] == "x"
+            else match["anonymous"] == "1",
+            area_number=area_from(values.get("area")) if match["area"] == "x" else int(match["area"]),
+            locale=locale_code(interaction),
+            channel_id=interaction.channel_id,
+        )
+        message = t(
+            "feedback.saved",
+            interaction.locale,
+            number=item.recommendation_number,
+            version=item.version,
+            reference=item.id,
+        )
+        if item.anonymous:
+            message += "\n" + t("feedback.saved_anonymous", interaction.locale)
+        await answer_member(interaction, message)
+
+
+class EditModal(PersistentForm, template=r"feedback:edit:(?P<id>[0-9]+):[0-9a-f]+"):
     """Change the text of one's own form feedback (the previous text is kept in its history)."""
 
     def __init__(self, feedback_id: int, body: str, locale: object) -> None:
         super().__init__(
             title=clip(t("feedback.edit_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
-            custom_id=f"feedback:edit:{feedback_id}:{_nonce()}",
+            custom_id=f"feedback:edit:{feedback_id}:{nonce()}",
         )
         self.add_item(
             discord.ui.Label(
@@ -266,14 +225,24 @@ class EditModal(discord.ui.Modal):
             )
         )
 
+    @classmethod
+    async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
+        assert interaction.guild_id is not None
+        item = await interaction.client.services.feedback.edit_own(
+            interaction.guild_id, interaction.user.id, int(match["id"]), text_from(values)
+        )
+        await answer_member(interaction, t("feedback.edited", interaction.locale, reference=item.id))
 
-class RespondModal(discord.ui.Modal):
+
+class RespondModal(PersistentForm, template=r"feedback:answer:(?P<id>[0-9]+):[0-9a-f]+"):
     """The working group's answer to one item."""
+
+    access = Access.WORKING_GROUP
 
     def __init__(self, feedback_id: int, locale: object) -> None:
         super().__init__(
             title=clip(t("feedback.respond_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
-            custom_id=f"feedback:answer:{feedback_id}:{_nonce()}",
+            custom_id=f"feedback:answer:{feedback_id}:{nonce()}",
         )
         self.add_item(
             discord.ui.Label(
@@ -287,3 +256,61 @@ class RespondModal(discord.ui.Modal):
                 ),
             )
         )
+
+    @classmethod
+    async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
+        await save_response(interaction, int(match["id"]), text_from(values))
+
+
+async def save_response(interaction: Interaction, feedback_id: int, text: str | None) -> None:
+    """Store the working group's answer and tell its author in the draft's thread when it may."""
+    assert interaction.guild_id is not None
+    service = interaction.client.services.feedback
+    answered = await service.respond(interaction.guild_id, interaction.user.id, feedback_id, text)
+    await record_action(
+        interaction.client,
+        interaction.guild_id,
+        interaction.user.id,
+        "feedback.respond",
+        f"feedback #{feedback_id}",
+    )
+    told = await tell_in_thread(interaction, answered)
+    delivery = (
+        t("feedback.delivery_thread", interaction.locale)
+        if told
+        else t("feedback.delivery_later", interaction.locale)
+    )
+    await respond(
+        interaction, t("feedback.responded", interaction.locale, reference=feedback_id, delivery=delivery)
+    )
+
+
+async def tell_in_thread(interaction: Interaction, answered: Answered) -> bool:
+    """A named author is told in the draft's thread (pinging only them); anonymous ones never are."""
+    if answered.anonymous or answered.thread_id is None:
+        return False
+    notice = t(
+        "feedback.thread_notice",
+        author=answered.author_id,
+        reference=answered.item.id,
+        number=answered.item.recommendation_number,
+    )
+    try:
+        thread = interaction.client.get_partial_messageable(answered.thread_id)
+        await thread.send(
+            f"{notice}\n>>> {answered.response.body}",
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                replied_user=False,
+                users=[discord.Object(answered.author_id)],
+            ),
+        )
+    except discord.HTTPException as error:
+        log.warning("Could not tell the author of feedback #%s in its thread: %s", answered.item.id, error)
+        return False
+    await interaction.client.services.feedback.mark_delivered([answered.response.id])
+    return True
+
+
+FORMS: tuple[type[PersistentForm], ...] = (FeedbackModal, EditModal, RespondModal)

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from bot.data.guilds import ScopingArea
 from bot.data.recommendations import Recommendation
-from cogs.feedback._ui import (
-    ANSWER_ID,
-    EDIT_ID,
-    FORM_ID,
-    EditModal,
-    FeedbackModal,
-    RespondModal,
-    area_from,
-    submitted_values,
-)
+from bot.forms import submitted_values
+from cogs.feedback._ui import EditModal, FeedbackModal, RespondModal, area_from
+
+FORM_ID, EDIT_ID, ANSWER_ID = FeedbackModal.template, EditModal.template, RespondModal.template
 
 REC = Recommendation(id=12, guild_id=1, number=3, version=2, title="Shared resources", body="")
 AREAS = [
