@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
+from bot.data.officehours import OfficeHoursRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
 from bot.moderation.privacy import ForgottenRegistry
+from bot.officehours.publisher import SessionPublisher
+from bot.officehours.service import OfficeHoursService
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.tally import TallyService
 
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
+    officehours: OfficeHoursService
+    officehours_publisher: SessionPublisher
     publisher: Publisher
     tally: TallyService
 
@@ -32,9 +37,13 @@ async def build_services(bot: ConsultationBot) -> Services:
     forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
     await forgotten.load()
     publisher = Publisher(bot)
+    officehours_repo = OfficeHoursRepository(bot.db)
+    officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
     return Services(
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
+        officehours=officehours,
+        officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),
         publisher=publisher,
         tally=TallyService(bot, publisher, forgotten),
     )

@@ -19,10 +19,10 @@ from bot.audit import record_action
 from bot.data.officehours import OfficeHoursRepository, Session
 from bot.data.officehours_events import ACTIVE, COMPLETED, OfficeHoursEventsRepository
 from bot.i18n import t
+from bot.officehours.delivery import CardRefresher, Notifier
 from bot.officehours.events import EventFollower, EventSnapshot, FollowOutcome
-from cogs.officehours._delivery import CardRefresher, Notifier
-from cogs.officehours._publish import SessionPublisher
-from cogs.officehours._render import when
+from bot.officehours.publisher import SessionPublisher
+from bot.officehours.render import when
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot

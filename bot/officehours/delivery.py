@@ -18,7 +18,7 @@ import discord
 
 from bot.data.officehours import Notice, OfficeHoursRepository, Session
 from bot.i18n import t
-from cogs.officehours._render import card_embed, card_view, relative, when, where
+from bot.officehours.render import card_embed, card_view, relative, when, where
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
