@@ -113,7 +113,12 @@ async def start_bot(world: World, workdir: Path) -> BotProcess:
 async def reader(world: World) -> SimpleNamespace:
     """What ``database_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
     db = await Database.open(world.database_path, migrate=False)
-    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db), get_cog=lambda name: None)
+
+    async def nothing_to_flush() -> None:  # a reader has no reaction writer of its own
+        return None
+
+    tally = SimpleNamespace(flush=nothing_to_flush)
+    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db), services=SimpleNamespace(tally=tally))
     return SimpleNamespace(bot=fake_bot, db=db, emu=world.emu, guild_id=world.guild_id)
 
 
