@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint format bench clean
+.PHONY: venv install demo test conformance lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The runtime alone (no test tools), non-editable, into the Python you name: a virtual environment of
+# its own, e.g. `python3 -m venv /opt/consultation-bot && make install PYTHON=/opt/consultation-bot/bin/python`.
+install:
+	$(PYTHON) -m pip install --upgrade .
+
 demo: $(STAMP)
 	$(BIN)/python -m rehearsal
 
@@ -22,6 +27,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Every REST call of the Discord-facing tests checked against Discord's OpenAPI description
+# (tests/conformance/openapi.py says where the spec file is looked for).
+conformance: $(STAMP)
+	DISCORD_SPEC_CHECK=all $(BIN)/python -m pytest -q -m "not slow" tests/emulator tests/e2e tests/reliability tests/conformance
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache build dist

@@ -68,7 +68,7 @@ async def main(count: int, seats: int, spread: float) -> None:
             await world.setup_consultation("forum")
             result = await world.command(
                 "wg",
-                "officehours schedule",
+                "officehours-manage schedule",
                 title="Rush hour",
                 start="2026-01-10T18:00Z",
                 duration=60,

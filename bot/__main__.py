@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | migrate | content load FILE | digest``."""
+"""Command line: ``python -m bot run | migrate | content | digest | backup | restore | health``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from bot.config import ConfigError, Settings, load_settings, setup_logging
 from bot.content import Content, ContentError, load_content
 from bot.data.database import Database, MigrationError
 from bot.data.guilds import GuildRepository
+from bot.ops.backup import BackupError
+from bot.ops.heartbeat import MAX_AGE_SECONDS
+from bot.ops.lock import DatabaseInUse, exclusive
 
 log = logging.getLogger("bot")
 
@@ -35,10 +38,15 @@ def fail(text: str, code: int = 2) -> int:
 
 
 async def run_bot(settings: Settings) -> int:
-    """Own the long-lived resources: open the database, run the bot, close all on the way out."""
+    """Own the long-lived resources: the database (and its lock), the bot; close all on the way out."""
+    token = settings.require_token()
+    with exclusive(settings.database_path, "python -m bot run"):
+        return await _run_bot(settings, token)
+
+
+async def _run_bot(settings: Settings, token: str) -> int:
     from bot.client import ConsultationBot
 
-    token = settings.require_token()
     database = await Database.open(settings.database_path)
     bot = ConsultationBot(settings, database=database, content=default_content(settings))
     stop = asyncio.Event()
@@ -123,6 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--out", type=Path, required=True, help="folder for the files (created if missing)")
     digest.add_argument("--guild", type=int, help="the server's id (needed when the database holds several)")
     digest.add_argument("--since", default="last", help="YYYY-MM-DD, 'last' (since the last digest) or 'all'")
+    backup = commands.add_parser("backup", help="copy the database to FILE, also while the bot runs")
+    backup.add_argument("file", type=Path)
+    restore = commands.add_parser("restore", help="replace the database with backup FILE (bot stopped)")
+    restore.add_argument("file", type=Path)
+    health = commands.add_parser(
+        "health", help="exit 0 when the running bot's heartbeat is fresh and connected"
+    )
+    health.add_argument(
+        "--max-age", type=float, default=MAX_AGE_SECONDS, help=f"seconds (default {MAX_AGE_SECONDS})"
+    )
     return parser
 
 
@@ -149,6 +167,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.digest.cli import export_digest
 
             return asyncio.run(export_digest(settings, args.out, args.guild, args.since, out))
+        if args.command in ("backup", "restore", "health"):
+            from bot.ops import cli
+
+            if args.command == "health":
+                health = asyncio.run(cli.health_command(settings, args.max_age))
+                if not health.healthy:
+                    return fail(health.sentence, 1)
+                out(health.sentence)
+                return 0
+            command = cli.backup_command if args.command == "backup" else cli.restore_command
+            out(asyncio.run(command(settings, args.file)))
+            return 0
         return fail(f"unknown command {args.command}")
     except ConfigError as error:
         return fail(str(error))
@@ -167,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ContentError as error:
         return fail("the content file is not usable:\n  - " + "\n  - ".join(error.problems))
-    except MigrationError as error:
+    except (MigrationError, BackupError, DatabaseInUse) as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130

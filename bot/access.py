@@ -38,6 +38,14 @@ VISIBILITY: dict[Access, discord.Permissions | None] = {
 }
 
 
+# The sentence a member reads when a command or a button is not theirs (every member may run MEMBER's).
+REFUSAL: dict[Access, str] = {
+    Access.WORKING_GROUP: "access.working_group",
+    Access.MODERATOR: "access.moderator",
+    Access.ADMINISTRATOR: "access.administrator",
+}
+
+
 async def member_access(interaction: discord.Interaction[ConsultationBot]) -> set[Access]:
     """Every access level the member holds in this guild."""
     levels = {Access.MEMBER}
@@ -63,7 +71,7 @@ async def ensure_access(interaction: discord.Interaction[ConsultationBot], acces
         raise UserError("errors.guild_only")
     if access is Access.MEMBER or access in await member_access(interaction):
         return
-    raise AccessDenied(f"access.{access.value}")
+    raise AccessDenied(REFUSAL[access])
 
 
 def require(access: Access) -> Callable[[T], T]:

@@ -26,6 +26,15 @@ async def record_action(
 ) -> AuditEntry:
     """Every moderation and working-group action goes through here (publish, edit, phase, hide...)."""
     entry = await AuditRepository(bot.db).record(guild_id, actor_id, action, target, reason, bot.clock.now())
+    await announce(bot, entry)
+    return entry
+
+
+async def announce(bot: ConsultationBot, entry: AuditEntry) -> None:
+    """Post an entry already in the audit log to the guild's mod-log channel, when it has one."""
+    guild_id, actor_id, action, target, reason = (
+        entry.guild_id, entry.actor_id, entry.action, entry.target, entry.reason
+    )  # fmt: skip
     settings = await bot.guild_repository.get(guild_id)
     channel = bot.get_channel(settings.modlog_channel_id) if settings and settings.modlog_channel_id else None
     if isinstance(channel, discord.abc.Messageable):
@@ -42,4 +51,3 @@ async def record_action(
             await channel.send(line[:2000], allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as error:
             log.warning("Could not post to the mod-log channel of guild %s: %s", guild_id, error)
-    return entry

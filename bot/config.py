@@ -34,8 +34,8 @@ class Settings:
     def require_token(self) -> str:
         if not self.discord_token:
             raise ConfigError(
-                "DISCORD_TOKEN is not set: put your bot's token in .env (see .env.example) "
-                "or in the environment."
+                "DISCORD_TOKEN is not set: put your bot's token in .env (see .env.example), "
+                "in the environment, or in a file named by DISCORD_TOKEN_FILE."
             )
         return self.discord_token
 
@@ -47,10 +47,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         load_dotenv(dotenv_path or find_dotenv(usecwd=True))
         environ = os.environ
 
-    token = environ.get("DISCORD_TOKEN", "").strip() or None
+    token, token_setting = read_token(environ)
     if token is not None and (any(c.isspace() for c in token) or token.count(".") != 2):
         raise ConfigError(
-            "DISCORD_TOKEN is malformed: a bot token has three parts separated by dots "
+            f"{token_setting} is malformed: a bot token has three parts separated by dots "
             "and no spaces (copy it again from the Developer Portal)."
         )
 
@@ -82,6 +82,26 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         log_level=log_level,
         discord_api_base=api_base,
     )
+
+
+def read_token(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """The token from ``DISCORD_TOKEN`` or from the file ``DISCORD_TOKEN_FILE`` names (a secrets file:
+    Docker, systemd credentials); returns it with the setting it came from. Both set is an error."""
+    token = environ.get("DISCORD_TOKEN", "").strip() or None
+    raw_file = environ.get("DISCORD_TOKEN_FILE", "").strip()
+    if not raw_file:
+        return token, "DISCORD_TOKEN"
+    if token is not None:
+        raise ConfigError("DISCORD_TOKEN and DISCORD_TOKEN_FILE are both set: keep one of them.")
+    path = Path(raw_file)
+    try:
+        from_file = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        raise ConfigError(f"DISCORD_TOKEN_FILE names {path}, which cannot be read ({reason}).") from None
+    if not from_file:
+        raise ConfigError(f"DISCORD_TOKEN_FILE names {path}, which is empty.")
+    return from_file, "DISCORD_TOKEN_FILE"
 
 
 def setup_logging(level: str) -> None:

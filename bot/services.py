@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
+from bot.data.people import PeopleRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
 from bot.moderation.privacy import ForgottenRegistry
 from bot.officehours.publisher import SessionPublisher
 from bot.officehours.service import OfficeHoursService
+from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
+from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
 
 if TYPE_CHECKING:
@@ -27,23 +30,28 @@ if TYPE_CHECKING:
 class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
+    names: NameBook
     officehours: OfficeHoursService
     officehours_publisher: SessionPublisher
     publisher: Publisher
     tally: TallyService
+    consultation: ConsultationService
 
 
 async def build_services(bot: ConsultationBot) -> Services:
     forgotten = ForgottenRegistry(ModerationRepository(bot.db), bot.guild_repository)
     await forgotten.load()
     publisher = Publisher(bot)
+    tally = TallyService(bot, publisher, forgotten)
     officehours_repo = OfficeHoursRepository(bot.db)
     officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
     return Services(
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
+        names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         officehours=officehours,
         officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),
         publisher=publisher,
-        tally=TallyService(bot, publisher, forgotten),
+        tally=tally,
+        consultation=ConsultationService(bot, publisher, tally),
     )

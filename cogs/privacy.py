@@ -92,7 +92,12 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
     @app_commands.checks.cooldown(1, MYDATA_COOLDOWN_SECONDS, key=lambda i: (i.guild_id, i.user.id))
     async def mydata(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        data = await self.service.export(interaction.guild_id, interaction.user.id)
+        registry = self.bot.services.forgotten
+        data = await self.service.export(
+            interaction.guild_id,
+            interaction.user.id,
+            registry.pseudonym(interaction.guild_id, interaction.user.id),
+        )
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
         file = discord.File(io.BytesIO(payload), filename="my-consultation-data.json")
         await interaction.response.send_message(
@@ -115,9 +120,11 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         assert interaction.guild_id is not None
         guild_id, user_id = interaction.guild_id, interaction.user.id
         # From now on no event of theirs is counted; what is buffered is written before the erasure.
-        await self.bot.services.forgotten.register(guild_id, user_id, self.bot.clock)
+        registry = self.bot.services.forgotten
+        await registry.register(guild_id, user_id, self.bot.clock)
         await self.bot.services.tally.flush()
-        report = await self.service.erase(guild_id, user_id)
+        report = await self.service.erase(guild_id, user_id, registry.pseudonym(guild_id, user_id))
+        self.bot.services.names.forget_guild_member(guild_id, user_id)
         removed, refused = await self.remove_reactions(report, user_id)
         swept = await self.sweep_uncounted(guild_id, user_id, report)
         await record_action(self.bot, guild_id, None, "privacy.forget")

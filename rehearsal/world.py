@@ -222,9 +222,12 @@ async def discord_tally(world: World) -> TallyCells:
 
 
 async def database_tally(world: World) -> TallyCells:
-    """The same cross-tab from the bot's database (after its writer has flushed)."""
+    """The same cross-tab from the bot's database (after its writer has flushed, when the bot runs in
+    this process; a bot in another process is read as its file stands)."""
     assert world.bot is not None
-    await world.bot.services.tally.flush()
+    services = getattr(world.bot, "services", None)
+    if services is not None:
+        await services.tally.flush()
     reactions = ReactionRepository(world.db)
     cells: TallyCells = {
         (row.recommendation_number, row.area_number): (row.members, row.support, row.oppose, row.needs_work)

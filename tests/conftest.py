@@ -33,3 +33,7 @@ async def guild(db: Database, clock: FakeClock) -> int:
     """A guild with the default content loaded."""
     await GuildRepository(db).ensure(GUILD_ID, load_content(), clock.now())
     return GUILD_ID
+
+
+# DISCORD_SPEC_CHECK=all checks every REST call of the run against Discord's OpenAPI description.
+from tests.conformance.suite import pytest_sessionfinish, pytest_sessionstart  # noqa: E402, F401

@@ -7,6 +7,7 @@ SQL, written with ``?`` placeholders and portable statements so a PostgreSQL bac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import sqlite3
@@ -20,7 +21,14 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+def _migrations_dir() -> Path:
+    """``bot/migrations`` in an installed package (the build copies them there), else the source tree's."""
+    packaged = Path(__file__).resolve().parents[1] / "migrations"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
@@ -36,8 +44,20 @@ class Migration:
     name: str
     path: Path
 
+    @property
+    def checksum(self) -> str:
+        """sha256 of the text; line endings normalised, so a checkout with CRLF reads as unchanged."""
+        text = self.path.read_bytes().replace(b"\r\n", b"\n")
+        return hashlib.sha256(text).hexdigest()
+
 
 def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The numbered SQL files of ``directory``; an empty or missing folder is an incomplete install."""
+    if not directory.is_dir() or not any(directory.glob("*.sql")):
+        raise MigrationError(
+            f"no migrations found in {directory}: the installation is incomplete "
+            "(reinstall the package; a wheel carries them in bot/migrations)."
+        )
     migrations = []
     for path in sorted(directory.glob("*.sql")):
         match = MIGRATION_NAME.match(path.name)
@@ -148,15 +168,54 @@ class Database:
     # -- migrations -------------------------------------------------------------------------
 
     async def applied_versions(self) -> set[int]:
-        await self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
+        await self._ensure_bookkeeping()
         rows = await self.fetchall("SELECT version FROM schema_migrations")
         return {row[0] for row in rows}
 
+    async def _ensure_bookkeeping(self) -> None:
+        # The runner owns this table (not a numbered file): the checksum column must exist before the
+        # first migration is recorded, and databases made before checksums were kept get it added here.
+        await self.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT)"
+        )
+        columns = {row[1] for row in await self.fetchall("PRAGMA table_info(schema_migrations)")}
+        if "checksum" not in columns:
+            await self.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+
+    async def verify_applied(self, directory: Path = MIGRATIONS_DIR) -> None:
+        """Refuse a database whose applied migrations differ from this installation's files.
+
+        Applied migrations recorded before checksums were kept get the current file's checksum.
+        """
+        await self._ensure_bookkeeping()
+        files = {m.version: m for m in discover_migrations(directory)}
+        rows = await self.fetchall("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        backfill = []
+        for version, name, checksum in rows:
+            migration = files.get(version)
+            if migration is None:
+                raise MigrationError(
+                    f"migration {version:04d}_{name}.sql was applied to this database but is not in this "
+                    "installation: the database was made by a newer version of the bot."
+                )
+            if checksum is None:
+                backfill.append((migration.checksum, version))
+            elif checksum != migration.checksum:
+                raise MigrationError(
+                    f"migration {migration.path.name} was changed after it was applied to this database: "
+                    "put the original file back and write the change as a new numbered migration."
+                )
+        if backfill:
+            async with self.transaction() as tx:
+                await tx.executemany("UPDATE schema_migrations SET checksum = ? WHERE version = ?", backfill)
+            log.info(
+                "Recorded the checksums of %d migrations applied before checksums were kept", len(backfill)
+            )
+
     async def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[int]:
-        """Apply every migration not yet applied, each in its own transaction."""
+        """Check the applied migrations, then apply every one not yet applied, each in its own transaction."""
+        await self.verify_applied(directory)
         applied = await self.applied_versions()
         done = []
         for migration in discover_migrations(directory):
@@ -168,9 +227,9 @@ class Database:
                     for statement in statements:
                         await tx.execute(statement)
                     await tx.execute(
-                        "INSERT INTO schema_migrations (version, name, applied_at)"
-                        " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                        (migration.version, migration.name),
+                        "INSERT INTO schema_migrations (version, name, applied_at, checksum)"
+                        " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)",
+                        (migration.version, migration.name, migration.checksum),
                     )
             except Exception as error:
                 raise MigrationError(
@@ -182,6 +241,34 @@ class Database:
 
     async def integrity_check(self) -> str:
         return str(await self.fetchval("PRAGMA integrity_check"))
+
+    # -- backups ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def read_snapshot(self) -> AsyncIterator[None]:
+        """One read transaction: every statement on this connection until the end, and a backup
+        taken with ``backup_to`` inside it, see the same moment of the database, whatever other
+        connections commit meanwhile. For a connection of its own (a backup), never the bot's."""
+        async with self._lock:
+            await self._connection.execute("BEGIN")
+            # In WAL mode the snapshot is fixed by the first read, not by BEGIN.
+            await self._connection.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+        try:
+            yield
+        finally:
+            async with self._lock:
+                await asyncio.shield(self._rollback())
+
+    async def backup_to(self, target: Path) -> None:
+        """Copy the database to ``target`` with SQLite's online backup API (inside a ``read_snapshot``,
+        the copy is that snapshot); the copy is a single file in rollback-journal mode."""
+        destination = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        try:
+            async with self._lock:
+                await self._connection.backup(destination, pages=-1)
+            destination.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            destination.close()
 
 
 class Transaction:

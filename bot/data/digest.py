@@ -117,6 +117,7 @@ class SignupRow:
     status: str
     question: str | None
     signed_up_at: str
+    display_name: str | None = None  # the name seen at sign-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,13 +306,20 @@ class DigestRepository:
         """Sign-ups for the sessions starting in the period or later."""
         rows = await self.db.fetchall(
             "SELECT o.id AS session_id, o.title AS session_title, o.starts_at, o.status AS session_status,"
-            " s.user_id, s.status, s.question, s.signed_up_at"
+            " s.user_id, s.status, s.question, s.signed_up_at, s.display_name"
             " FROM signups s JOIN office_hours o ON o.id = s.session_id"
             " WHERE o.guild_id = ? AND (? IS NULL OR o.starts_at >= ?)"
             " ORDER BY o.starts_at, o.id, s.signed_up_at, s.id",
             (guild_id, *(2 * [to_db(since) if since else None])),
         )
         return [SignupRow(**dict(row)) for row in rows]
+
+    async def member_names(self, guild_id: int) -> dict[int, str]:
+        """The display name last seen of each member (``member_names``, migration 0011)."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, display_name FROM member_names WHERE guild_id = ?", (guild_id,)
+        )
+        return {row[0]: row[1] for row in rows}
 
     # -- the digest log ---------------------------------------------------------------------
 

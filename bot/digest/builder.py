@@ -22,13 +22,21 @@ from bot.data.digest import (
     DigestRecommendation,
     DigestRecord,
     DigestRepository,
-    FeedbackFigure,
     FeedbackItem,
 )
 from bot.data.reactions import AreaTally, StanceTally
 from bot.digest.csvfile import CsvFile, neutralise
+from bot.digest.figures import (
+    ALL,
+    RecommendationSummary,
+    changes_between,
+    figures_of,
+    last_covering,
+    sections_of,
+)
 from bot.digest.heatmap import HeatmapPainter, HeatmapText
-from bot.digest.markdown import AreaFeedback, MarkdownInput, RecommendationSection, render_markdown
+from bot.digest.markdown import MarkdownInput, render_markdown
+from bot.digest.people import feedback_row, signup_row
 from bot.digest.period import Since
 from bot.errors import UserError
 from bot.i18n import t
@@ -58,6 +66,7 @@ FEEDBACK_HEADER = (
     "source",
     "anonymous",
     "author_id",
+    "author_name",
     "answered",
     "responses",
     "body",
@@ -68,42 +77,12 @@ SIGNUP_HEADER = (
     "starts_at",
     "session_status",
     "user_id",
+    "user_name",
     "status",
     "question",
     "signed_up_at",
 )
-NO_AREA: tuple[int | str, str] = ("", "")
 MD_ITEMS_PER_AREA = 10  # digest.md shows the latest few per area; feedback.csv holds every item
-ALL = "all"  # the scope of a digest of every recommendation (else the one recommendation's number)
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """A recommendation's figures against the previous digest's."""
-
-    members: int
-    support: int
-    oppose: int
-    needs_work: int
-    feedback: int
-    new_version: int | None
-    newly_tagged: tuple[int, ...]
-    no_longer_tagged: tuple[int, ...]
-    since: datetime  # when the digest compared with was made
-
-
-@dataclass(frozen=True, slots=True)
-class RecommendationSummary:
-    number: int
-    title: str
-    version: int
-    members: int
-    support: int
-    oppose: int
-    needs_work: int
-    feedback: int  # in the period
-    unanswered: int  # in the period
-    changes: Changes | None  # None: the previous digest did not cover this recommendation
 
 
 @dataclass(frozen=True)
@@ -136,80 +115,64 @@ async def prefetched(pages: AsyncIterator[list[FeedbackItem]]) -> AsyncIterator[
             following.cancel()
 
 
-def figures_of(
-    recommendations: list[DigestRecommendation],
-    areas: list[AreaTally],
-    stances: list[StanceTally],
-    feedback: list[FeedbackFigure],
-) -> dict[str, Any]:
-    """What the digest log keeps, so the next digest can say what changed."""
-    by_id = {rec.id: rec for rec in recommendations}
-    result: dict[str, Any] = {}
-    for row in stances:
-        result[str(row.recommendation_number)] = {
-            "version": by_id[row.recommendation_id].version,
-            "members": row.members,
-            "support": row.support,
-            "oppose": row.oppose,
-            "needs_work": row.needs_work,
-            "feedback": 0,
-            "areas": {},
-        }
-    for row in areas:
-        result[str(row.recommendation_number)]["areas"][str(row.area_number)] = row.members
-    for figure in feedback:
-        rec = by_id.get(figure.recommendation_id)
-        if rec is not None and str(rec.number) in result:
-            result[str(rec.number)]["feedback"] += figure.total
-    return {"recommendations": result}
-
-
-def changes_between(current: dict[str, Any], earlier: list[DigestRecord]) -> dict[int, Changes]:
-    """Each recommendation against the latest earlier digest that covered it (oldest to newest given)."""
-    known: dict[str, tuple[dict[str, Any], datetime]] = {}
-    for record in earlier:
-        for key, figures in record.figures.get("recommendations", {}).items():
-            known[key] = (figures, record.created_at)
-    result = {}
-    for key, now in current["recommendations"].items():
-        if key not in known:
-            continue
-        before, at = known[key]
-        tagged_now = {int(a) for a, n in now["areas"].items() if n}
-        tagged_before = {int(a) for a, n in before.get("areas", {}).items() if n}
-        result[int(key)] = Changes(
-            members=now["members"] - before.get("members", 0),
-            support=now["support"] - before.get("support", 0),
-            oppose=now["oppose"] - before.get("oppose", 0),
-            needs_work=now["needs_work"] - before.get("needs_work", 0),
-            feedback=now["feedback"] - before.get("feedback", 0),
-            new_version=now["version"] if now["version"] != before.get("version", now["version"]) else None,
-            newly_tagged=tuple(sorted(tagged_now - tagged_before)),
-            no_longer_tagged=tuple(sorted(tagged_before - tagged_now)),
-            since=at,
-        )
-    return result
-
-
-def last_covering(earlier: list[DigestRecord], recommendation_number: int | None) -> DigestRecord | None:
-    """The newest digest of everything, or (for one recommendation) of everything or of that one.
-
-    A digest of R3 alone is not "the last digest" of a full one: starting there would skip what was
-    said on the other drafts in between.
-    """
-    for record in reversed(earlier):
-        scope = record.figures.get("scope", ALL)
-        if scope == ALL or (recommendation_number is not None and scope == recommendation_number):
-            return record
-    return None
-
-
 def _stamp(moment: datetime | None, locale: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else t("digest.md.beginning", locale)
 
 
 def period_text(since: datetime | None, until: datetime, locale: object) -> str:
     return t("digest.md.period", locale, since=_stamp(since, locale), until=_stamp(until, locale))
+
+
+async def feedback_listing(
+    pages: AsyncIterator[list[FeedbackItem]],
+    recommendations: list[DigestRecommendation],
+    areas: list[AreaInfo],
+    names: dict[int, str],
+) -> tuple[CsvFile, dict[tuple[int, int | None], deque[FeedbackItem]], int]:
+    """The period's feedback streamed into feedback.csv; the latest few per (draft, area) kept for
+    digest.md; and how many items there were."""
+    rec_columns = {rec.id: (rec.number, neutralise(rec.title)) for rec in recommendations}
+    area_columns = {area.id: (area.number, neutralise(area.name)) for area in areas}
+    area_numbers = {area.id: area.number for area in areas}
+    feedback_csv = CsvFile(FEEDBACK_HEADER)
+    buckets: dict[tuple[int, int | None], deque[FeedbackItem]] = {}
+    in_period = 0
+    async for page in prefetched(pages):
+        in_period += len(page)
+        feedback_csv.write_checked(feedback_row(item, rec_columns, area_columns, names) for item in page)
+        for item in page:
+            key = (item.recommendation_id, area_numbers.get(item.area_id))
+            bucket = buckets.get(key)
+            if bucket is None:
+                bucket = buckets[key] = deque(maxlen=MD_ITEMS_PER_AREA)
+            bucket.append(item)
+    return feedback_csv, buckets, in_period
+
+
+def tallies_file(
+    recommendations: list[DigestRecommendation],
+    areas: list[AreaInfo],
+    area_rows: list[AreaTally],
+    stance_by_rec: dict[int, StanceTally],
+    locale: object,
+) -> CsvFile:
+    """tallies.csv: a row per draft and scoping area, then the draft's row over all areas."""
+    area_by_number = {area.number: area for area in areas}
+    tallies_csv = CsvFile(TALLY_HEADER)
+    for rec in recommendations:
+        for row in area_rows:
+            if row.recommendation_id == rec.id:
+                area = area_by_number[row.area_number]
+                tallies_csv.write(
+                    (rec.number, rec.title, area.number, area.name, row.members, row.support,
+                     row.oppose, row.needs_work)
+                )  # fmt: skip
+        overall = stance_by_rec[rec.id]
+        tallies_csv.write(
+            (rec.number, rec.title, "all", t("digest.md.all_areas", locale), overall.members,
+             overall.support, overall.oppose, overall.needs_work)
+        )  # fmt: skip
+    return tallies_csv
 
 
 class DigestBuilder:
@@ -258,8 +221,8 @@ class DigestBuilder:
                 raise UserError("digest.unknown_recommendation", number=recommendation_number)
             selected_id = recommendations[0].id
         areas = await repo.areas(guild_id)
-        area_by_number = {area.number: area for area in areas}
         history = await repo.version_history(guild_id)
+        names = await repo.member_names(guild_id)
         # In a worker process the picture draws while the cross-tab and the listing are read; in a thread
         # it would hold the GIL against the database thread, so it waits until the listing is done.
         # The grid is the cross-tab's members column, counted cheaply first so the picture starts early.
@@ -293,51 +256,18 @@ class DigestBuilder:
             compared = earlier if earlier is not None else ([previous] if previous else [])
             changes = changes_between(figures, compared)
             seconds["figures"] = time.perf_counter() - started
-            rec_columns = {rec.id: (rec.number, neutralise(rec.title)) for rec in recommendations}
-            area_columns = {area.id: (area.number, neutralise(area.name)) for area in areas}
-            area_numbers = {area.id: area.number for area in areas}
-            feedback_csv = CsvFile(FEEDBACK_HEADER)
-            buckets: dict[tuple[int, int | None], deque[FeedbackItem]] = {}
-            in_period = 0
             pages = repo.feedback_items(guild_id, [rec.id for rec in recommendations], since)
-            async for page in prefetched(pages):
-                in_period += len(page)
-                feedback_csv.write_checked(
-                    self._feedback_row(item, rec_columns, area_columns) for item in page
-                )
-                for item in page:
-                    key = (item.recommendation_id, area_numbers.get(item.area_id))
-                    bucket = buckets.get(key)
-                    if bucket is None:
-                        bucket = buckets[key] = deque(maxlen=MD_ITEMS_PER_AREA)
-                    bucket.append(item)
+            feedback_csv, buckets, in_period = await feedback_listing(pages, recommendations, areas, names)
             seconds["feedback"] = time.perf_counter() - started
 
-            tallies_csv = CsvFile(TALLY_HEADER)
             stance_by_rec = {row.recommendation_id: row for row in stance_rows}
-            for rec in recommendations:
-                for row in area_rows:
-                    if row.recommendation_id == rec.id:
-                        area = area_by_number[row.area_number]
-                        tallies_csv.write(
-                            (rec.number, rec.title, area.number, area.name, row.members, row.support,
-                             row.oppose, row.needs_work)
-                        )  # fmt: skip
-                overall = stance_by_rec[rec.id]
-                tallies_csv.write(
-                    (rec.number, rec.title, "all", t("digest.md.all_areas", locale), overall.members,
-                     overall.support, overall.oppose, overall.needs_work)
-                )  # fmt: skip
+            tallies_csv = tallies_file(recommendations, areas, area_rows, stance_by_rec, locale)
 
             signups_csv = CsvFile(SIGNUP_HEADER)
             signups = await repo.signups(guild_id, since)
-            signups_csv.write_many(
-                (s.session_id, s.session_title, s.starts_at, s.session_status, s.user_id, s.status,
-                 s.question or "", s.signed_up_at)
-                for s in signups
-            )  # fmt: skip
+            signups_csv.write_checked(signup_row(s, names) for s in signups)
 
-            summaries, sections = self._sections(
+            summaries, sections = sections_of(
                 recommendations, areas, area_rows, stance_by_rec, feedback_figures, history, buckets, changes
             )
             markdown = render_markdown(
@@ -352,6 +282,7 @@ class DigestBuilder:
                     summaries=summaries,
                     signups=len(signups),
                     feedback_in_period=in_period,
+                    names=names,
                 ),
                 locale,
             )
@@ -386,88 +317,3 @@ class DigestBuilder:
             stance_tallies=stance_rows,
             seconds=seconds,
         )
-
-    @staticmethod
-    def _feedback_row(
-        item: FeedbackItem,
-        recommendations: dict[int, tuple[int, object]],
-        areas: dict[int, tuple[int, object]],
-    ) -> tuple[object, ...]:
-        """One feedback.csv row; titles and area names come neutralised, the free text is done here."""
-        number, title = recommendations[item.recommendation_id]
-        area_number, area_name = areas.get(item.area_id, NO_AREA) if item.area_id is not None else NO_AREA
-        return (
-            item.id,
-            item.created_at,
-            number,
-            title,
-            item.version,
-            area_number,
-            area_name,
-            neutralise(item.language or ""),
-            item.source,
-            "yes" if item.anonymous else "no",
-            "" if item.anonymous or item.author_id is None else item.author_id,
-            "yes" if item.responses else "no",
-            item.responses,
-            neutralise(item.body),
-        )
-
-    @staticmethod
-    def _sections(
-        recommendations: list[DigestRecommendation],
-        areas: list[AreaInfo],
-        area_rows: list[AreaTally],
-        stance_by_rec: dict[int, StanceTally],
-        feedback: list[FeedbackFigure],
-        history: list[Any],
-        buckets: dict[tuple[int, int | None], deque[FeedbackItem]],
-        changes: dict[int, Changes],
-    ) -> tuple[list[RecommendationSummary], list[RecommendationSection]]:
-        summaries = []
-        sections = []
-        for rec in recommendations:
-            figures = [f for f in feedback if f.recommendation_id == rec.id]
-            per_area: dict[int | None, int] = {}
-            languages: dict[str, int] = {}
-            answered = unanswered = 0
-            for f in figures:
-                if not f.in_period:
-                    continue
-                per_area[f.area_number] = per_area.get(f.area_number, 0) + f.in_period
-                languages[f.language or "?"] = languages.get(f.language or "?", 0) + f.in_period
-                answered += f.answered_in_period
-                unanswered += f.in_period - f.answered_in_period
-            overall = stance_by_rec[rec.id]
-            cells = [row for row in area_rows if row.recommendation_id == rec.id]
-            summary = RecommendationSummary(
-                number=rec.number,
-                title=rec.title,
-                version=rec.version,
-                members=overall.members,
-                support=overall.support,
-                oppose=overall.oppose,
-                needs_work=overall.needs_work,
-                feedback=answered + unanswered,
-                unanswered=unanswered,
-                changes=changes.get(rec.number),
-            )
-            summaries.append(summary)
-            order = [a.number for a in areas] + [None]
-            sections.append(
-                RecommendationSection(
-                    summary=summary,
-                    versions=[v for v in history if v.recommendation_id == rec.id],
-                    cells=cells,
-                    gaps=[row.area_number for row in cells if row.members == 0],
-                    answered=answered,
-                    unanswered=unanswered,
-                    languages=sorted(languages.items(), key=lambda kv: (-kv[1], kv[0])),
-                    feedback=[
-                        AreaFeedback(number, per_area[number], list(buckets.get((rec.id, number), ())))
-                        for number in order
-                        if per_area.get(number)
-                    ],
-                )
-            )
-        return summaries, sections

@@ -3,6 +3,8 @@
 * Encoding: UTF-8 with a byte-order mark. Excel and LibreOffice read a BOM-less CSV in the system's
   legacy code page, which garbles Arabic, Chinese, Devanagari and emoji; the BOM makes them detect
   UTF-8. Python's ``utf-8-sig`` codec writes it.
+* Member ids: written as text after a tab, in a quoted cell, so spreadsheets keep all 17-19 digits
+  (``bot.digest.people``).
 * Formula injection: a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return,
   which some programs strip before looking) is run as a formula by spreadsheets. Such text cells get a
   leading apostrophe, the spreadsheet convention for "this is text" (OWASP's advice). Numbers we write
@@ -13,15 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+# A member id written as text (``bot.digest.people.id_text``): a tab and digits is never a formula.
+ID_TEXT = re.compile(r"\t-?[0-9]+")
 
 
 def neutralise(value: object) -> object:
     """A cell value safe to open in a spreadsheet: text that could start a formula is prefixed."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not ID_TEXT.fullmatch(value):
         return "'" + value
     return value
 
@@ -32,7 +37,10 @@ class CsvFile:
     def __init__(self, header: Sequence[str]) -> None:
         self._buffer = io.StringIO()
         self._buffer.write(BOM)
-        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        # Every text cell quoted (numbers we write stay bare numbers): an id written as a tab and digits
+        # stays one cell also where a spreadsheet splits on tabs as well as commas (LibreOffice's default
+        # import separators include Tab).
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
         self._writer.writerow(header)
 
     def write(self, row: Sequence[object]) -> None:

@@ -8,16 +8,17 @@ withdrawn items never reach this module.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.data.digest import AreaInfo, FeedbackItem, VersionEntry
 from bot.data.reactions import AreaTally
+from bot.digest.people import member_text
 from bot.i18n import t
 
 if TYPE_CHECKING:
-    from bot.digest.builder import Changes, RecommendationSummary
+    from bot.digest.figures import Changes, RecommendationSummary
 
 BODY_LIMIT = 600  # characters of an item shown in digest.md; feedback.csv has the full text
 
@@ -53,6 +54,7 @@ class MarkdownInput:
     signups: int
     feedback_in_period: int
     has_history: bool
+    names: dict[int, str] = field(default_factory=dict)  # display names last seen, by member id
 
 
 def cell(text: object) -> str:
@@ -162,7 +164,11 @@ def render_markdown(data: MarkdownInput, locale: object) -> str:
             "",
         ]
         for v in section.versions:
-            author = t("digest.md.by", locale, author=v.author_id) if v.author_id else ""
+            author = (
+                t("digest.md.by", locale, author=member_text(v.author_id, data.names, locale))
+                if v.author_id
+                else ""
+            )
             version = t("digest.md.version", locale, version=v.version)
             lines.append(
                 f"- {version} · {v.created_at:%Y-%m-%d %H:%M} UTC · {one_line(v.title, 300)}{author}"
@@ -227,7 +233,7 @@ def render_markdown(data: MarkdownInput, locale: object) -> str:
                 author = (
                     t("digest.md.anonymous", locale)
                     if item.anonymous or item.author_id is None
-                    else t("digest.md.member", locale, id=item.author_id)
+                    else member_text(item.author_id, data.names, locale)
                 )
                 state = (
                     t("digest.md.answered", locale) if item.responses else t("digest.md.unanswered", locale)

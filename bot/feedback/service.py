@@ -249,9 +249,12 @@ class FeedbackService:
         assert edited is not None
         return edited
 
+    async def own_items(self, guild_id: int, user_id: int) -> list[Feedback]:
+        return await self.feedback.for_author(guild_id, user_id)
+
     async def mine(self, guild_id: int, user_id: int, *, shown: int) -> tuple[list[Feedback], dict[int, int]]:
         """The member's active items, newest first, and how many answers each of the first ``shown`` has."""
-        items = await self.feedback.for_author(guild_id, user_id)
+        items = await self.own_items(guild_id, user_id)
         answered = {item.id: len(await self.feedback.responses(item.id)) for item in items[:shown]}
         return items, answered
 
@@ -281,6 +284,15 @@ class FeedbackService:
             number = recommendation.number if recommendation else "?"
         return WorkingGroupPage(items, total, unanswered, page, pages, number)
 
+    async def working_group_choices(self, guild_id: int, typed: str) -> list[WorkingGroupItem]:
+        """What to offer while the working group types a reference: the first 200 items, unanswered
+        first, or the one item whose number was typed when it is further down."""
+        items = await self.feedback.for_working_group(guild_id, limit=200)
+        if typed.isdigit() and not any(item.id == int(typed) for item in items):
+            found = await self.feedback.working_group_item(guild_id, int(typed))
+            items = [found] if found is not None else items
+        return items
+
     async def working_group_item(self, guild_id: int, feedback_id: int) -> WorkingGroupItem:
         item = await self.feedback.working_group_item(guild_id, feedback_id)
         if item is None:
@@ -288,9 +300,7 @@ class FeedbackService:
         return item
 
     async def respond(self, guild_id: int, responder_id: int, feedback_id: int, text: str | None) -> Answered:
-        item = await self.feedback.working_group_item(guild_id, feedback_id)
-        if item is None:
-            raise UserError("feedback.unknown_item", reference=feedback_id)
+        item = await self.working_group_item(guild_id, feedback_id)
         body = check_text(text, MAX_RESPONSE)
         response = await self.feedback.add_response(item.id, responder_id, body, self.clock.now())
         stored = await self.feedback.get(item.id)

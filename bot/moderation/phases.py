@@ -13,6 +13,13 @@ from bot.clock import Clock
 from bot.data.guilds import PHASES, GuildRepository, GuildSettings
 from bot.errors import UserError
 
+# The refusal when the consultation is already in the asked phase.
+ALREADY = {
+    "draft": "moderation.phase.already_draft",
+    "open": "moderation.phase.already_open",
+    "closed": "moderation.phase.already_closed",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PhaseChange:
@@ -48,7 +55,7 @@ class PhaseService:
             raise UserError("moderation.phase.unknown", phase=phase)
         before = await self.settings(guild_id)
         if before.phase == phase:
-            raise UserError(f"moderation.phase.already_{phase}")
+            raise UserError(ALREADY[phase])
         if phase == "draft" and published:
             raise UserError("moderation.phase.draft_after_publish")
         now = self.clock.now()

@@ -21,6 +21,7 @@ from bot.data.feedback import FeedbackRepository
 from bot.data.guilds import GuildRepository
 from bot.data.moderation import MemberReaction, ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
+from bot.data.people import PeopleRepository
 from bot.data.reactions import ReactionRepository
 from bot.officehours.service import OfficeHoursService
 
@@ -31,6 +32,29 @@ log = logging.getLogger(__name__)
 
 SALT_KEY = "privacy.salt"
 ACTIVE_SIGNUP = ("confirmed", "waitlisted")
+
+
+def member_mac(salt: bytes, guild_id: int, user_id: int) -> bytes:
+    return hmac.new(salt, f"{guild_id}:{user_id}".encode(), hashlib.sha256).digest()
+
+
+def pseudonym(salt: bytes, guild_id: int, user_id: int) -> int:
+    """A member's pseudonym: a negative 64-bit integer from the salted hash of (guild, member).
+
+    It fits every column that holds a member id (SQLite INTEGER, PostgreSQL BIGINT) and can never be
+    a real member: Discord's snowflakes are positive. The same member gets the same pseudonym in every
+    table; two members colliding has odds of about n^2 / 2^64 (retention checks it anyway).
+    """
+    return -1 - (int.from_bytes(member_mac(salt, guild_id, user_id)[:8], "big") >> 1)
+
+
+async def privacy_salt(guilds: GuildRepository) -> bytes:
+    """The database's one random salt, made at its first use (a forget request or retention)."""
+    salt = await guilds.get_state(SALT_KEY)
+    if salt is None:
+        salt = secrets.token_hex(32)
+        await guilds.set_state(SALT_KEY, salt)
+    return bytes.fromhex(salt)
 
 
 class ForgottenRegistry:
@@ -51,19 +75,23 @@ class ForgottenRegistry:
     def digest(self, guild_id: int, user_id: int) -> str:
         if self._salt is None:
             raise RuntimeError("no salt yet: nobody was forgotten")
-        return hmac.new(self._salt, f"{guild_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+        return member_mac(self._salt, guild_id, user_id).hex()
+
+    def pseudonym(self, guild_id: int, user_id: int) -> int | None:
+        """The member's pseudonym (what retention wrote instead of their id); None before any salt."""
+        return None if self._salt is None else pseudonym(self._salt, guild_id, user_id)
+
+    async def ensure_salt(self) -> bytes:
+        if self._salt is None:
+            self._salt = await privacy_salt(self.guilds)
+        return self._salt
 
     def contains(self, guild_id: int, user_id: int) -> bool:
         """Cheap when nobody was forgotten: the reaction path asks this for every event."""
         return bool(self._hashes) and (guild_id, self.digest(guild_id, user_id)) in self._hashes
 
     async def register(self, guild_id: int, user_id: int, clock: Clock) -> None:
-        if self._salt is None:
-            salt = await self.guilds.get_state(SALT_KEY)
-            if salt is None:
-                salt = secrets.token_hex(32)
-                await self.guilds.set_state(SALT_KEY, salt)
-            self._salt = bytes.fromhex(salt)
+        await self.ensure_salt()
         member_hash = self.digest(guild_id, user_id)
         self._hashes.add((guild_id, member_hash))
         await self.repo.forget_hash(guild_id, member_hash, clock.now())
@@ -76,6 +104,7 @@ class ErasureReport:
     reactions: list[MemberReaction] = field(default_factory=list)
     freed_sessions: list[int] = field(default_factory=list)  # sessions whose seat went to the waitlist
     promoted: int = 0
+    pseudonymised_reactions: int = 0  # rows retention had already pseudonymised, erased too
 
 
 class PrivacyService:
@@ -87,17 +116,22 @@ class PrivacyService:
         self.reactions = ReactionRepository(db)
         self.officehours = OfficeHoursService(OfficeHoursRepository(db), guilds, clock)
         self.audit = AuditRepository(db)
+        self.people = PeopleRepository(db)
 
-    async def export(self, guild_id: int, user_id: int) -> dict[str, Any]:
-        """Everything the bot stores about the member in this guild, as plain JSON-ready data."""
-        signups = await self.moderation.signups_of(guild_id, user_id)
-        reactions = await self.moderation.reactions_of(guild_id, user_id)
+    async def export(self, guild_id: int, user_id: int, alias: int | None = None) -> dict[str, Any]:
+        """Everything the bot stores about the member in this guild, as plain JSON-ready data
+        (with ``alias``, the rows retention pseudonymised too: they are still the member's)."""
+        ids = [user_id] if alias is None else [user_id, alias]
+        signups = [s for member in ids for s in await self.moderation.signups_of(guild_id, member)]
+        reactions = [r for member in ids for r in await self.moderation.reactions_of(guild_id, member)]
+        feedback = [f for member in ids for f in await self.feedback.export_author(guild_id, member)]
         audit = await self.audit.latest(guild_id, limit=10_000, actor_id=user_id)
         return {
             "guild_id": str(guild_id),
             "member_id": str(user_id),
+            "display_name": await self.people.name(guild_id, user_id),
             "generated_at": self.clock.now().isoformat(),
-            "feedback": await self.feedback.export_author(guild_id, user_id),
+            "feedback": feedback,
             "office_hours_signups": [
                 {
                     "session": s.session_id,
@@ -132,8 +166,10 @@ class PrivacyService:
             ],
         }
 
-    async def erase(self, guild_id: int, user_id: int) -> ErasureReport:
-        """Erase the member's rows. Register them as forgotten (and flush the tally) before calling.
+    async def erase(self, guild_id: int, user_id: int, alias: int | None = None) -> ErasureReport:
+        """Erase the member's rows (and, with ``alias``, those retention pseudonymised) and their name.
+
+        Register them as forgotten (and flush the tally) before calling.
 
         A confirmed seat they held in an upcoming session goes to the first on its waitlist, exactly
         as if they had cancelled (the promoted member is told by the office-hours outbox).
@@ -152,6 +188,11 @@ class PrivacyService:
         await self.reactions.delete_member(guild_id, user_id)
         erased = await self.moderation.erase_member(guild_id, user_id)
         report.signups = erased.signups
+        await self.people.forget(guild_id, user_id)
+        if alias is not None:  # rows retention pseudonymised are still theirs: the same salt finds them
+            report.feedback += await self.feedback.delete_author(guild_id, alias)
+            report.pseudonymised_reactions = await self.reactions.delete_member(guild_id, alias)
+            report.signups += (await self.moderation.erase_member(guild_id, alias)).signups
         log.info(
             "Erased a member's data in guild %s: %d feedback, %d sign-ups, %d reactions",
             guild_id,

@@ -46,7 +46,7 @@ DEFAULT_REMINDERS = (1440, 15)
 
 @dataclass(frozen=True, slots=True)
 class SessionDraft:
-    """What the working group typed in /officehours schedule."""
+    """What the working group typed in /officehours-manage schedule."""
 
     title: str
     start: str

@@ -15,6 +15,8 @@ from bot.errors import UserError
 from bot.feedback.buttons import GiveButton
 from bot.i18n import t
 from bot.recommendations.render import post_embed, shorten, thread_name
+from bot.selfcheck import consultation_gaps
+from bot.selfcheck.render import publish_refusal
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -105,6 +107,10 @@ class Publisher:
         if settings.phase == "draft":
             raise UserError("publish.draft_phase")
         channel = await self.consultation_channel(settings)
+        # Refused up front, by name, rather than stopped half way by Discord's first 403.
+        blockers = [gap for gap in consultation_gaps(channel) if gap.need.blocks_publish]
+        if blockers:
+            raise UserError("selfcheck.publish_refused", missing=publish_refusal(blockers, locale))
         if self.lock(guild_id).locked():
             raise UserError("publish.in_progress")
         async with self.lock(guild_id):

@@ -5,18 +5,12 @@ Labels never name an author; the working group's choices are empty for everyone 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 
 from bot.access import Access, member_access
-from bot.data.feedback import FeedbackRepository
 from bot.i18n import t
 from cogs.feedback._render import CHOICE_LIMIT, clip, item_choice
-
-if TYPE_CHECKING:
-    pass
 
 Interaction = discord.Interaction["ConsultationBot"]
 
@@ -26,7 +20,7 @@ async def area_choices(interaction: Interaction, current: str) -> list[app_comma
         return []
     needle = current.casefold().strip()
     choices = []
-    for area in await interaction.client.guild_repository.scoping_areas(interaction.guild_id):
+    for area in await interaction.client.services.feedback.scoping_areas(interaction.guild_id):
         label = clip(
             t("feedback.choice_area", interaction.locale, number=area.number, name=area.name),
             CHOICE_LIMIT,
@@ -40,9 +34,7 @@ async def own_item_choices(interaction: Interaction, current: str) -> list[app_c
     if interaction.guild_id is None:
         return []
     needle = current.casefold().strip().lstrip("#")
-    items = await FeedbackRepository(interaction.client.db).for_author(
-        interaction.guild_id, interaction.user.id
-    )
+    items = await interaction.client.services.feedback.own_items(interaction.guild_id, interaction.user.id)
     labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
     return [
         app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()
@@ -54,12 +46,7 @@ async def working_group_choices(interaction: Interaction, current: str) -> list[
     if interaction.guild_id is None or Access.WORKING_GROUP not in await member_access(interaction):
         return []
     needle = current.casefold().strip().lstrip("#")
-    items = await FeedbackRepository(interaction.client.db).for_working_group(interaction.guild_id, limit=200)
-    if needle.isdigit() and not any(item.id == int(needle) for item in items):
-        typed = await FeedbackRepository(interaction.client.db).working_group_item(
-            interaction.guild_id, int(needle)
-        )
-        items = [typed] if typed is not None else items
+    items = await interaction.client.services.feedback.working_group_choices(interaction.guild_id, needle)
     labels = [(item.id, item_choice(item, interaction.locale)) for item in items]
     return [
         app_commands.Choice(name=label, value=ref) for ref, label in labels if needle in label.casefold()

@@ -1,4 +1,4 @@
-"""/feedback: give, mine, edit, withdraw (members); list, respond (working group).
+"""/feedback: give, mine, edit, withdraw (members); /feedback-manage: list, respond (working group).
 
 The commands are declared here; what they share with the buttons and forms (which outlive a restart
 and reach the service through ``interaction.client.services``) is in ``_ui`` and ``_buttons``.
@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.access import Access, require
+from bot.access import VISIBILITY, Access, require
 from bot.errors import UserError
 from bot.feedback.rules import MAX_RESPONSE
 from bot.feedback.service import FeedbackService
@@ -36,9 +36,26 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["ConsultationBot"]
 
 
-@app_commands.guild_only()
-class FeedbackCog(commands.GroupCog, group_name="feedback"):
-    """Feedback on the drafts by form and by thread reply; the working group reads and answers it."""
+class FeedbackCog(commands.Cog):
+    """Feedback on the drafts by form and by thread reply; the working group reads and answers it.
+
+    Two top-level commands, because Discord's visibility default covers a whole one: ``/feedback``
+    for every member and ``/feedback-manage`` for the working group.
+    """
+
+    members = app_commands.Group(
+        name="feedback",
+        description=(
+            "Feedback on the drafts by form and by thread reply; the working group reads and answers it."
+        ),
+        guild_only=True,
+    )
+    manage = app_commands.Group(
+        name="feedback-manage",
+        description="Working group: read the feedback on the drafts and answer it.",
+        guild_only=True,
+        default_permissions=VISIBILITY[Access.WORKING_GROUP],
+    )
 
     def __init__(self, bot: ConsultationBot, service: FeedbackService) -> None:
         self.bot = bot
@@ -56,7 +73,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
     # -- giving feedback --------------------------------------------------------------------
 
     @require(Access.MEMBER)
-    @app_commands.command(
+    @members.command(
         name="give", description="Tell the working group what you think of a draft recommendation."
     )
     @app_commands.describe(
@@ -79,7 +96,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
     # -- the member's own items -------------------------------------------------------------
 
     @require(Access.MEMBER)
-    @app_commands.command(name="mine", description="See the feedback you gave, anonymous items included.")
+    @members.command(name="mine", description="See the feedback you gave, anonymous items included.")
     async def mine_command(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         items, answered = await self.service.mine(interaction.guild_id, interaction.user.id, shown=MINE_SHOWN)
@@ -89,7 +106,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         await answer_member(interaction, None, embeds=[mine_embed(items, answered, interaction.locale)])
 
     @require(Access.MEMBER)
-    @app_commands.command(name="edit", description="Change the text of feedback you gave with the form.")
+    @members.command(name="edit", description="Change the text of feedback you gave with the form.")
     @app_commands.describe(item="The reference number of your feedback (start typing)")
     @app_commands.autocomplete(item=own_item_choices)
     async def edit_command(self, interaction: Interaction, item: int) -> None:
@@ -101,7 +118,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         await EditModal(own.id, own.body, interaction.locale).show(interaction)
 
     @require(Access.MEMBER)
-    @app_commands.command(
+    @members.command(
         name="withdraw", description="Take back feedback you gave; the working group no longer sees it."
     )
     @app_commands.describe(item="The reference number of your feedback (start typing)")
@@ -114,7 +131,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
     # -- the working group ------------------------------------------------------------------
 
     @require(Access.WORKING_GROUP)
-    @app_commands.command(
+    @manage.command(
         name="list", description="Working group: read the feedback, unanswered first, and answer it."
     )
     @app_commands.describe(recommendation="Only the feedback on this draft recommendation (optional)")
@@ -127,7 +144,7 @@ class FeedbackCog(commands.GroupCog, group_name="feedback"):
         await show_list(interaction, 0, rec_id, edit=False)
 
     @require(Access.WORKING_GROUP)
-    @app_commands.command(
+    @manage.command(
         name="respond", description="Working group: answer a piece of feedback; its author is told."
     )
     @app_commands.describe(item="The feedback's reference number (start typing)", text="Your answer")

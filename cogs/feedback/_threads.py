@@ -74,6 +74,8 @@ class ThreadRepliesCog(commands.Cog):
             author_id=message.author.id,
             text=message.content,
         )
+        # A guild message carries the author as a member (nickname included): the name beside the id.
+        await self.bot.services.names.seen(message.guild.id, message.author.id, message.author.display_name)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:

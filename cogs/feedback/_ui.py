@@ -34,6 +34,7 @@ MODAL_TITLE_LIMIT = 45
 LABEL_LIMIT = 45
 DESCRIPTION_LIMIT = 100
 OPTION_LIMIT = 100
+USAGE_LIMIT = 200  # one line of a text display (Discord allows 4000 characters in a modal's text)
 
 
 def locale_code(interaction: Interaction) -> str:
@@ -117,6 +118,9 @@ class FeedbackModal(
                     ),
                     300,
                 )
+                # How the feedback is used, in the member's language, before they write a word.
+                + "\n-# "
+                + clip(t("feedback.usage", locale), USAGE_LIMIT)
             )
         )
         self.text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
@@ -191,6 +195,9 @@ class FeedbackModal(
             area_number=area_from(values.get("area")) if match["area"] == "x" else int(match["area"]),
             locale=locale_code(interaction),
             channel_id=interaction.channel_id,
+        )
+        await interaction.client.services.names.seen(
+            interaction.guild_id, interaction.user.id, interaction.user.display_name
         )
         message = t(
             "feedback.saved",

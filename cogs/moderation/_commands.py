@@ -19,11 +19,13 @@ from bot.i18n import t
 from bot.moderation import threads
 from bot.moderation.hiding import HidingService
 from bot.moderation.phases import PhaseService
+from bot.moderation.retention import RetentionService
 from bot.officehours.timeparse import parse_moment
 from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.render import shorten
 from bot.replies import respond
 from cogs.moderation._effects import ConsultationEffects
+from cogs.moderation._retention import RetentionCommands
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -40,7 +42,7 @@ THREAD_OPTIONS = {
 
 @app_commands.guild_only()
 @app_commands.default_permissions(VISIBILITY[Access.MODERATOR])
-class ModerationCog(commands.GroupCog, group_name="mod"):
+class ModerationCog(RetentionCommands, commands.GroupCog, group_name="mod"):
     """Moderators keep the consultation civil and on time; every action goes to the audit log."""
 
     def __init__(self, bot: ConsultationBot, effects: ConsultationEffects) -> None:
@@ -50,6 +52,7 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         self.hiding = HidingService(FeedbackRepository(bot.db), bot.clock)
         self.phases = PhaseService(bot.guild_repository, bot.clock)
         self.audit = AuditRepository(bot.db)
+        self.retention = RetentionService(bot.db, bot.guild_repository, bot.clock)
         super().__init__()
 
     async def record(
@@ -80,12 +83,13 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         **params: object,
     ) -> None:
         await self.record(interaction, f"thread.{action}", threads.thread_target(thread.id), reason)
-        key = {"lock": "locked", "unlock": "unlocked", "archive": "archived", "reopen": "reopened"}.get(
-            action
-        )
-        await respond(
-            interaction, t(f"moderation.thread.{key}", interaction.locale, thread=thread.mention, **params)
-        )
+        key = {
+            "lock": "moderation.thread.locked",
+            "unlock": "moderation.thread.unlocked",
+            "archive": "moderation.thread.archived",
+            "reopen": "moderation.thread.reopened",
+        }[action]
+        await respond(interaction, t(key, interaction.locale, thread=thread.mention, **params))
 
     @require(Access.MODERATOR)
     @app_commands.command(name="lock", description="Lock a thread: only moderators can post in it.")
@@ -174,11 +178,8 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
             threads.thread_target(target.id),
             f"{seconds}s {reason or ''}".strip(),
         )
-        key = "slowmode_on" if seconds else "slowmode_off"
-        await respond(
-            interaction,
-            t(f"moderation.thread.{key}", interaction.locale, thread=target.mention, seconds=seconds),
-        )
+        key = "moderation.thread.slowmode_on" if seconds else "moderation.thread.slowmode_off"
+        await respond(interaction, t(key, interaction.locale, thread=target.mention, seconds=seconds))
 
     @require(Access.MODERATOR)
     @app_commands.command(name="pin", description="Pin (or unpin) a message in a consultation thread.")
@@ -203,7 +204,8 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         await threads.set_pinned(channel.get_partial_message(message_id), not unpin, reason)  # type: ignore[union-attr]
         action = "unpin" if unpin else "pin"
         await self.record(interaction, f"message.{action}", f"<#{channel_id}> {message_id}", reason)
-        await respond(interaction, t(f"moderation.pin.{action}ned", interaction.locale, channel=channel_id))
+        key = "moderation.pin.unpinned" if unpin else "moderation.pin.pinned"
+        await respond(interaction, t(key, interaction.locale, channel=channel_id))
 
     # -- feedback -------------------------------------------------------------------------------
 
@@ -290,7 +292,12 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         change = await self.phases.change(guild_id, state, published=published)
         effects = await self.effects.apply_phase(change)
         await self.record(interaction, f"phase.{state}", None, reason)
-        lines = [t(f"moderation.phase.changed_{state}", locale, locked=effects.locked)]
+        changed = {
+            "draft": "moderation.phase.changed_draft",
+            "open": "moderation.phase.changed_open",
+            "closed": "moderation.phase.changed_closed",
+        }[state]
+        lines = [t(changed, locale, locked=effects.locked)]
         if effects.unlocked:
             lines.append(t("moderation.phase.reopened_threads", locale, unlocked=effects.unlocked))
         if effects.posts_failed:
@@ -367,8 +374,5 @@ class ModerationCog(commands.GroupCog, group_name="mod"):
         )
         self.bot.dispatch("consultation_settings_changed", interaction.guild_id)
         await self.record(interaction, "modlog.channel", channel.mention if channel else None, None)
-        key = "set" if channel else "cleared"
-        await respond(
-            interaction,
-            t(f"moderation.logchannel.{key}", interaction.locale, channel=channel.mention if channel else ""),
-        )
+        key = "moderation.logchannel.set" if channel else "moderation.logchannel.cleared"
+        await respond(interaction, t(key, interaction.locale, channel=channel.mention if channel else ""))

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
-from bot.audit import record_action
+from bot.audit import announce, record_action
 from bot.i18n import t
 from bot.moderation.phases import PhaseService
+from bot.moderation.retention import RetentionRun, RetentionService
 from cogs.moderation._effects import ConsultationEffects
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class PhaseKeeper(commands.Cog):
         self.bot = bot
         self.effects = effects
         self.phases = PhaseService(bot.guild_repository, bot.clock)
+        self.retention = RetentionService(bot.db, bot.guild_repository, bot.clock)
 
     async def cog_load(self) -> None:
         self.phase_loop.start()
@@ -41,6 +43,10 @@ class PhaseKeeper(commands.Cog):
             await self.run_due_phase_changes()
         except Exception:
             log.exception("Scheduled phase changes failed; trying again in a minute")
+        try:
+            await self.run_due_retention()
+        except Exception:
+            log.exception("Retention failed; trying again in a minute")
 
     @tasks.loop(hours=24)
     async def keep_alive_loop(self) -> None:
@@ -74,6 +80,16 @@ class PhaseKeeper(commands.Cog):
             )
             closed.append(guild_id)
         return closed
+
+    async def run_due_retention(self) -> list[RetentionRun]:
+        """Pseudonymise every closed consultation whose retention period has passed (once per closing)."""
+        runs = []
+        for due in await self.retention.due():
+            run = await self.retention.run(due, self.bot.services.forgotten)
+            self.bot.services.names.forget_guild(due.guild_id)
+            await announce(self.bot, run.entry)
+            runs.append(run)
+        return runs
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:

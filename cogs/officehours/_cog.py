@@ -1,4 +1,4 @@
-"""/officehours: schedule sessions with the working group; sign-ups, waitlist, reminders, exports."""
+"""/officehours (members) and /officehours-manage (working group): sessions, sign-ups, waitlist, reminders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.access import Access, require
+from bot.access import VISIBILITY, Access, require
 from bot.audit import record_action
 from bot.errors import UserError
 from bot.i18n import t
@@ -34,9 +34,24 @@ Interaction = discord.Interaction["ConsultationBot"]
 MAX_LISTED = 10  # one .ics file each; Discord allows 10 files per message
 
 
-@app_commands.guild_only()
-class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
-    """Office hours with the working group: seats, a waitlist in click order, reminders."""
+class OfficeHoursCog(commands.Cog):
+    """Office hours with the working group: seats, a waitlist in click order, reminders.
+
+    Two top-level commands, because Discord's visibility default covers a whole one: ``/officehours``
+    for every member and ``/officehours-manage`` for the working group.
+    """
+
+    members = app_commands.Group(
+        name="officehours",
+        description="Office hours with the working group: seats, a waitlist in click order, reminders.",
+        guild_only=True,
+    )
+    manage = app_commands.Group(
+        name="officehours-manage",
+        description="Working group: schedule, move and cancel office hours; see who signed up.",
+        guild_only=True,
+        default_permissions=VISIBILITY[Access.WORKING_GROUP],
+    )
 
     def __init__(
         self, bot: ConsultationBot, service: OfficeHoursService, publisher: SessionPublisher
@@ -87,9 +102,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
     # -- the working group ------------------------------------------------------------------
 
     @require(Access.WORKING_GROUP)
-    @app_commands.command(
-        name="schedule", description="Schedule office hours: a Discord event and a sign-up card."
-    )
+    @manage.command(name="schedule", description="Schedule office hours: a Discord event and a sign-up card.")
     @app_commands.describe(
         title="What the session is about",
         start="Date and time with a time zone (2026-12-01 18:00 Europe/Madrid) or a Unix timestamp",
@@ -157,7 +170,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         )
 
     @require(Access.WORKING_GROUP)
-    @app_commands.command(name="cancel", description="Cancel office hours and tell everyone signed up.")
+    @manage.command(name="cancel", description="Cancel office hours and tell everyone signed up.")
     @app_commands.describe(session="The session to cancel", reason="Why (shown in the audit log)")
     @app_commands.autocomplete(session=session_choices)
     async def cancel(self, interaction: Interaction, session: int, reason: str | None = None) -> None:
@@ -182,7 +195,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         )
 
     @require(Access.WORKING_GROUP)
-    @app_commands.command(name="move", description="Move office hours to a new time; sign-ups are kept.")
+    @manage.command(name="move", description="Move office hours to a new time; sign-ups are kept.")
     @app_commands.describe(
         session="The session to move",
         start="New date and time with a time zone, or a Unix timestamp",
@@ -229,9 +242,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
         )
 
     @require(Access.WORKING_GROUP)
-    @app_commands.command(
-        name="attendees", description="Who has a seat, the waitlist and their questions (CSV)."
-    )
+    @manage.command(name="attendees", description="Who has a seat, the waitlist and their questions (CSV).")
     @app_commands.describe(session="The session")
     @app_commands.autocomplete(session=session_choices)
     async def attendees(self, interaction: Interaction, session: int) -> None:
@@ -247,9 +258,7 @@ class OfficeHoursCog(commands.GroupCog, group_name="officehours"):
     # -- anyone -----------------------------------------------------------------------------
 
     @require(Access.MEMBER)
-    @app_commands.command(
-        name="list", description="Upcoming office hours with seats left, and calendar files."
-    )
+    @members.command(name="list", description="Upcoming office hours with seats left, and calendar files.")
     async def list_sessions(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         summaries = await self.service.upcoming(interaction.guild_id, 25)

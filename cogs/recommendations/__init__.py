@@ -13,4 +13,4 @@ if TYPE_CHECKING:
 
 async def setup(bot: ConsultationBot) -> None:
     await bot.add_cog(TallyCog(bot, bot.services.tally))
-    await bot.add_cog(ConsultationCog(bot, bot.services.publisher))
+    await bot.add_cog(ConsultationCog(bot, bot.services.consultation))

@@ -10,16 +10,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.access import VISIBILITY, Access, require
-from bot.audit import record_action
 from bot.content import MAX_BODY, MAX_TITLE
-from bot.data.reactions import ReactionRepository
-from bot.data.recommendations import Recommendation, RecommendationRepository
-from bot.errors import UserError
+from bot.data.guilds import GuildSettings
+from bot.data.recommendations import Recommendation
 from bot.i18n import t
 from bot.recommendations.choices import recommendation_choices
-from bot.recommendations.publisher import Publisher, feedback_view
+from bot.recommendations.publisher import feedback_view
 from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
+from bot.recommendations.service import ConsultationService, Setup
 from bot.replies import respond
+from bot.selfcheck import PermissionReport, RoleReach, check_permissions, check_reach
+from bot.selfcheck.render import permission_lines, reach_lines
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -29,12 +30,29 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction["ConsultationBot"]
 
 
+FIELD_LIMIT = 1024  # characters in one embed field's value
+
+
+def add_lines(embed: discord.Embed, name: str, lines: list[str]) -> None:
+    """``lines`` under ``name``, in as many fields as Discord's field limit needs."""
+    chunk = ""
+    for line in lines:
+        line = line[:FIELD_LIMIT]
+        if chunk and len(chunk) + 1 + len(line) > FIELD_LIMIT:
+            embed.add_field(name=name, value=chunk, inline=False)
+            name, chunk = "\u200b", line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        embed.add_field(name=name, value=chunk, inline=False)
+
+
 class EditModal(discord.ui.Modal):
     """Revise a draft's title and text; a new version is stored, the old ones are kept."""
 
-    def __init__(self, cog: ConsultationCog, recommendation: Recommendation, locale: object) -> None:
+    def __init__(self, service: ConsultationService, recommendation: Recommendation, locale: object) -> None:
         super().__init__(title=shorten(t("edit.modal_title", locale, number=recommendation.number), 45))
-        self.cog = cog
+        self.service = service
         self.recommendation = recommendation
         self.title_input: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
             label=t("edit.field_title", locale),
@@ -53,9 +71,16 @@ class EditModal(discord.ui.Modal):
         self.add_item(self.text_input)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        await self.cog.save_revision(
-            interaction, self.recommendation, self.title_input.value, self.text_input.value
+        assert interaction.guild_id is not None
+        guild_id, number = interaction.guild_id, self.recommendation.number
+        title, body = await self.service.check_revision(
+            guild_id, number, self.title_input.value, self.text_input.value
         )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        revision = await self.service.revise(guild_id, number, interaction.user.id, title, body)
+        revised = revision.recommendation
+        key = "edit.saved_post_updated" if revision.post_updated else "edit.saved_not_posted"
+        await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
 
     async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
         await interaction.client.answer_error(interaction, error)
@@ -66,18 +91,10 @@ class EditModal(discord.ui.Modal):
 class ConsultationCog(commands.GroupCog, group_name="consultation"):
     """Set up the consultation, publish the drafts, revise them and read the tally."""
 
-    def __init__(self, bot: ConsultationBot, publisher: Publisher) -> None:
+    def __init__(self, bot: ConsultationBot, service: ConsultationService) -> None:
         self.bot = bot
-        self.publisher = publisher
-        self.recommendations = RecommendationRepository(bot.db)
-        self.reactions = ReactionRepository(bot.db)
+        self.service = service
         super().__init__()
-
-    async def recommendation(self, guild_id: int, number: int) -> Recommendation:
-        recommendation = await self.recommendations.by_number(guild_id, number)
-        if recommendation is None:
-            raise UserError("recommendations.unknown", number=number)
-        return recommendation
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -100,20 +117,14 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         digest_channel: discord.TextChannel | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        kind = "forum" if isinstance(channel, discord.ForumChannel) else "text"
-        await self.bot.guild_repository.ensure(interaction.guild_id, self.bot.content, self.bot.clock.now())
-        changes: dict[str, object] = {
-            "channel_id": channel.id,
-            "channel_kind": kind,
-            "working_group_role_id": working_group_role.id,
-        }
-        if moderator_role is not None:
-            changes["moderator_role_id"] = moderator_role.id
-        if digest_channel is not None:
-            changes["digest_channel_id"] = digest_channel.id
-        await self.bot.guild_repository.update(interaction.guild_id, self.bot.clock.now(), **changes)
-        await record_action(self.bot, interaction.guild_id, interaction.user.id, "setup", f"<#{channel.id}>")
-        self.bot.dispatch("consultation_settings_changed", interaction.guild_id)
+        setup = Setup(
+            channel_id=channel.id,
+            channel_kind="forum" if isinstance(channel, discord.ForumChannel) else "text",
+            working_group_role_id=working_group_role.id,
+            moderator_role_id=moderator_role.id if moderator_role else None,
+            digest_channel_id=digest_channel.id if digest_channel else None,
+        )
+        await self.service.configure(interaction.guild_id, interaction.user.id, setup)
         await respond(
             interaction, t("setup.saved", interaction.locale), embed=await self.status_embed(interaction)
         )
@@ -128,11 +139,8 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     async def status_embed(self, interaction: Interaction) -> discord.Embed:
         assert interaction.guild_id is not None
         locale = interaction.locale
-        settings = await self.bot.guild_repository.ensure(
-            interaction.guild_id, self.bot.content, self.bot.clock.now()
-        )
-        posts = await self.recommendations.live_posts(interaction.guild_id)
-        drafts = await self.recommendations.all(interaction.guild_id)
+        overview = await self.service.overview(interaction.guild_id)
+        settings = overview.settings
         not_set = t("setup.not_set", locale)
         embed = discord.Embed(title=t("setup.status_title", locale), colour=discord.Colour.blurple())
         embed.description = f"**{settings.consultation_title}**"
@@ -151,9 +159,10 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
                 f"<#{settings.digest_channel_id}>" if settings.digest_channel_id else not_set,
             ),
             ("setup.phase", settings.phase),
-            ("setup.posts", f"{len(posts)} / {len(drafts)}"),
+            ("setup.posts", f"{overview.posts} / {overview.drafts}"),
         ):
             embed.add_field(name=t(name, locale), value=value)
+        reach, permissions = await self.readiness(interaction, settings)
         missing = [
             t(key, locale)
             for key, absent in (
@@ -161,6 +170,8 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
                 ("setup.missing_working_group", settings.working_group_role_id is None),
                 ("setup.missing_moderator", settings.moderator_role_id is None),
                 ("setup.missing_digest", settings.digest_channel_id is None),
+                ("selfcheck.todo_reach", reach is not None and not all(r.ok for r in reach)),
+                ("selfcheck.todo_permissions", permissions is not None and not permissions.ok),
             )
             if absent
         ]
@@ -169,7 +180,34 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
             value="\n".join(f"• {line}" for line in missing) or t("setup.all_set", locale),
             inline=False,
         )
+        if reach is None:
+            add_lines(embed, t("selfcheck.reach_header", locale), [t("selfcheck.reach_unknown", locale)])
+        elif reach:
+            bot_name = self.bot.user.name if self.bot.user else "?"
+            add_lines(embed, t("selfcheck.reach_header", locale), reach_lines(reach, bot_name, locale))
+        if permissions is not None:
+            add_lines(embed, t("selfcheck.permissions_header", locale), permission_lines(permissions, locale))
         return embed
+
+    async def readiness(
+        self, interaction: Interaction, settings: GuildSettings
+    ) -> tuple[list[RoleReach] | None, PermissionReport | None]:
+        """Whether the roles chosen here reach their commands (None: Discord could not be asked) and
+        what the bot may not do in its channels, from Discord's state now."""
+        guild = interaction.guild
+        if guild is None:
+            return [], None
+        roles = {
+            Access.WORKING_GROUP: settings.working_group_role_id,
+            Access.MODERATOR: settings.moderator_role_id,
+        }
+        reach: list[RoleReach] | None
+        try:
+            reach = await check_reach(self.bot, guild, roles)
+        except discord.HTTPException as error:
+            log.warning("Could not read the command permissions of guild %s: %s", guild.id, error)
+            reach = None
+        return reach, check_permissions(guild, settings)
 
     # -- publish and edit -------------------------------------------------------------------
 
@@ -180,15 +218,7 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     async def publish_command(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.publisher.publish(interaction.guild_id, interaction.user.id, interaction.locale)
-        if report.published:
-            await record_action(
-                self.bot,
-                interaction.guild_id,
-                interaction.user.id,
-                "publish",
-                ", ".join(f"R{n}" for n in report.published),
-            )
+        report = await self.service.publish(interaction.guild_id, interaction.user.id, interaction.locale)
         settings = await self.bot.guild_repository.get(interaction.guild_id)
         channel = f"<#{settings.channel_id}>" if settings and settings.channel_id else "?"
         if report.published:
@@ -211,38 +241,8 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     @app_commands.autocomplete(recommendation=recommendation_choices)
     async def edit_command(self, interaction: Interaction, recommendation: int) -> None:
         assert interaction.guild_id is not None
-        draft = await self.recommendation(interaction.guild_id, recommendation)
-        await interaction.response.send_modal(EditModal(self, draft, interaction.locale))
-
-    async def save_revision(
-        self, interaction: Interaction, draft: Recommendation, title: str, body: str
-    ) -> None:
-        assert interaction.guild_id is not None
-        title, body = title.strip(), body.strip()
-        if not title:
-            raise UserError("edit.empty_title")
-        if len(title) > MAX_TITLE or len(body) > MAX_BODY:
-            raise UserError("edit.too_long", title_limit=MAX_TITLE, text_limit=MAX_BODY)
-        current = await self.recommendation(interaction.guild_id, draft.number)
-        if (title, body) == (current.title, current.body):
-            raise UserError("edit.unchanged")
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        revised = await self.recommendations.revise(
-            current.id, title, body, interaction.user.id, self.bot.clock.now()
-        )
-        await record_action(
-            self.bot,
-            interaction.guild_id,
-            interaction.user.id,
-            "edit",
-            f"R{revised.number} v{revised.version}",
-        )
-        post = await self.recommendations.live_post_for(revised.id)
-        key = "edit.saved_not_posted"
-        if post is not None:
-            await self.publisher.refresh_post(post, revised, announce=True)
-            key = "edit.saved_post_updated"
-        await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
+        draft = await self.service.draft(interaction.guild_id, recommendation)
+        await interaction.response.send_modal(EditModal(self.service, draft, interaction.locale))
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(
@@ -252,9 +252,8 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     @app_commands.autocomplete(recommendation=recommendation_choices)
     async def preview_command(self, interaction: Interaction, recommendation: int) -> None:
         assert interaction.guild_id is not None
-        draft = await self.recommendation(interaction.guild_id, recommendation)
-        areas = await self.bot.guild_repository.scoping_areas(interaction.guild_id)
-        stances = await self.bot.guild_repository.stances(interaction.guild_id)
+        draft = await self.service.draft(interaction.guild_id, recommendation)
+        areas, stances = await self.service.options(interaction.guild_id)
         embed = post_embed(draft, areas, stances, locale=interaction.locale)
         await respond(interaction, embed=embed, view=feedback_view(draft.id, interaction.locale))
 
@@ -267,17 +266,11 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     async def tally_command(self, interaction: Interaction, recommendation: int | None = None) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        await self.bot.services.tally.flush_before_reading()
-        stances = await self.bot.guild_repository.stances(guild_id)
+        areas, stances = await self.service.options(guild_id)
         if recommendation is None:
-            settings = await self.bot.guild_repository.get(guild_id)
-            drafts = {rec.id: rec for rec in await self.recommendations.all(guild_id)}
-            rows = await self.reactions.stance_tally(guild_id)
-            title = settings.consultation_title if settings else ""
+            title, rows, drafts = await self.service.tally_overview(guild_id)
             await respond(interaction, embed=tally_overview_embed(title, rows, drafts, stances))
             return
-        draft = await self.recommendation(guild_id, recommendation)
-        area_rows = await self.reactions.area_tally(guild_id, draft.id)
-        (stance_row,) = await self.reactions.stance_tally(guild_id, draft.id)
-        areas = await self.bot.guild_repository.scoping_areas(guild_id)
-        await respond(interaction, embed=tally_detail_embed(draft, stance_row, area_rows, areas, stances))
+        tally = await self.service.tally_of(guild_id, recommendation)
+        embed = tally_detail_embed(tally.recommendation, tally.stances, tally.areas, areas, stances)
+        await respond(interaction, embed=embed)

@@ -144,10 +144,9 @@ async def run(demo: DemoContext) -> None:
     demo.clock.advance(minutes=2)
 
     # The working group reads (unanswered first) and answers one named and one anonymous item.
-    listing = await demo.command("wg", "feedback list")
-    demo.say(
-        f"Working group ran /feedback list: {listing.content.splitlines()[0]} ({len(listing.embeds)} shown)"
-    )
+    listing = await demo.command("wg", "feedback-manage list")
+    first_line = listing.content.splitlines()[0]
+    demo.say(f"Working group ran /feedback-manage list: {first_line} ({len(listing.embeds)} shown)")
     for author in (named_author, anonymous_author):
         if author is None:
             continue
@@ -155,7 +154,7 @@ async def run(demo: DemoContext) -> None:
         target = mine[-1]
         reply = await demo.command(
             "wg",
-            "feedback respond",
+            "feedback-manage respond",
             item=target.id,
             text="Thank you! We will take this into the next version.",
         )

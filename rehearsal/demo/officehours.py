@@ -48,9 +48,10 @@ async def click(demo: DemoContext, name: str, session: Session, action: str = "s
 async def schedule(demo: DemoContext, hours_ahead: int, **options: object) -> Session:
     start = (demo.clock.now() + timedelta(hours=hours_ahead)).astimezone(MADRID)
     options["start"] = f"{start:%Y-%m-%d %H:00} Europe/Madrid"
-    result = await demo.command("wg", "officehours schedule", **options)
+    result = await demo.command("wg", "officehours-manage schedule", **options)
     followup = await result.wait_for_followup(timeout=30) if result.deferred else None
-    demo.say(f"/officehours schedule → {plain(demo, followup.content if followup else result.content)}")
+    answer = followup.content if followup else result.content
+    demo.say(f"/officehours-manage schedule → {plain(demo, answer)}")
     sessions = await OfficeHoursRepository(demo.bot.db).upcoming(demo.guild_id, demo.clock.now())
     return max((s.session for s in sessions), key=lambda s: s.id)
 
@@ -120,8 +121,8 @@ async def run(demo: DemoContext) -> None:
     for filename, data in listed.files:
         (demo.out_dir / filename).write_bytes(data)
     demo.say(f"Calendar files saved: {', '.join(name for name, _ in listed.files)}")
-    attendees = await demo.command("wg", "officehours attendees", session=busy.id)
-    demo.say(f"The working group runs /officehours attendees: {plain(demo, attendees.content)}")
+    attendees = await demo.command("wg", "officehours-manage attendees", session=busy.id)
+    demo.say(f"The working group runs /officehours-manage attendees: {plain(demo, attendees.content)}")
     for filename, data in attendees.files:
         (demo.out_dir / filename).write_bytes(data)
         demo.say(f"Attendee list saved as {filename}")
@@ -140,10 +141,10 @@ async def run(demo: DemoContext) -> None:
 
     new_start = (quiet.starts_at + timedelta(days=1)).astimezone(MADRID)
     moved = await demo.command(
-        "wg", "officehours move", session=quiet.id, start=f"{new_start:%Y-%m-%d %H:%M} Europe/Madrid"
+        "wg", "officehours-manage move", session=quiet.id, start=f"{new_start:%Y-%m-%d %H:%M} Europe/Madrid"
     )
     followup = await moved.wait_for_followup(timeout=30)
-    demo.say(f"/officehours move → {plain(demo, followup.content)}")
+    demo.say(f"/officehours-manage move → {plain(demo, followup.content)}")
     demo.clock.set(busy.starts_at + timedelta(minutes=1))
     refused = await click(demo, demo.member_names[30], busy)
     demo.say(f"After the start, {demo.member_names[30]} tries to sign up: {plain(demo, refused.content)}")

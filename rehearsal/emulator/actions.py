@@ -18,7 +18,13 @@ MAX_REACTION_EMOJI = 20
 
 
 def msg_json(emu: DiscordEmulator, msg: Message) -> dict[str, Any]:
+    """A message as gateway events carry it."""
     return message_payload(emu.state, msg, bot_user_id=emu.bot_user_id, base_url=emu.base_url)
+
+
+def rest_msg_json(emu: DiscordEmulator, msg: Message) -> dict[str, Any]:
+    """A message as REST answers carry it (no ``guild_id``, no ``member``)."""
+    return message_payload(emu.state, msg, bot_user_id=emu.bot_user_id, base_url=emu.base_url, gateway=False)
 
 
 def get_channel(emu: DiscordEmulator, channel_id: int) -> Channel:

@@ -14,7 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from . import actions
+from . import actions, command_permissions
+from .command_permissions import CommandPermission
 from .gateway import Gateway
 from .interactions import (
     EmulatorError,
@@ -27,7 +28,8 @@ from .interactions import (
     new_result,
 )
 from .limits import ATTACHMENT_SIZE_LIMIT, ApiError
-from .payloads import event_payload
+from .payloads import event_payload, role_payload
+from .recording import Exchange, new_sink
 from .rest import Fault, make_app
 from .scheduled_events import ScheduledEventControl
 from .state import (
@@ -55,6 +57,8 @@ class DiscordEmulator(ScheduledEventControl):
         self.state = State()
         self.gateway = Gateway(self)
         self.requests: list[tuple[str, str, int]] = []
+        # None: not recording; a list collects every REST call (see ``recording``).
+        self.exchanges: list[Exchange] | None = new_sink()
         self.faults: list[Fault] = []
         self.interactions: dict[int, InteractionResult] = {}
         self.interactions_by_token: dict[str, InteractionResult] = {}
@@ -134,20 +138,48 @@ class DiscordEmulator(ScheduledEventControl):
         return guild
 
     def override_command_visibility(
-        self, guild_id: int, command: str, target_id: int, *, allow: bool = True
+        self, guild_id: int, command: str | None, target_id: int, *, allow: bool = True
     ) -> None:
-        """What an administrator does in Server Settings > Integrations: show (or hide) the top-level
-        ``command`` to a member, a role, or everyone (``target_id`` = the guild id)."""
-        self.state.command_overrides.setdefault((guild_id, command), {})[target_id] = allow
+        """What an administrator does in Server Settings > Integrations > the bot: show (or hide) the
+        top-level ``command`` (``None``: every command of the app, the page's top section) to a
+        member, a role, everyone (``target_id`` = the guild id), or in a channel (a channel id, or
+        the guild id - 1 for All Channels). Discord tells the bot with
+        APPLICATION_COMMAND_PERMISSIONS_UPDATE."""
+        key = self.application_id if command is None else int(find_command(self, guild_id, command)["id"])
+        entries = self.state.command_overrides.setdefault((guild_id, key), {})
+        entries[target_id] = CommandPermission(
+            target_id, command_permissions.target_type(self, guild_id, target_id), allow
+        )
+        self.gateway.emit(
+            "APPLICATION_COMMAND_PERMISSIONS_UPDATE",
+            command_permissions.permissions_payload(self, guild_id, key),
+        )
 
     def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
+        """Change the bot's role's permissions (as an administrator in Server Settings > Roles)."""
         guild = self.state.guilds[guild_id]
-        guild.roles[guild.bot_role_id].permissions = int(permissions)
+        role = guild.roles[guild.bot_role_id]
+        role.permissions = int(permissions)
+        self.gateway.emit("GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role_payload(role)})
+
+    def set_channel_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0, member: bool = False
+    ) -> Channel:
+        """Set (or, with neither ``allow`` nor ``deny``, remove) a channel's permission overwrite for a
+        role (or a ``member``), as an administrator does in the channel's Permissions."""
+        channel = self.state.channels[channel_id]
+        kept = [ow for ow in channel.overwrites if ow.id != target_id]
+        if allow or deny:
+            kept.append(Overwrite(target_id, 1 if member else 0, int(allow), int(deny)))
+        channel.overwrites = kept
+        actions.thread_update(self, channel)
+        return channel
 
     def create_role(self, guild_id: int, name: str, *, permissions: int = 0, **kw: Any) -> Role:
         guild = self.state.guilds[guild_id]
         role = Role(snowflake(), guild_id, name, int(permissions), position=len(guild.roles), **kw)
         guild.roles[role.id] = role
+        self.gateway.emit("GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role_payload(role)})
         return role
 
     def create_member(
@@ -322,9 +354,9 @@ class DiscordEmulator(ScheduledEventControl):
     ) -> InteractionResult:
         """A member runs ``/command [group] [sub]`` with ``options`` from the synced tree."""
         cmd = find_command(self, guild_id, command.split()[0])
-        if guild_id is not None:
-            check_visible(self, cmd, user_id, guild_id)
         channel_id = channel_id or self._default_channel(user_id, guild_id)
+        if guild_id is not None:
+            check_visible(self, cmd, user_id, guild_id, channel_id)
         data = build_command_data(self, guild_id, command, options or {})
         res = new_result(2, user_id, guild_id, channel_id)
         payload = base_payload(self, res)
@@ -346,6 +378,9 @@ class DiscordEmulator(ScheduledEventControl):
     ) -> list[dict[str, Any]]:
         """The choices the bot offers while ``user_id`` types ``value`` into ``option``."""
         channel_id = channel_id or self._default_channel(user_id, guild_id)
+        if guild_id is not None:
+            cmd = find_command(self, guild_id, command.split()[0])
+            check_visible(self, cmd, user_id, guild_id, channel_id)
         opts = dict(options or {})
         opts[option] = value
         data = build_command_data(self, guild_id, command, opts, focused=option)

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .command_permissions import hidden_reason
 from .payloads import channel_payload, member_payload, role_payload, user_payload
-from .state import ADMINISTRATOR, Message, snowflake
+from .state import Message, snowflake
 
 if TYPE_CHECKING:
     from .control import DiscordEmulator
@@ -164,27 +165,18 @@ def find_command(emu: DiscordEmulator, guild_id: int | None, name: str) -> dict[
     raise EmulatorError(f"/{name} is not synced (neither for guild {guild_id} nor globally)")
 
 
-def check_visible(emu: DiscordEmulator, cmd: dict[str, Any], user_id: int, guild_id: int) -> None:
-    """Discord's rule: an administrator sees everything; then a command's overrides for the member, else
-    for any of their roles (an allow wins), else for @everyone; else ``default_member_permissions``."""
-    perms = emu.state.base_permissions(guild_id, user_id)
-    if perms & ADMINISTRATOR:
-        return
-    overrides = emu.state.command_overrides.get((guild_id, cmd["name"]), {})
-    member = emu.state.member(guild_id, user_id)
-    roles = [overrides[role] for role in (member.roles if member else ()) if role in overrides]
-    for decided in (overrides.get(user_id), (any(roles) if roles else None), overrides.get(guild_id)):
-        if decided is not None:
-            if decided:
-                return
-            raise EmulatorError(f"/{cmd['name']} is hidden from member {user_id} by a command override")
-    required = cmd.get("default_member_permissions")
-    if required is None:
-        return
-    if int(required) == 0 or perms & int(required) != int(required):
-        raise EmulatorError(
-            f"/{cmd['name']} is not visible to member {user_id} (default_member_permissions={required})"
-        )
+def check_visible(
+    emu: DiscordEmulator,
+    cmd: dict[str, Any],
+    user_id: int,
+    guild_id: int,
+    channel_id: int | None = None,
+) -> None:
+    """Raise unless Discord offers ``cmd`` to the member (in ``channel_id``): administrators see
+    everything; then command permission overrides; then ``default_member_permissions``."""
+    reason = hidden_reason(emu, cmd, user_id, guild_id, channel_id)
+    if reason is not None:
+        raise EmulatorError(reason)
 
 
 def build_command_data(

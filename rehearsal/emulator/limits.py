@@ -152,13 +152,19 @@ def check_modal(data: dict[str, Any]) -> None:
     form.at_most("data.components", rows, 5)
     for i, row in enumerate(rows):
         items = row.get("components") or ([row["component"]] if row.get("component") else [])
-        if row.get("type") == 18:
+        if row.get("type") == 18:  # a label: its text at most 45 characters, its description 100
             form.length(f"data.components.{i}.label", row.get("label"), 1, 45)
+            if row.get("description") is not None:
+                form.length(f"data.components.{i}.description", row["description"], 0, 100)
+        if row.get("type") == 10:  # a text display
+            form.length(f"data.components.{i}.content", row.get("content"), 1, 4000)
         for j, item in enumerate(items):
             p = f"data.components.{i}.components.{j}"
             if item.get("type") == 4:
                 if item.get("label") is not None:
                     form.length(f"{p}.label", item["label"], 1, 45)
+                if item.get("placeholder") is not None:
+                    form.length(f"{p}.placeholder", item["placeholder"], 0, 100)
                 if item.get("max_length") is not None and not 1 <= item["max_length"] <= 4000:
                     form.add(f"{p}.max_length", "NUMBER_TYPE_MAX", "Must be 4000 or less.")
             if item.get("custom_id") is not None:

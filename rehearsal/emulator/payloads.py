@@ -33,6 +33,7 @@ def user_payload(user: User) -> dict[str, Any]:
         "system": False,
         "public_flags": 0,
         "flags": 0,
+        "primary_guild": None,
     }
 
 
@@ -105,7 +106,6 @@ def channel_payload(channel: Channel, *, permissions: int | None = None) -> dict
         "rate_limit_per_user": channel.rate_limit_per_user,
         "last_message_id": sid(channel.last_message_id),
         "flags": channel.flags,
-        "nsfw": channel.nsfw,
     }
     if channel.is_thread:
         data.update(
@@ -130,6 +130,7 @@ def channel_payload(channel: Channel, *, permissions: int | None = None) -> dict
             {
                 "position": channel.position,
                 "topic": channel.topic,
+                "nsfw": channel.nsfw,  # threads follow their parent: Discord sends no nsfw on them
                 "permission_overwrites": [
                     {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
                     for o in channel.overwrites
@@ -175,9 +176,43 @@ def emoji_payload(key: str) -> dict[str, Any]:
     return {"id": None, "name": key}
 
 
+def component_payloads(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Components as Discord answers them: every component numbered (``id``, depth first, from 1,
+    keeping ids the bot chose) and a unicode emoji without an ``id`` key."""
+    taken = set()
+
+    def walk_ids(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("id") is not None:
+                taken.add(item["id"])
+            walk_ids(item.get("components") or [])
+
+    walk_ids(components)
+    counter = 0
+
+    def number(item: dict[str, Any]) -> dict[str, Any]:
+        nonlocal counter
+        out = dict(item)
+        if out.get("id") is None:
+            counter += 1
+            while counter in taken:
+                counter += 1
+            out["id"] = counter
+        emoji = out.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            out["emoji"] = {k: v for k, v in emoji.items() if k != "id"}
+        if "components" in out:
+            out["components"] = [number(c) for c in out["components"] or []]
+        return out
+
+    return [number(c) for c in components]
+
+
 def message_payload(
-    state: State, msg: Message, *, bot_user_id: int, base_url: str, with_member: bool = True
+    state: State, msg: Message, *, bot_user_id: int, base_url: str, gateway: bool = True
 ) -> dict[str, Any]:
+    """A message as the gateway sends it, or as REST answers it (``gateway=False``): only gateway
+    events carry ``guild_id`` and the author's ``member``; over REST the author is a plain user."""
     author = state.users[msg.author_id]
     data: dict[str, Any] = {
         "id": str(msg.id),
@@ -193,7 +228,7 @@ def message_payload(
         "mention_roles": [],
         "attachments": [attachment_payload(a, base_url) for a in msg.attachments],
         "embeds": msg.embeds,
-        "components": msg.components,
+        "components": component_payloads(msg.components),
         "pinned": msg.pinned,
         "flags": msg.flags,
         "reactions": [
@@ -209,10 +244,10 @@ def message_payload(
             if users
         ],
     }
-    if msg.guild_id is not None:
+    if gateway and msg.guild_id is not None:
         data["guild_id"] = str(msg.guild_id)
         member = state.member(msg.guild_id, msg.author_id)
-        if with_member and member is not None:
+        if member is not None:
             data["member"] = member_payload(member, with_user=False)
     if msg.nonce is not None:
         data["nonce"] = msg.nonce
@@ -247,6 +282,7 @@ def event_payload(event: ScheduledEvent) -> dict[str, Any]:
         "user_count": 0,
         "image": None,
         "recurrence_rule": None,
+        "guild_scheduled_event_exceptions": [],
     }
 
 

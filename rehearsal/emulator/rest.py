@@ -24,6 +24,7 @@ from .payloads import (
     role_payload,
     user_payload,
 )
+from .recording import BODY_KEY, exchange
 from .scheduled_events import apply_edit
 from .state import MANAGE_EVENTS, ScheduledEvent, snowflake
 
@@ -155,12 +156,15 @@ async def handle(request: web.Request) -> web.StreamResponse:
     path = "/" + request.match_info["tail"]
     method = request.method
     status = 500
+    response: web.StreamResponse | None = None
     try:
         response = await _dispatch(emu, request, method, path)
         status = response.status
         return response
     finally:
         emu.requests.append((method, path, status))
+        if emu.exchanges is not None:
+            emu.exchanges.append(exchange(request, path, response))
 
 
 async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, path: str) -> web.StreamResponse:
@@ -171,6 +175,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
             log.info("Injected fault %s on %s %s", fault.status, method, path)
             if fault.status == 429:
                 body = {
+                    "code": 0,  # Discord's error objects always carry a code
                     "message": "You are being rate limited.",
                     "retry_after": fault.retry_after,
                     "global": False,
@@ -197,6 +202,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
         return json_response(401, {"message": "401: Unauthorized", "code": 0})
     try:
         body, files = await parse_body(request)
+        request[BODY_KEY] = body
         req = Req(method, path, params, dict(request.query), body, files, authed)
         result = await route.handler(emu, req)
     except ApiError as err:
@@ -215,7 +221,7 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
 
 
 def make_app(emu: DiscordEmulator) -> web.Application:
-    from . import rest_channels, rest_interactions  # noqa: F401  (register their routes)
+    from . import command_permissions, rest_channels, rest_interactions  # noqa: F401  (their routes)
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[EMU_KEY] = emu
@@ -269,10 +275,17 @@ async def get_application(emu: DiscordEmulator, req: Req) -> Any:
         "team": None,
         "verify_key": "0" * 64,
         "flags": 0,
-        "summary": "",
+        "flags_new": "0",
+        "type": None,
         "tags": [],
         "redirect_uris": [],
         "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
+        "approximate_guild_count": len(emu.state.guilds),
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": [],
     }
 
 

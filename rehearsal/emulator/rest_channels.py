@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import actions
-from .actions import get_channel, get_message, msg_json
+from .actions import get_channel, get_message, msg_json, rest_msg_json
 from .limits import ApiError, FormErrors, check_tags, missing_permissions
 from .payloads import channel_payload, user_payload
 from .rest import Req, router
@@ -18,6 +18,7 @@ from .state import (
     MANAGE_MESSAGES,
     MANAGE_THREADS,
     PIN_MESSAGES,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     Channel,
@@ -160,12 +161,12 @@ async def get_messages(emu: DiscordEmulator, req: Req) -> Any:
     else:
         before = int(req.query.get("before", 0)) or None
         picked = [m for m in msgs if before is None or m.id < before][-limit:]
-    return [msg_json(emu, m) for m in sorted(picked, key=lambda m: m.id, reverse=True)]
+    return [rest_msg_json(emu, m) for m in sorted(picked, key=lambda m: m.id, reverse=True)]
 
 
 @router.add("GET", "/channels/{channel_id}/messages/{message_id}")
 async def get_message_route(emu: DiscordEmulator, req: Req) -> Any:
-    return msg_json(emu, get_message(emu, req.int("channel_id"), req.int("message_id")))
+    return rest_msg_json(emu, get_message(emu, req.int("channel_id"), req.int("message_id")))
 
 
 @router.add("POST", "/channels/{channel_id}/messages")
@@ -173,7 +174,7 @@ async def post_message(emu: DiscordEmulator, req: Req) -> Any:
     channel = get_channel(emu, req.int("channel_id"))
     check_can_send(emu, emu.bot_user_id, channel)
     msg = actions.create_message(emu, emu.bot_user_id, channel.id, req.body or {}, req.files)
-    return msg_json(emu, msg)
+    return rest_msg_json(emu, msg)
 
 
 @router.add("PATCH", "/channels/{channel_id}/messages/{message_id}")
@@ -182,7 +183,7 @@ async def edit_message(emu: DiscordEmulator, req: Req) -> Any:
     body = req.body or {}
     if msg.author_id != emu.bot_user_id and set(body) - {"flags"}:
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-    return msg_json(emu, actions.edit_message(emu, msg, body, req.files))
+    return rest_msg_json(emu, actions.edit_message(emu, msg, body, req.files))
 
 
 @router.add("DELETE", "/channels/{channel_id}/messages/{message_id}")
@@ -224,6 +225,7 @@ async def bulk_delete(emu: DiscordEmulator, req: Req) -> Any:
 async def add_own_reaction(emu: DiscordEmulator, req: Req) -> Any:
     msg = get_message(emu, req.int("channel_id"), req.int("message_id"))
     key = _emoji(req)
+    _require(emu, msg.channel_id, READ_MESSAGE_HISTORY)  # Discord: reacting needs the history
     if key not in msg.reactions:
         _require(emu, msg.channel_id, ADD_REACTIONS)
     channel = emu.state.channels[msg.channel_id]
@@ -304,8 +306,8 @@ async def start_thread(emu: DiscordEmulator, req: Req) -> Any:
     )
     data = channel_payload(thread)
     if starter is not None:
-        data["message"] = msg_json(emu, starter)
-    return data
+        data["message"] = rest_msg_json(emu, starter)
+    return (201, data)
 
 
 @router.add("POST", "/channels/{channel_id}/messages/{message_id}/threads")
@@ -325,7 +327,7 @@ async def thread_from_message(emu: DiscordEmulator, req: Req) -> Any:
         auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
         rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
     )
-    return channel_payload(thread)
+    return (201, channel_payload(thread))
 
 
 @router.add("PUT", "/channels/{channel_id}/thread-members/{user_id}")
@@ -411,7 +413,8 @@ async def get_pins(emu: DiscordEmulator, req: Req) -> Any:
     )
     limit = int(req.query.get("limit", 50))
     items = [
-        {"pinned_at": (m.pinned_at or now()).isoformat(), "message": msg_json(emu, m)} for m in pinned[:limit]
+        {"pinned_at": (m.pinned_at or now()).isoformat(), "message": rest_msg_json(emu, m)}
+        for m in pinned[:limit]
     ]
     return {"items": items, "has_more": len(pinned) > limit}
 
@@ -419,7 +422,7 @@ async def get_pins(emu: DiscordEmulator, req: Req) -> Any:
 @router.add("GET", "/channels/{channel_id}/pins")
 async def get_pins_legacy(emu: DiscordEmulator, req: Req) -> Any:
     channel = get_channel(emu, req.int("channel_id"))
-    return [msg_json(emu, m) for m in emu.state.channel_messages(channel.id) if m.pinned]
+    return [rest_msg_json(emu, m) for m in emu.state.channel_messages(channel.id) if m.pinned]
 
 
 @router.add("POST", "/channels/{channel_id}/typing")

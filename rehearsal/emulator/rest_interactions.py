@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import actions
-from .actions import msg_json
+from .actions import msg_json, rest_msg_json
 from .interactions import DEADLINE, InteractionResult
 from .limits import ApiError, check_choices, check_commands, check_modal, not_found
 from .rest import Req, router
@@ -73,15 +73,16 @@ async def callback(emu: DiscordEmulator, req: Req) -> Any:
         "id": str(res.id),
         "type": res.type,
         "activity_instance_id": None,
-        "response_message_id": str(res.message_id) if res.message_id else None,
         "response_message_loading": kind == 5,
         "response_message_ephemeral": ephemeral,
     }
+    if res.message_id:
+        interaction["response_message_id"] = str(res.message_id)
     result: dict[str, Any] = {"interaction": interaction}
-    if message is not None:
-        result["resource"] = {"type": kind, "message": msg_json(emu, message)}
-    else:
-        result["resource"] = {"type": kind}
+    # Discord describes a resource only for the answers that are a message (4 and 7); a deferral,
+    # a modal or autocomplete choices come back with the interaction alone.
+    if message is not None and kind in (4, 7):
+        result["resource"] = {"type": kind, "message": rest_msg_json(emu, message)}
     return result
 
 
@@ -131,6 +132,15 @@ def _metadata(emu: DiscordEmulator, res: InteractionResult) -> dict[str, Any]:
     }
     if res.type == 3 and res.source_message_id:
         meta["interacted_message_id"] = str(res.source_message_id)
+    if res.type == 5:
+        # A modal is opened by a command or a component; which one is not tracked, so the metadata
+        # names the command shape (the fields both share).
+        meta["triggering_interaction_metadata"] = {
+            "id": str(res.id),
+            "type": 2,
+            "user": meta["user"],
+            "authorizing_integration_owners": meta["authorizing_integration_owners"],
+        }
     return meta
 
 
@@ -171,7 +181,7 @@ async def followup(emu: DiscordEmulator, req: Req) -> Any:
         msg = actions.edit_message(emu, original, body, req.files)
         res.followups.append(msg)
         res._followup.set()
-        return msg_json(emu, msg)
+        return rest_msg_json(emu, msg)
     ephemeral = bool(int(body.get("flags") or 0) & 64)
     msg = actions.create_message(
         emu,
@@ -185,13 +195,13 @@ async def followup(emu: DiscordEmulator, req: Req) -> Any:
     )
     res.followups.append(msg)
     res._followup.set()
-    return msg_json(emu, msg)
+    return rest_msg_json(emu, msg)
 
 
 @router.add("GET", "/webhooks/{app_id}/{token}/messages/{message}", auth=False)
 async def get_webhook_message(emu: DiscordEmulator, req: Req) -> Any:
     res = _by_token(emu, req)
-    return msg_json(emu, _webhook_message(emu, res, req.params["message"]))
+    return rest_msg_json(emu, _webhook_message(emu, res, req.params["message"]))
 
 
 @router.add("PATCH", "/webhooks/{app_id}/{token}/messages/{message}", auth=False)
@@ -202,7 +212,7 @@ async def edit_webhook_message(emu: DiscordEmulator, req: Req) -> Any:
     if req.params["message"] == "@original" or msg.id == res.message_id:
         res.message = msg
         res._followup.set()
-    return msg_json(emu, msg)
+    return rest_msg_json(emu, msg)
 
 
 @router.add("DELETE", "/webhooks/{app_id}/{token}/messages/{message}", auth=False)
@@ -230,11 +240,12 @@ def _store(emu: DiscordEmulator, guild_id: int | None, body: list[dict[str, Any]
             "name": cmd["name"],
             "description": cmd.get("description", ""),
             "options": cmd.get("options", []),
-            "default_member_permissions": cmd.get("default_member_permissions"),
+            # Discord answers a permission bit set as a string, whatever the request sent.
+            "default_member_permissions": _bits(cmd.get("default_member_permissions")),
             "dm_permission": cmd.get("dm_permission", True),
             "nsfw": cmd.get("nsfw", False),
             "contexts": cmd.get("contexts"),
-            "integration_types": cmd.get("integration_types", [0]),
+            "integration_types": cmd.get("integration_types") or [0],
             "name_localizations": cmd.get("name_localizations"),
             "description_localizations": cmd.get("description_localizations"),
         }
@@ -246,6 +257,10 @@ def _store(emu: DiscordEmulator, guild_id: int | None, body: list[dict[str, Any]
     else:
         emu.state.guild_commands[guild_id] = stored
     return stored
+
+
+def _bits(value: Any) -> str | None:
+    return None if value is None else str(int(value))
 
 
 def _check_app(emu: DiscordEmulator, req: Req) -> int | None:
@@ -295,9 +310,3 @@ async def delete_command(emu: DiscordEmulator, req: Req) -> Any:
         raise not_found("application command", 10063)
     _store(emu, guild_id, remaining)
     return None
-
-
-@router.add("GET", "/applications/{app_id}/guilds/{guild_id}/commands/permissions")
-async def command_permissions(emu: DiscordEmulator, req: Req) -> Any:
-    _check_app(emu, req)
-    return []

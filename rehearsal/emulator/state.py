@@ -236,9 +236,9 @@ class State:
     dm_channels: dict[int, int] = field(default_factory=dict)  # user id -> DM channel id
     global_commands: list[dict[str, Any]] = field(default_factory=list)
     guild_commands: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    # (guild id, command name) -> {user, role or guild id (@everyone): allowed}, as an administrator
-    # sets them in Server Settings > Integrations
-    command_overrides: dict[tuple[int, str], dict[int, bool]] = field(default_factory=dict)
+    # (guild id, command id or application id) -> {target id: CommandPermission}, as an administrator
+    # sets them in Server Settings > Integrations (see command_permissions.py)
+    command_overrides: dict[tuple[int, int], dict[int, Any]] = field(default_factory=dict)
 
     def member(self, guild_id: int, user_id: int) -> Member | None:
         guild = self.guilds.get(guild_id)

@@ -7,11 +7,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.data.feedback import Feedback, FeedbackRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.feedback.rules import COOLDOWN_ITEMS, MAX_LENGTH
 from bot.i18n import t
-from rehearsal.emulator import InteractionResult
+from rehearsal.emulator import EmulatorError, InteractionResult
 from rehearsal.world import World
 
 
@@ -120,7 +122,7 @@ async def test_the_button_and_open_forms_work_after_a_restart(world: World) -> N
         2,
         "Geschrieben während des Neustarts.",
     )
-    listing = await world.command("wg", "feedback list")
+    listing = await world.command("wg", "feedback-manage list")
     answer_form = await world.emu.click_button(
         world.members["wg"], listing.channel_id, listing.message_id, f"feedback:respond:{kept.id}"
     )
@@ -239,7 +241,9 @@ async def test_bot_messages_and_other_channels_are_not_feedback(world: World) ->
     assert bodies == ["Je suis d'accord."]
 
 
-async def wait_for(probe: Any, timeout: float = 5) -> Any:
+async def wait_for(probe: Any, timeout: float = 30) -> Any:
+    """Until the stored state is what the test waits for; the bound only ends a failing test (the first
+    thread reply loads the language model, seconds on a busy machine)."""
     async with asyncio.timeout(timeout):
         while True:
             value = await probe()
@@ -265,9 +269,9 @@ async def test_anonymous_feedback_never_shows_its_author_to_the_working_group(wo
     await submit(world, "alice", opened, {"text": "Anonymous worry about section 2.", "anonymous": True})
     [item] = await items_of(world, "alice")
     assert item.anonymous
-    listing = await world.command("wg", "feedback list")
+    listing = await world.command("wg", "feedback-manage list")
     choices = await world.emu.autocomplete(
-        world.members["wg"], world.guild_id, "feedback respond", option="item", value=""
+        world.members["wg"], world.guild_id, "feedback-manage respond", option="item", value=""
     )
     assert [c["value"] for c in choices] == [item.id]
     assert "Anonymous" in visible_text(listing)
@@ -298,7 +302,7 @@ async def test_a_named_author_is_told_in_the_thread_pinging_only_them(world: Wor
     await submit(world, "bob", await click_give(world, "bob", posts[7]), {"text": "Bon début."})
     [item] = await items_of(world, "bob")
     answer = await world.command(
-        "wg", "feedback respond", item=item.id, text="Merci ! @everyone <@&1> noted."
+        "wg", "feedback-manage respond", item=item.id, text="Merci ! @everyone <@&1> noted."
     )
     assert answer.ephemeral and t("feedback.delivery_thread") in answer.content
     notice = world.emu.messages(thread_id)[-1]
@@ -310,7 +314,7 @@ async def test_a_named_author_is_told_in_the_thread_pinging_only_them(world: Wor
         "SELECT action, target FROM audit_log WHERE guild_id = ?", (world.guild_id,)
     )
     assert ("feedback.respond", f"feedback #{item.id}") in [tuple(row) for row in rows]
-    listing = await world.command("wg", "feedback list")
+    listing = await world.command("wg", "feedback-manage list")
     assert "answered 1×" in visible_text(listing)
 
 
@@ -318,14 +322,41 @@ async def test_members_cannot_read_or_answer_the_working_groups_list(world: Worl
     posts = await published(world)
     await submit(world, "bob", await click_give(world, "bob", posts[2]), {"text": "Secret-ish."})
     [item] = await items_of(world, "bob")
-    refused = await world.command("alice", "feedback list")
+    with pytest.raises(EmulatorError, match="not visible"):
+        await world.command("alice", "feedback-manage list")
+    # An administrator showed the working group's command to everyone: the bot still refuses.
+    world.emu.override_command_visibility(world.guild_id, "feedback-manage", world.guild_id)
+    refused = await world.command("alice", "feedback-manage list")
     assert refused.content == t("access.working_group")
-    refused = await world.command("alice", "feedback respond", item=item.id, text="I answer myself")
+    refused = await world.command("alice", "feedback-manage respond", item=item.id, text="I answer myself")
     assert refused.content == t("access.working_group")
     choices = await world.emu.autocomplete(
-        world.members["alice"], world.guild_id, "feedback respond", option="item", value=""
+        world.members["alice"], world.guild_id, "feedback-manage respond", option="item", value=""
     )
     assert choices == []
+
+
+async def test_the_working_groups_buttons_and_form_refuse_a_replay_by_a_member(world: World) -> None:
+    """A custom id is all a replay needs: the buttons and the answer form check access like commands."""
+    posts = await published(world)
+    await submit(world, "bob", await click_give(world, "bob", posts[2]), {"text": "Answer me, please."})
+    [item] = await items_of(world, "bob")
+    listing = await world.command("wg", "feedback-manage list")
+    replayed = await world.emu.click_button(
+        world.members["alice"], listing.channel_id, listing.message_id, f"feedback:respond:{item.id}"
+    )
+    replayed = await replayed.wait()
+    assert replayed.modal is None and replayed.content == t("access.working_group")
+    answer_form = await world.emu.click_button(
+        world.members["wg"], listing.channel_id, listing.message_id, f"feedback:respond:{item.id}"
+    )
+    answer_form = await answer_form.wait()
+    refused = await submit(world, "alice", answer_form, {"text": "I answer myself."})
+    assert refused.ephemeral and refused.content == t("access.working_group")
+    assert await FeedbackRepository(world.db).responses(item.id) == []
+    answered = await submit(world, "wg", answer_form, {"text": "Here is our answer."})
+    assert answered.content.startswith(t("feedback.responded", reference=item.id, delivery="")[:20])
+    assert [r.body for r in await FeedbackRepository(world.db).responses(item.id)] == ["Here is our answer."]
 
 
 async def test_the_working_group_list_is_paged(world: World) -> None:
@@ -336,7 +367,7 @@ async def test_the_working_group_list_is_paged(world: World) -> None:
         await submit(
             world, name, await click_give(world, name, posts[number]), {"text": f"Comment on R{number}"}
         )
-    first = await world.command("wg", "feedback list")
+    first = await world.command("wg", "feedback-manage list")
     assert first.ephemeral and len(first.embeds) == 5 and "Page 1 of 2" in first.content
     page = await world.emu.click_button(
         world.members["wg"], first.channel_id, first.message_id, "feedback:page:0:1:next"
@@ -344,7 +375,7 @@ async def test_the_working_group_list_is_paged(world: World) -> None:
     await page.wait()
     second = world.emu.message(first.message_id)
     assert len(second.embeds) == 2 and "Page 2 of 2" in second.content
-    only = await world.command("wg", "feedback list", recommendation=3)
+    only = await world.command("wg", "feedback-manage list", recommendation=3)
     assert len(only.embeds) == 1
     assert "Only R3." in only.content and "R3 v1" in only.embeds[0]["title"]
 
@@ -391,10 +422,10 @@ async def test_hidden_feedback_is_left_out_of_the_working_groups_views(world: Wo
     await submit(world, "chen", await click_give(world, "chen", posts[1]), {"text": "Useful remark."})
     [rude] = await items_of(world, "bob")
     assert await FeedbackRepository(world.db).hide(rude.id, world.members["mod"], "rude", world.clock.now())
-    listing = await world.command("wg", "feedback list")
+    listing = await world.command("wg", "feedback-manage list")
     assert [embed["title"].split(" ")[0] for embed in listing.embeds] == [f"#{rude.id + 1}"]
     assert "Rude remark." not in visible_text(listing)
-    refused = await world.command("wg", "feedback respond", item=rude.id, text="Noted.")
+    refused = await world.command("wg", "feedback-manage respond", item=rude.id, text="Noted.")
     assert refused.content == t("feedback.unknown_item", reference=rude.id)
     mine = await world.command("bob", "feedback mine")
     assert t("feedback.mine_hidden", world.locales["bob"]) in visible_text(mine), (
@@ -408,7 +439,7 @@ async def test_an_answer_the_thread_refused_reaches_the_author_with_their_next_f
     await submit(world, "dana", await click_give(world, "dana", posts[6]), {"text": "Primera idea."})
     [item] = await items_of(world, "dana")
     world.emu.fail_route("POST", rf"/channels/{thread_id}/messages", status=403, code=50001)
-    answer = await world.command("wg", "feedback respond", item=item.id, text="Gracias, lo revisamos.")
+    answer = await world.command("wg", "feedback-manage respond", item=item.id, text="Gracias, lo revisamos.")
     assert t("feedback.delivery_later") in answer.content
     world.clock.advance(minutes=5)
     done = await submit(world, "dana", await click_give(world, "dana", posts[6]), {"text": "Segunda idea."})

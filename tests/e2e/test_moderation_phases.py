@@ -128,7 +128,7 @@ async def test_office_hours_sign_ups_are_refused_once_closed(world):
     scheduled = await run(
         world,
         "wg",
-        "officehours schedule",
+        "officehours-manage schedule",
         title="Ask us",
         start="2026-01-10 18:00 UTC",
         duration=60,
@@ -203,7 +203,7 @@ async def test_hide_and_restore_feedback(world):
     assert answer(hidden).startswith(f"Feedback #{item.id} (on R1) is hidden")
     assert {i.id for i in await feedback.for_working_group(world.guild_id, limit=50)} == {other.id}
     assert (await feedback.get(item.id)).body == "This draft ignores small affiliates entirely."  # kept
-    listed = await run(world, "wg", "feedback list")
+    listed = await run(world, "wg", "feedback-manage list")
     shown = str(listed.embeds if not listed.deferred else listed.followups[-1].embeds)
     assert "Fine by me." in shown and "small affiliates" not in shown
     twice = await run(world, "mod", "mod hide", feedback=item.id, reason="again")

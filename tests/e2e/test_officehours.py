@@ -40,7 +40,7 @@ async def schedule(world, capacity=2, **options):
         **options,
     }
     options = {k: v for k, v in options.items() if v is not None}
-    result = await world.command("wg", "officehours schedule", timeout=10, **options)
+    result = await world.command("wg", "officehours-manage schedule", timeout=10, **options)
     if result.deferred:
         await result.wait_for_followup()
     sessions = await OfficeHoursRepository(world.db).upcoming(world.guild_id, world.clock.now())
@@ -106,12 +106,15 @@ async def test_external_place_and_bad_input(world):
             **options,
         }
         bad = await world.command(
-            "wg", "officehours schedule", **{k: v for k, v in given.items() if v is not None}
+            "wg", "officehours-manage schedule", **{k: v for k, v in given.items() if v is not None}
         )
         assert bad.ephemeral and sentence in bad.content, bad.content
-    refused = await world.command(
-        "alice", "officehours schedule", title="x", start="1800000000", duration=30, capacity=2
-    )
+    options = {"title": "x", "start": "1800000000", "duration": 30, "capacity": 2}
+    with pytest.raises(EmulatorError, match="not visible"):
+        await world.command("alice", "officehours-manage schedule", **options)
+    # An administrator showed the working group's command to everyone: the bot still refuses.
+    world.emu.override_command_visibility(world.guild_id, "officehours-manage", world.guild_id)
+    refused = await world.command("alice", "officehours-manage schedule", **options)
     assert refused.content == "Only members of the working group can do that."
 
 
@@ -211,7 +214,9 @@ async def test_move_rearms_and_cancel_notifies(world):
     await click(world, "alice", session)
     await click(world, "bob", session)
     await click(world, "bob", session, "dm")  # bob (waitlisted) also wants notices by DM
-    moved = await world.command("wg", "officehours move", session=session.id, start="2026-01-12T18:00Z")
+    moved = await world.command(
+        "wg", "officehours-manage move", session=session.id, start="2026-01-12T18:00Z"
+    )
     await moved.wait_for_followup()
     assert "Moved **Ask the working group**" in answer(moved)
     # The event, the card and the thread follow once the working group member was answered.
@@ -226,7 +231,7 @@ async def test_move_rearms_and_cancel_notifies(world):
     world.clock.set(datetime(2026, 1, 11, 18, 0, tzinfo=UTC))
     assert await cog(world).run_due_reminders() == 1
 
-    cancelled = await world.command("wg", "officehours cancel", session=session.id, reason="host ill")
+    cancelled = await world.command("wg", "officehours-manage cancel", session=session.id, reason="host ill")
     await cancelled.wait_for_followup()
     assert "2 signed-up members were told" in answer(cancelled)
     [last] = await world.emu.wait_until(
@@ -268,9 +273,12 @@ async def test_list_ics_and_attendees_csv(world):
     assert name == f"officehours-{session.id}.ics"
     text = data.decode()
     assert "\r\nDTSTART:20260110T180000Z\r\n" in text and "\r\nDTEND:20260110T190000Z\r\n" in text
-    refused = await world.command("dana", "officehours attendees", session=session.id)
+    with pytest.raises(EmulatorError, match="not visible"):
+        await world.command("dana", "officehours-manage attendees", session=session.id)
+    world.emu.override_command_visibility(world.guild_id, "officehours-manage", world.guild_id)
+    refused = await world.command("dana", "officehours-manage attendees", session=session.id)
     assert refused.content == t("access.working_group", world.locales["dana"])
-    attendees = await world.command("wg", "officehours attendees", session=session.id)
+    attendees = await world.command("wg", "officehours-manage attendees", session=session.id)
     assert (
         f"<@{world.members['alice']}>" in attendees.content and "How, are areas weighed?" in attendees.content
     )

@@ -17,7 +17,7 @@ SEATS = 50
 async def test_thousand_clicks_for_fifty_seats(world):
     result = await world.command(
         "wg",
-        "officehours schedule",
+        "officehours-manage schedule",
         title="Rush hour",
         start="2026-01-10T18:00Z",
         duration=60,

@@ -1,8 +1,8 @@
 """Every command declares who may run it; everyone else gets a clear ephemeral refusal and nothing changes.
 
-Visibility (``default_permissions``) is only a hint: a server administrator can show any command to anyone
-(Server Settings > Integrations). The emulator has no per-command override, so the tests that need one
-switch its visibility check off, which is what such an override amounts to.
+Visibility (``default_permissions``) is only a default: a server administrator can show any command to
+anyone (Server Settings > Integrations). The tests that need that set the same command permission
+override through the emulator's control API; the run-time check must still refuse.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bot.access import VISIBILITY, Access
 from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator import EmulatorError
+from rehearsal.emulator.interactions import check_visible, find_command
 
 
 def walk(commands):
@@ -171,7 +172,13 @@ async def test_plain_members_do_not_see_guarded_groups(published):
     hidden = {
         root_of(c) for c, _ in guarded_commands(world.bot) if root_of(c).default_permissions is not None
     }
-    assert {group.name for group in hidden} >= {"mod", "consultation"}
+    assert {group.name for group in hidden} >= {
+        "mod",
+        "consultation",
+        "officehours-manage",
+        "feedback-manage",
+        "digest",
+    }
     for root in hidden:
         # A top-level command (e.g. /digest) is its own first command; a group's is its first child.
         name = f"{root.name} {root.commands[0].name}" if isinstance(root, app_commands.Group) else root.name
@@ -196,3 +203,21 @@ async def test_who_may_do_what_where_it_matters(published, overridden):
     assert (await world.command("mod", "consultation publish")).content == t("access.working_group")
     locked = await world.command("admin", "mod lock", recommendation=1)
     assert locked.content.startswith("Locked")
+
+
+async def test_no_member_sees_a_guarded_subcommand(published):
+    """Discord's visibility default covers a whole top-level command, so a top-level command a plain
+    member is offered holds member subcommands only."""
+    world = published
+    offered = []
+    for root in world.bot.tree.get_commands():
+        synced = find_command(world.emu, world.guild_id, root.name)
+        try:
+            check_visible(world.emu, synced, world.members["alice"], world.guild_id, world.text_id)
+        except EmulatorError:
+            continue
+        offered.append(root.name)
+        leaves = list(walk(root.commands)) if isinstance(root, app_commands.Group) else [root]
+        for leaf in leaves:
+            assert leaf.extras["access"] is Access.MEMBER, f"a member sees /{leaf.qualified_name}"
+    assert set(offered) == {"feedback", "officehours", "privacy"}

@@ -35,7 +35,7 @@ async def alice_takes_part(world):
     await run(
         world,
         "wg",
-        "officehours schedule",
+        "officehours-manage schedule",
         title="Ask us",
         start="2026-01-10 18:00 UTC",
         duration=60,

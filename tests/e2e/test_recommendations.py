@@ -70,7 +70,7 @@ async def test_a_post_deleted_by_hand_is_published_again(world):
     posts = await live_posts(world)
     victim = posts[3]
     await world.emu.delete_message(victim.thread_id, victim.message_id)
-    await world.emu.wait_until(lambda: True)
+    await world.settle()  # the deletion reached the bot before the next publish
     again = await world.publish()
     text = again.followups[-1].content
     assert "Published 1 draft recommendation(s)" in text

@@ -113,12 +113,7 @@ async def start_bot(world: World, workdir: Path) -> BotProcess:
 async def reader(world: World) -> SimpleNamespace:
     """What ``database_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
     db = await Database.open(world.database_path, migrate=False)
-
-    async def nothing_to_flush() -> None:  # a reader has no reaction writer of its own
-        return None
-
-    tally = SimpleNamespace(flush=nothing_to_flush)
-    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db), services=SimpleNamespace(tally=tally))
+    fake_bot = SimpleNamespace(guild_repository=GuildRepository(db))
     return SimpleNamespace(bot=fake_bot, db=db, emu=world.emu, guild_id=world.guild_id)
 
 
@@ -135,7 +130,7 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
         await world.publish()
         scheduled = await world.command(
             "wg",
-            "officehours schedule",
+            "officehours-manage schedule",
             title="Crash-test office hours",
             start=next_week(),
             duration=60,

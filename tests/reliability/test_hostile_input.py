@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -219,7 +220,7 @@ async def test_officehours_schedule_options(world, figures):
             options["reminders"] = reminders
         before = len(await repo.upcoming(world.guild_id, world.clock.now(), limit=1000))
         try:
-            result = await world.command("wg", "officehours schedule", **options)
+            result = await world.command("wg", "officehours-manage schedule", **options)
         except EmulatorError:
             outcome["refused_by_discord"] += 1  # outside the option's declared length range
             return
@@ -269,7 +270,7 @@ async def test_officehours_schedule_options(world, figures):
 async def test_officehours_question_modal(world, figures):
     result = await world.command(
         "wg",
-        "officehours schedule",
+        "officehours-manage schedule",
         title="Questions",
         start="2026-01-10T18:00Z",
         duration=60,
@@ -309,7 +310,7 @@ async def test_officehours_question_modal(world, figures):
         assert stored == (question.strip()[:MAX_QUESTION] or None)  # longer never reaches Discord's client
         outcome["saved" if stored != before else "unchanged"] += 1
         # The export a working-group member opens in a spreadsheet runs no formula.
-        export = await world.command("wg", "officehours attendees", session=session.id)
+        export = await world.command("wg", "officehours-manage attendees", session=session.id)
         [(_, data)] = export.files
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
         assert rows[0][-1] == "question" and len(rows) == 2
@@ -380,7 +381,7 @@ async def test_feedback_form_answer_and_moderation_reason(world, figures):
         [item] = [i for i in after if i.id not in {b.id for b in before}]
         assert item.body.strip() == text.strip() and item.anonymous == anonymous
         # The working group answers with hostile text: told in the thread, only the author may be pinged.
-        answered = await world.command("wg", "feedback respond", item=item.id, text=answer_text)
+        answered = await world.command("wg", "feedback-manage respond", item=item.id, text=answer_text)
         if answered.deferred:
             await answered.wait_for_followup(10)
         assert_clear_sentence(answer_of(answered), f"respond {answer_text!r}")
@@ -610,7 +611,10 @@ async def test_digest_exports_neutralise_formulas(world, figures):
         for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
             for value in row:
                 cells += 1
-                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
+                # A member id is written as a tab and digits (bot.digest.people): never a formula, even
+                # for a program that strips the tab first; any other cell starting so is.
+                id_cell = re.fullmatch(r"\t-?[0-9]+", value) is not None
+                assert id_cell or not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
     assert_nothing_pings(world)
     figures["feedback_items"] = 2 * len(FORMULAS)
     figures["csv_files"] = len(sheets)

@@ -62,7 +62,6 @@ async def test_refused_publish_says_try_again_and_finishes_later_without_duplica
     await world.publish()  # a first publish to learn nothing...
     for post in (await live_posts(world))[2:]:
         await emu.delete_message(post.thread_id, post.message_id)
-    await world.emu.wait_until(lambda: True)
     await world.settle()
     emu.fail_route("POST", THREADS, status=503, times=1)
     refused = await world.publish()
@@ -104,7 +103,7 @@ async def test_office_hours_never_left_without_their_card(world, figures):
         "channel": world.voice_id,
     }
     emu.fail_route("POST", rf"^/channels/{world.text_id}/messages$", status=503, times=1)
-    refused = await world.command("wg", "officehours schedule", **options)
+    refused = await world.command("wg", "officehours-manage schedule", **options)
     if refused.deferred:
         await refused.wait_for_followup(10)
     text = refused.followups[-1].content if refused.deferred else refused.content
@@ -112,7 +111,7 @@ async def test_office_hours_never_left_without_their_card(world, figures):
     repo = OfficeHoursRepository(world.db)
     assert await repo.upcoming(world.guild_id, world.clock.now()) == []
     assert [e for e in emu.scheduled_events(world.guild_id) if e.status in (1, 2)] == []
-    done = await world.command("wg", "officehours schedule", **options)
+    done = await world.command("wg", "officehours-manage schedule", **options)
     await done.wait_for_followup(10)
     [summary] = await repo.upcoming(world.guild_id, world.clock.now())
     assert emu.message(summary.session.card_message_id).embeds

@@ -31,7 +31,7 @@ def busy(world, name: str) -> str:
 async def schedule_session(world):
     result = await world.command(
         "wg",
-        "officehours schedule",
+        "officehours-manage schedule",
         title="Storage-fault office hours",
         start="2026-01-10T18:00Z",
         duration=60,

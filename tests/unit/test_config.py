@@ -56,3 +56,36 @@ def test_values_are_read():
     assert settings.database_path == Path("x/y.db")
     assert settings.log_level == "DEBUG"
     assert settings.discord_api_base == "http://127.0.0.1:9/api/v10"
+
+
+def test_the_token_can_come_from_a_secrets_file(tmp_path):
+    secret = tmp_path / "discord-token"
+    secret.write_text(f"  {TOKEN}\n\n", encoding="utf-8")  # as editors and `echo` leave it
+    settings = load_settings({"DISCORD_TOKEN_FILE": str(secret)})
+    assert settings.require_token() == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("content", "sentence"),
+    [
+        (None, r"^DISCORD_TOKEN_FILE names .*missing, which cannot be read \(No such file or directory\)\.$"),
+        ("   \n", r"^DISCORD_TOKEN_FILE names .*missing, which is empty\.$"),
+        ("not a token", r"^DISCORD_TOKEN_FILE is malformed"),
+    ],
+)
+def test_an_unusable_token_file_is_one_sentence(tmp_path, content, sentence):
+    secret = tmp_path / "missing"
+    if content is not None:
+        secret.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=sentence):
+        load_settings({"DISCORD_TOKEN_FILE": str(secret)})
+
+
+def test_token_and_token_file_together_are_refused(tmp_path):
+    secret = tmp_path / "discord-token"
+    secret.write_text(TOKEN, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^DISCORD_TOKEN and DISCORD_TOKEN_FILE are both set: keep one"):
+        load_settings({"DISCORD_TOKEN": TOKEN, "DISCORD_TOKEN_FILE": str(secret)})
+    # An empty DISCORD_TOKEN= (as copied from .env.example) is not set.
+    assert load_settings({"DISCORD_TOKEN": "", "DISCORD_TOKEN_FILE": str(secret)}).discord_token == TOKEN

@@ -180,7 +180,9 @@ async def test_anonymous_and_hidden_feedback(db, guild, posts, clock):
         by_body["Anonymous feedback"]["author_id"] == ""
         and by_body["Anonymous feedback"]["anonymous"] == "yes"
     )
-    assert by_body["Named feedback"]["author_id"] == "5551" and by_body["Named feedback"]["answered"] == "yes"
+    named = by_body["Named feedback"]
+    assert (named["author_id"], named["author_name"], named["answered"]) == ("\t5551", "", "yes")
+    assert by_body["Anonymous feedback"]["author_name"] == ""
     md = digest.files["digest.md"].decode()
     assert "anonymous: Anonymous feedback" in md and "member 5551" in md
     assert "2 items: 1 answered, 1 unanswered." in md

@@ -1,8 +1,9 @@
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from bot.data.database import MIGRATIONS_DIR, Database, MigrationError, discover_migrations
+from bot.data.database import MIGRATIONS_DIR, Database, MigrationError, discover_migrations, split_statements
 
 
 async def tables(db: Database) -> set[str]:
@@ -131,3 +132,85 @@ async def test_cancelled_while_beginning_leaves_no_transaction_open(tmp_path: Pa
         assert await db.fetchval("SELECT value FROM bot_state WHERE key = 'after'") == "v"
     finally:
         await db.close()
+
+
+def copy_migrations(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for source in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        (folder / source.name).write_bytes(source.read_bytes())
+    return folder
+
+
+async def test_no_migrations_is_an_error_not_an_up_to_date_database(tmp_path: Path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (empty, tmp_path / "missing"):
+        with pytest.raises(MigrationError, match=r"no migrations found in .*the installation is incomplete"):
+            await Database.open(tmp_path / "db.sqlite3", migrations_dir=folder)
+
+
+async def test_each_applied_migration_records_its_checksum(tmp_path: Path):
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        rows = await db.fetchall("SELECT version, checksum FROM schema_migrations")
+        assert {row[0]: row[1] for row in rows} == {m.version: m.checksum for m in discover_migrations()}
+        assert all(len(row[1]) == 64 for row in rows)
+    finally:
+        await db.close()
+
+
+async def test_a_changed_applied_migration_is_refused_with_its_name(tmp_path: Path):
+    folder = copy_migrations(tmp_path)
+    path = tmp_path / "db.sqlite3"
+    await (await Database.open(path, migrations_dir=folder)).close()
+    changed = folder / "0004_officehours.sql"
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\n-- an edit after the fact\n", encoding="utf-8"
+    )
+    with pytest.raises(MigrationError) as refused:
+        await Database.open(path, migrations_dir=folder)
+    assert str(refused.value) == (
+        "migration 0004_officehours.sql was changed after it was applied to this database: "
+        "put the original file back and write the change as a new numbered migration."
+    )
+    # Line endings alone are not a change (a Windows checkout).
+    changed.write_bytes((MIGRATIONS_DIR / "0004_officehours.sql").read_bytes().replace(b"\n", b"\r\n"))
+    await (await Database.open(path, migrations_dir=folder)).close()
+
+
+async def test_checksums_are_backfilled_for_a_database_made_before_they_were_kept(tmp_path: Path):
+    path = tmp_path / "db.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE schema_migrations"
+        " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    for migration in discover_migrations():
+        for statement in split_statements(migration.path.read_text(encoding="utf-8")):
+            old.execute(statement)
+        old.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, '2025-01-01T00:00:00Z')",
+            (migration.version, migration.name),
+        )
+    old.commit()
+    old.close()
+    db = await Database.open(path)
+    try:
+        rows = await db.fetchall("SELECT version, checksum FROM schema_migrations")
+        assert {row[0]: row[1] for row in rows} == {m.version: m.checksum for m in discover_migrations()}
+    finally:
+        await db.close()
+
+
+async def test_a_database_from_a_newer_version_is_refused(tmp_path: Path):
+    folder = copy_migrations(tmp_path)
+    (folder / "0099_future.sql").write_text(
+        "-- 0099: a later version's table\nCREATE TABLE future (id INTEGER);\n"
+    )
+    path = tmp_path / "db.sqlite3"
+    await (await Database.open(path, migrations_dir=folder)).close()
+    with pytest.raises(
+        MigrationError, match=r"0099_future\.sql was applied to this database but is not in this"
+    ):
+        await Database.open(path)
