@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -13,6 +14,7 @@ from bot.access import VISIBILITY, Access, require
 from bot.content import MAX_BODY, MAX_TITLE
 from bot.data.guilds import GuildSettings
 from bot.data.recommendations import Recommendation
+from bot.forms import PersistentForm, nonce
 from bot.i18n import t
 from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.publisher import feedback_view
@@ -47,43 +49,49 @@ def add_lines(embed: discord.Embed, name: str, lines: list[str]) -> None:
         embed.add_field(name=name, value=chunk, inline=False)
 
 
-class EditModal(discord.ui.Modal):
+class EditModal(PersistentForm, template=r"consultation:edit:(?P<number>[0-9]+):[0-9a-f]+"):
     """Revise a draft's title and text; a new version is stored, the old ones are kept."""
 
-    def __init__(self, service: ConsultationService, recommendation: Recommendation, locale: object) -> None:
-        super().__init__(title=shorten(t("edit.modal_title", locale, number=recommendation.number), 45))
-        self.service = service
-        self.recommendation = recommendation
-        self.title_input: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
-            label=t("edit.field_title", locale),
-            default=recommendation.title,
-            max_length=MAX_TITLE,
-        )
-        self.text_input: discord.ui.TextInput[EditModal] = discord.ui.TextInput(
-            label=t("edit.field_text", locale),
-            style=discord.TextStyle.paragraph,
-            default=recommendation.body or None,
-            placeholder=t("edit.text_placeholder", locale),
-            required=False,
-            max_length=MAX_BODY,
-        )
-        self.add_item(self.title_input)
-        self.add_item(self.text_input)
+    access = Access.WORKING_GROUP
 
-    async def on_submit(self, interaction: Interaction) -> None:
+    def __init__(self, recommendation: Recommendation, locale: object) -> None:
+        super().__init__(
+            title=shorten(t("edit.modal_title", locale, number=recommendation.number), 45),
+            custom_id=f"consultation:edit:{recommendation.number}:{nonce()}",
+        )
+        self.add_item(
+            discord.ui.TextInput(
+                label=t("edit.field_title", locale),
+                default=recommendation.title,
+                max_length=MAX_TITLE,
+                custom_id="title",
+            )
+        )
+        self.add_item(
+            discord.ui.TextInput(
+                label=t("edit.field_text", locale),
+                style=discord.TextStyle.paragraph,
+                default=recommendation.body or None,
+                placeholder=t("edit.text_placeholder", locale),
+                required=False,
+                max_length=MAX_BODY,
+                custom_id="text",
+            )
+        )
+
+    @classmethod
+    async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
         assert interaction.guild_id is not None
-        guild_id, number = interaction.guild_id, self.recommendation.number
-        title, body = await self.service.check_revision(
-            guild_id, number, self.title_input.value, self.text_input.value
+        service = interaction.client.services.consultation
+        guild_id, number = interaction.guild_id, int(match["number"])
+        title, body = await service.check_revision(
+            guild_id, number, str(values.get("title") or ""), str(values.get("text") or "")
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        revision = await self.service.revise(guild_id, number, interaction.user.id, title, body)
+        revision = await service.revise(guild_id, number, interaction.user.id, title, body)
         revised = revision.recommendation
         key = "edit.saved_post_updated" if revision.post_updated else "edit.saved_not_posted"
         await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
-
-    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
-        await interaction.client.answer_error(interaction, error)
 
 
 @app_commands.guild_only()
@@ -95,6 +103,12 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         self.bot = bot
         self.service = service
         super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.forms.add(EditModal)
+
+    async def cog_unload(self) -> None:
+        self.bot.forms.remove(EditModal)
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -242,7 +256,7 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     async def edit_command(self, interaction: Interaction, recommendation: int) -> None:
         assert interaction.guild_id is not None
         draft = await self.service.draft(interaction.guild_id, recommendation)
-        await interaction.response.send_modal(EditModal(self.service, draft, interaction.locale))
+        await EditModal(draft, interaction.locale).show(interaction)
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(

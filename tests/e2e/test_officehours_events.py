@@ -89,12 +89,14 @@ async def test_moved_in_discord_notifies_once_and_reminders_follow(world):
 async def test_bot_own_move_and_cancel_do_not_notify_twice(world):
     session = await signed_up(world)
     seen = sync(world).handled
-    moved = await world.command("wg", "officehours move", session=session.id, start="2026-01-12T17:30Z")
+    moved = await world.command(
+        "wg", "officehours-manage move", session=session.id, start="2026-01-12T17:30Z"
+    )
     await moved.wait_for_followup()
     assert "Moved **Ask the working group**" in answer(moved)
     await followed(world, 1, seen)  # the echo of the bot's own PATCH
     await world.emu.wait_until(lambda: thread_notices(world, session, "moved"))
-    cancelled = await world.command("wg", "officehours cancel", session=session.id)
+    cancelled = await world.command("wg", "officehours-manage cancel", session=session.id)
     await cancelled.wait_for_followup()
     await followed(world, 2, seen)
     await world.emu.wait_until(lambda: thread_notices(world, session, "cancelled"))
@@ -204,7 +206,7 @@ async def test_cancelling_a_running_session_ends_its_event(world):
     world.clock.set(START + timedelta(minutes=5))
     await cog(world).run_due_reminders()
     assert event_of(world, session).status == 2
-    cancelled = await world.command("wg", "officehours cancel", session=session.id)
+    cancelled = await world.command("wg", "officehours-manage cancel", session=session.id)
     await cancelled.wait_for_followup()
     assert "2 signed-up members were told" in answer(cancelled)
     await world.emu.wait_until(lambda: event_of(world, session).status == 3)  # ACTIVE cannot be CANCELED

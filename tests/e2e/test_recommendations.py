@@ -118,6 +118,21 @@ async def test_edit_stores_a_version_and_updates_the_post(world):
     assert any("Version 2" in m.content for m in world.emu.messages(post.thread_id))
 
 
+async def test_an_edit_form_opened_before_a_restart_is_saved_after_it(world):
+    """The form carries the draft in its custom id: a bot restarted while it was open still answers it."""
+    opened = await world.command("wg", "consultation edit", recommendation=3)
+    title_id, text_id = [row["components"][0]["custom_id"] for row in opened.modal["components"]]
+    await world.restart_bot()
+    submitted = await world.emu.submit_modal(
+        world.members["wg"], opened, {title_id: "Revised after a restart", text_id: "Still saved."}
+    )
+    await submitted.wait(10)
+    await submitted.wait_for_followup(10)
+    assert "Saved version 2 of R3" in submitted.followups[-1].content
+    rec = await RecommendationRepository(world.db).by_number(world.guild_id, 3)
+    assert (rec.title, rec.body, rec.version) == ("Revised after a restart", "Still saved.", 2)
+
+
 async def test_reactions_are_tallied_exactly(world):
     await world.publish()
     posts = await live_posts(world)
