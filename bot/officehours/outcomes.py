@@ -7,6 +7,19 @@ from datetime import datetime
 
 from bot.data.officehours import Session
 
+# The sentence that answers each refusal, written out so the catalogue test sees every key.
+SIGNUP_REFUSED = {
+    "not_found": "officehours.signup.refused_not_found",
+    "consultation_closed": "officehours.signup.refused_consultation_closed",
+    "cancelled": "officehours.signup.refused_cancelled",
+    "started": "officehours.signup.refused_started",
+}
+CANCEL_REFUSED = {
+    "not_found": "officehours.cancel_signup.refused_not_found",
+    "cancelled": "officehours.cancel_signup.refused_cancelled",
+    "started": "officehours.cancel_signup.refused_started",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class SignupOutcome:

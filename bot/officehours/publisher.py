@@ -137,14 +137,15 @@ class SessionPublisher:
         return event
 
     async def announce(self, session: Session, key: str, user_ids: list[int], old: str = "") -> None:
-        """One notice in the session's thread pinging exactly ``user_ids`` (chunked)."""
+        """One notice (``key``, an ``officehours.notice.*_thread`` sentence) in the session's thread
+        pinging exactly ``user_ids`` (chunked)."""
         channel = session_channel(self.bot, session)
         if channel is None:
             return
         guild = self.bot.get_guild(session.guild_id)
         locale = guild.preferred_locale if guild else None
         text = t(
-            f"officehours.notice.{key}",
+            key,
             locale,
             title=session.title,
             when=when(session),

@@ -10,12 +10,16 @@ import discord
 from bot.data.officehours import Session, SessionSummary
 from bot.i18n import t
 from bot.officehours.card import CalendarButton, CancelButton, DmButton, QuestionButton, SignUpButton
-from bot.officehours.service import discord_timestamp
 
 COLOUR = discord.Colour(0x3366CC)
 CLOSED_COLOUR = discord.Colour(0x72777D)
 MAX_MESSAGE = 2000
 MENTIONS_PER_MESSAGE = 50  # well under Discord's 100 users per allowed_mentions and 2,000 characters
+
+
+def discord_timestamp(moment: datetime, style: str = "F") -> str:
+    """``<t:...:F>``: Discord shows it in each member's own time zone and language."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def where(session: Session, locale: object = None) -> str:

@@ -32,7 +32,13 @@ from bot.data.officehours import (
 )
 from bot.errors import UserError
 from bot.officehours import ics
-from bot.officehours.outcomes import CancelOutcome, DueReminder, SignupOutcome
+from bot.officehours.outcomes import (
+    CANCEL_REFUSED,
+    SIGNUP_REFUSED,
+    CancelOutcome,
+    DueReminder,
+    SignupOutcome,
+)
 from bot.officehours.timeparse import parse_duration, parse_reminders, parse_start
 
 log = logging.getLogger(__name__)
@@ -201,7 +207,7 @@ class OfficeHoursService:
             queue.append(click)
         outcome = await click.answer
         if outcome.refused is not None:
-            raise UserError(f"officehours.signup.refused_{outcome.refused}", id=session_id)
+            raise UserError(SIGNUP_REFUSED[outcome.refused], id=session_id)
         return outcome
 
     async def _serve(self, session_id: int) -> None:
@@ -317,7 +323,7 @@ class OfficeHoursService:
     async def cancel_signup(self, guild_id: int, session_id: int, user_id: int) -> CancelOutcome:
         outcome = await self.release(guild_id, session_id, user_id)
         if outcome.refused is not None:
-            raise UserError(f"officehours.cancel_signup.refused_{outcome.refused}", id=session_id)
+            raise UserError(CANCEL_REFUSED[outcome.refused], id=session_id)
         if outcome.previous is None:
             raise UserError("officehours.cancel_signup.not_signed_up")
         return outcome
@@ -389,8 +395,3 @@ class OfficeHoursService:
             sequence=max(0, int((session.updated_at - session.created_at).total_seconds())),
         )
         return ics.calendar([event], cancelled=session.cancelled)
-
-
-def discord_timestamp(moment: datetime, style: str = "F") -> str:
-    """``<t:...:F>``: Discord shows it in each member's own time zone and language."""
-    return f"<t:{int(moment.timestamp())}:{style}>"

@@ -27,7 +27,8 @@ from bot.officehours.card import (
     SignUpButton,
     action_template,
 )
-from bot.officehours.service import MAX_QUESTION, discord_timestamp
+from bot.officehours.render import discord_timestamp
+from bot.officehours.service import MAX_QUESTION
 
 if TYPE_CHECKING:
     pass

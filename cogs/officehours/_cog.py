@@ -183,7 +183,9 @@ class OfficeHoursCog(commands.Cog):
         )
         await self.publisher.cancel_event(cancelled)
         self.cards.mark(cancelled.id)
-        await self.publisher.announce(cancelled, "cancelled_thread", [s.user_id for s in signed])
+        await self.publisher.announce(
+            cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in signed]
+        )
         self.notifier.wake()
         await record_action(
             self.bot,
@@ -231,7 +233,9 @@ class OfficeHoursCog(commands.Cog):
             except discord.HTTPException as error:
                 log.warning("Could not move the event of office hours %s: %s", after.id, error)
         self.cards.mark(after.id)
-        await self.publisher.announce(after, "moved_thread", [s.user_id for s in signed], old=when(before))
+        await self.publisher.announce(
+            after, "officehours.notice.moved_thread", [s.user_id for s in signed], old=when(before)
+        )
         self.notifier.wake()
         await record_action(
             self.bot,
@@ -313,7 +317,9 @@ class OfficeHoursCog(commands.Cog):
         posted = 0
         for due in await self.service.claim_due_reminders():
             if due.attendee_ids:
-                await self.publisher.announce(due.session, "reminder_thread", list(due.attendee_ids))
+                await self.publisher.announce(
+                    due.session, "officehours.notice.reminder_thread", list(due.attendee_ids)
+                )
                 posted += 1
         self.notifier.wake()
         return posted

@@ -110,7 +110,10 @@ class ScheduledEventSync:
             before, after = outcome.before, outcome.moved
             self.cards.mark(after.id)
             await self.publisher.announce(
-                after, "moved_thread", [s.user_id for s in outcome.signed], old=when(before)
+                after,
+                "officehours.notice.moved_thread",
+                [s.user_id for s in outcome.signed],
+                old=when(before),
             )
             self.notifier.wake()
             await record_action(
@@ -130,7 +133,9 @@ class ScheduledEventSync:
         if outcome.cancelled is not None:
             cancelled = outcome.cancelled
             self.cards.mark(cancelled.id)
-            await self.publisher.announce(cancelled, "cancelled_thread", [s.user_id for s in outcome.signed])
+            await self.publisher.announce(
+                cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in outcome.signed]
+            )
             self.notifier.wake()
             await record_action(
                 self.bot,

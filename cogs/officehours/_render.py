@@ -54,17 +54,20 @@ def attendees_text(summary: SessionSummary, signups: Sequence[Signup], locale: o
             waitlisted=summary.waitlisted,
         )
     ]
-    for status, heading in (("confirmed", "confirmed"), ("waitlisted", "waitlist")):
-        lines.append(t(f"officehours.attendees.{heading}", locale))
+    for status, heading in (
+        ("confirmed", "officehours.attendees.confirmed"),
+        ("waitlisted", "officehours.attendees.waitlist"),
+    ):
+        lines.append(t(heading, locale))
         group = [s for s in signups if s.status == status]
         if not group:
             lines.append(t("officehours.attendees.none", locale))
         for position, signup in enumerate(group, start=1):
             question = one_line(signup.question or "")
-            key = "line_question" if question else "line"
+            key = "officehours.attendees.line_question" if question else "officehours.attendees.line"
             lines.append(
                 t(
-                    f"officehours.attendees.{key}",
+                    key,
                     locale,
                     position=position,
                     mention=f"<@{signup.user_id}>",
