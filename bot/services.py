@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.data.moderation import ModerationRepository
+from bot.data.officehours import OfficeHoursRepository
 from bot.data.people import PeopleRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
 from bot.moderation.privacy import ForgottenRegistry
+from bot.officehours.publisher import SessionPublisher
+from bot.officehours.service import OfficeHoursService
 from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.service import ConsultationService
@@ -28,6 +31,8 @@ class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
     names: NameBook
+    officehours: OfficeHoursService
+    officehours_publisher: SessionPublisher
     publisher: Publisher
     tally: TallyService
     consultation: ConsultationService
@@ -38,10 +43,14 @@ async def build_services(bot: ConsultationBot) -> Services:
     await forgotten.load()
     publisher = Publisher(bot)
     tally = TallyService(bot, publisher, forgotten)
+    officehours_repo = OfficeHoursRepository(bot.db)
+    officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
     return Services(
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
+        officehours=officehours,
+        officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),
         publisher=publisher,
         tally=tally,
         consultation=ConsultationService(bot, publisher, tally),

@@ -197,14 +197,9 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         return refused == 0
 
     def wake_office_hours(self, report: ErasureReport) -> None:
-        """Freed seats changed cards and queued promotion notices: let office hours show and send them."""
-        cog = self.bot.get_cog("OfficeHoursCog")
-        if cog is None or not report.freed_sessions:
-            return
-        for session_id in report.freed_sessions:
-            cog.cards.mark(session_id)  # type: ignore[attr-defined]
-        if report.promoted:
-            cog.notifier.wake()  # type: ignore[attr-defined]
+        """Freed seats changed cards and queued promotion notices: office hours shows and sends them."""
+        if report.freed_sessions:
+            self.bot.dispatch("officehours_seats_freed", list(report.freed_sessions), report.promoted)
 
 
 async def setup(bot: ConsultationBot) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import to_db
 from bot.data.database import Database
-from bot.data.officehours import MAX_SESSION_MINUTES, Session, _session
+from bot.data.officehours._rows import MAX_SESSION_MINUTES, Session, session_row
 
 ACTIVE = "active"
 COMPLETED = "completed"
@@ -26,7 +26,7 @@ class OfficeHoursEventsRepository:
         row = await self.db.fetchone(
             "SELECT * FROM office_hours WHERE scheduled_event_id = ? ORDER BY id DESC LIMIT 1", (event_id,)
         )
-        return _session(row) if row else None
+        return session_row(row) if row else None
 
     async def update_details(
         self,
@@ -47,7 +47,7 @@ class OfficeHoursEventsRepository:
             if not changed:
                 return None
             row = await tx.fetchone("SELECT * FROM office_hours WHERE id = ?", (session_id,))
-        return _session(row) if row else None
+        return session_row(row) if row else None
 
     async def due_to_start(self, now: datetime) -> list[Session]:
         """Scheduled sessions with an event whose start has come and whose event was never started."""
@@ -59,7 +59,7 @@ class OfficeHoursEventsRepository:
             " ORDER BY o.starts_at, o.id",
             (to_db(now), to_db(now - CATCH_UP)),
         )
-        return [_session(r) for r in rows]
+        return [session_row(r) for r in rows]
 
     async def due_to_complete(self, now: datetime) -> list[Session]:
         """Sessions whose event the bot started, that have ended and were not completed yet."""
@@ -72,7 +72,7 @@ class OfficeHoursEventsRepository:
             " ORDER BY o.starts_at, o.id",
             (to_db(now), to_db(now - CATCH_UP - timedelta(minutes=MAX_SESSION_MINUTES))),
         )
-        return [s for s in (_session(r) for r in rows) if s.ends_at <= now]
+        return [s for s in (session_row(r) for r in rows) if s.ends_at <= now]
 
     async def claim_phase(self, session_id: int, phase: str, now: datetime) -> bool:
         """True for exactly one caller per session and phase, ever: claimed before Discord is called."""

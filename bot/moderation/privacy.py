@@ -23,6 +23,7 @@ from bot.data.moderation import MemberReaction, ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.people import PeopleRepository
 from bot.data.reactions import ReactionRepository
+from bot.officehours.service import OfficeHoursService
 
 if TYPE_CHECKING:
     pass
@@ -113,7 +114,7 @@ class PrivacyService:
         self.moderation = ModerationRepository(db)
         self.feedback = FeedbackRepository(db)
         self.reactions = ReactionRepository(db)
-        self.officehours = OfficeHoursRepository(db)
+        self.officehours = OfficeHoursService(OfficeHoursRepository(db), guilds, clock)
         self.audit = AuditRepository(db)
         self.people = PeopleRepository(db)
 
@@ -178,7 +179,7 @@ class PrivacyService:
         for signup in await self.moderation.signups_of(guild_id, user_id):
             if signup.status not in ACTIVE_SIGNUP or signup.starts_at <= now:
                 continue
-            outcome = await self.officehours.cancel_signup(signup.session_id, guild_id, user_id, now)
+            outcome = await self.officehours.release(guild_id, signup.session_id, user_id)
             if outcome.refused is None:
                 report.freed_sessions.append(signup.session_id)
                 report.promoted += outcome.promoted_user_id is not None

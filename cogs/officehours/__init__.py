@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: ConsultationBot) -> None:
-    await bot.add_cog(OfficeHoursCog(bot))
+    await bot.add_cog(OfficeHoursCog(bot, bot.services.officehours, bot.services.officehours_publisher))

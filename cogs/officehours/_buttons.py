@@ -1,142 +1,175 @@
-"""The card's persistent buttons: ``officehours:<action>:<session id>``, alive across restarts.
+"""The answers to the card's buttons and to the question form, each routed by its custom id alone.
 
-Each button only parses its session id (no database read in ``from_custom_id``) and hands the click
-to the cog, so a rush of clicks costs one transaction each.
+The buttons' custom ids are built and parsed in ``bot.officehours.card`` (the publisher puts them on
+the card); each class here keeps its base's template and adds ``handle``. The question form is a
+``PersistentForm`` (``officehours:question_modal:<session id>``), so a form opened before a restart is
+still answered after it. Nothing is kept in memory: every answer reaches the service through
+``interaction.client.services``.
 """
 
 from __future__ import annotations
 
-import logging
+import io
 import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.access import Access
+from bot.forms import PersistentForm
 from bot.i18n import t
+from bot.officehours.card import (
+    CalendarButton,
+    CancelButton,
+    DmButton,
+    QuestionButton,
+    SessionButton,
+    SignUpButton,
+    action_template,
+)
+from bot.officehours.render import discord_timestamp
 from bot.officehours.service import MAX_QUESTION
-from bot.replies import AnsweringButton
 
 if TYPE_CHECKING:
-    from bot.client import ConsultationBot
-    from cogs.officehours._cog import OfficeHoursCog
+    pass
 
-log = logging.getLogger(__name__)
-
-COG_NAME = "OfficeHoursCog"
+Interaction = discord.Interaction["ConsultationBot"]
 
 
-def cog_of(interaction: discord.Interaction[ConsultationBot]) -> OfficeHoursCog:
-    cog = interaction.client.get_cog(COG_NAME)
-    if cog is None:
-        raise RuntimeError("the office-hours cog is not loaded")
-    return cog  # type: ignore[return-value]
+def _guild_id(interaction: Interaction) -> int:
+    assert interaction.guild_id is not None  # ``access`` refused any click outside a server
+    return interaction.guild_id
 
 
-class _SessionButton(AnsweringButton, template=r"officehours:_:(?P<id>[0-9]+)"):
-    """Base: a button bound to one session; subclasses set ``action``, ``label_key`` and ``style``."""
+class SignUpAnswer(SignUpButton, template=action_template("signup")):
+    access = Access.MEMBER
 
-    action = "_"
-    label_key = ""
-    style = discord.ButtonStyle.secondary
-    emoji: str | None = None
-
-    def __init__(self, session_id: int, locale: object = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=t(self.label_key, locale) if self.label_key else None,
-                style=self.style,
-                emoji=self.emoji,
-                custom_id=f"officehours:{self.action}:{session_id}",
-            )
+    async def handle(self, interaction: Interaction) -> None:
+        """The sign-up is committed, then answered; the card edit comes later, coalesced."""
+        services = interaction.client.services
+        outcome = await services.officehours.sign_up(
+            _guild_id(interaction),
+            self.session_id,
+            interaction.user.id,
+            str(interaction.locale),
+            interaction.user.display_name,
         )
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[ConsultationBot],
-        item: discord.ui.Button[Any],
-        match: re.Match[str],
-        /,
-    ) -> _SessionButton:
-        return cls(int(match["id"]))
-
-
-class SignUpButton(_SessionButton, template=r"officehours:signup:(?P<id>[0-9]+)"):
-    action = "signup"
-    label_key = "officehours.card.signup"
-    style = discord.ButtonStyle.success
-    emoji = "✋"
-
-    async def handle(self, interaction: discord.Interaction[ConsultationBot]) -> None:
-        await cog_of(interaction).sign_up(interaction, self.session_id)
-
-
-class CancelButton(_SessionButton, template=r"officehours:cancel:(?P<id>[0-9]+)"):
-    action = "cancel"
-    label_key = "officehours.card.cancel"
-
-    async def handle(self, interaction: discord.Interaction[ConsultationBot]) -> None:
-        await cog_of(interaction).cancel_sign_up(interaction, self.session_id)
+        params = {
+            "title": outcome.title,
+            "when": discord_timestamp(outcome.starts_at) if outcome.starts_at else "",
+        }
+        if outcome.already and outcome.status == "confirmed":
+            text = t("officehours.signup.already_confirmed", interaction.locale, **params)
+        elif outcome.already:
+            text = t(
+                "officehours.signup.already_waitlisted",
+                interaction.locale,
+                position=outcome.position,
+                **params,
+            )
+        elif outcome.status == "waitlisted":
+            text = t("officehours.signup.waitlisted", interaction.locale, position=outcome.position, **params)
+        else:
+            text = t("officehours.signup.confirmed", interaction.locale, **params)
+        await interaction.response.send_message(text, ephemeral=True)
+        if not outcome.already:
+            services.officehours_publisher.seats_changed([self.session_id])
 
 
-class QuestionButton(_SessionButton, template=r"officehours:question:(?P<id>[0-9]+)"):
-    action = "question"
-    label_key = "officehours.card.question"
-    emoji = "💬"
+class CancelAnswer(CancelButton, template=action_template("cancel")):
+    access = Access.MEMBER
 
-    async def handle(self, interaction: discord.Interaction[ConsultationBot]) -> None:
-        await interaction.response.send_modal(QuestionModal(self.session_id, interaction.locale))
-
-
-class DmButton(_SessionButton, template=r"officehours:dm:(?P<id>[0-9]+)"):
-    action = "dm"
-    label_key = "officehours.card.dm"
-    emoji = "🔔"
-
-    async def handle(self, interaction: discord.Interaction[ConsultationBot]) -> None:
-        await cog_of(interaction).toggle_dm(interaction, self.session_id)
-
-
-class CalendarButton(_SessionButton, template=r"officehours:calendar:(?P<id>[0-9]+)"):
-    action = "calendar"
-    label_key = "officehours.card.calendar"
-    emoji = "📅"
-
-    async def handle(self, interaction: discord.Interaction[ConsultationBot]) -> None:
-        await cog_of(interaction).send_calendar(interaction, self.session_id)
+    async def handle(self, interaction: Interaction) -> None:
+        services = interaction.client.services
+        guild_id = _guild_id(interaction)
+        session = await services.officehours.session(guild_id, self.session_id)
+        outcome = await services.officehours.cancel_signup(guild_id, self.session_id, interaction.user.id)
+        if outcome.previous == "confirmed":
+            text = t("officehours.cancel_signup.done_seat", interaction.locale, title=session.title)
+        else:
+            text = t("officehours.cancel_signup.done_waitlist", interaction.locale, title=session.title)
+        await interaction.response.send_message(text, ephemeral=True)
+        services.officehours_publisher.seats_changed(
+            [self.session_id], notices=outcome.promoted_user_id is not None
+        )
 
 
-class QuestionModal(discord.ui.Modal):
+class QuestionAnswer(QuestionButton, template=action_template("question")):
+    access = Access.MEMBER
+
+    async def handle(self, interaction: Interaction) -> None:
+        await QuestionForm(self.session_id, interaction.locale).show(interaction)
+
+
+class DmAnswer(DmButton, template=action_template("dm")):
+    access = Access.MEMBER
+
+    async def handle(self, interaction: Interaction) -> None:
+        service = interaction.client.services.officehours
+        guild_id = _guild_id(interaction)
+        session = await service.session(guild_id, self.session_id)
+        wanted = await service.toggle_dm_reminders(guild_id, self.session_id, interaction.user.id)
+        key = "officehours.dm.on" if wanted else "officehours.dm.off"
+        await interaction.response.send_message(
+            t(key, interaction.locale, title=session.title), ephemeral=True
+        )
+
+
+class CalendarAnswer(CalendarButton, template=action_template("calendar")):
+    access = Access.MEMBER
+
+    async def handle(self, interaction: Interaction) -> None:
+        services = interaction.client.services
+        session = await services.officehours.session(_guild_id(interaction), self.session_id)
+        await interaction.response.send_message(
+            t("officehours.list.calendar_sent", interaction.locale, title=session.title),
+            file=discord.File(
+                io.BytesIO(services.officehours_publisher.calendar(session, interaction.locale)),
+                filename=f"officehours-{session.id}.ics",
+            ),
+            ephemeral=True,
+        )
+
+
+class QuestionForm(PersistentForm, template=r"officehours:question_modal:(?P<id>[0-9]+)"):
     """ "What would you like to discuss?": only the hosts see the answer (attendee list and CSV)."""
+
+    access = Access.MEMBER
 
     def __init__(self, session_id: int, locale: object) -> None:
         super().__init__(
             title=t("officehours.question.modal_title", locale)[:45],
-            custom_id=f"officehours:question_modal:{session_id}",
+            custom_id=self.custom_id_for(session_id),
         )
-        self.session_id = session_id
-        self.question: discord.ui.TextInput[QuestionModal] = discord.ui.TextInput(
-            label=t("officehours.question.label", locale)[:45],
-            placeholder=t("officehours.question.placeholder", locale)[:100],
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=MAX_QUESTION,
-            custom_id="question",
+        self.add_item(
+            discord.ui.TextInput(
+                label=t("officehours.question.label", locale)[:45],
+                placeholder=t("officehours.question.placeholder", locale)[:100],
+                style=discord.TextStyle.paragraph,
+                required=False,
+                max_length=MAX_QUESTION,
+                custom_id="question",
+            )
         )
-        self.add_item(self.question)
 
-    async def on_submit(self, interaction: discord.Interaction[ConsultationBot]) -> None:  # type: ignore[override]
-        await cog_of(interaction).save_question(interaction, self.session_id, self.question.value)
+    @staticmethod
+    def custom_id_for(session_id: int) -> str:
+        return f"officehours:question_modal:{session_id}"
 
-    async def on_error(self, interaction: discord.Interaction[ConsultationBot], error: Exception) -> None:  # type: ignore[override]
-        await interaction.client.answer_error(interaction, error)
+    @classmethod
+    async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
+        saved = await interaction.client.services.officehours.set_question(
+            _guild_id(interaction), int(match["id"]), interaction.user.id, str(values.get("question") or "")
+        )
+        key = "officehours.question.saved" if saved else "officehours.question.cleared"
+        await interaction.response.send_message(t(key, interaction.locale), ephemeral=True)
 
 
-DYNAMIC_ITEMS: tuple[type[_SessionButton], ...] = (
-    SignUpButton,
-    CancelButton,
-    QuestionButton,
-    DmButton,
-    CalendarButton,
+DYNAMIC_ITEMS: tuple[type[SessionButton], ...] = (
+    SignUpAnswer,
+    CancelAnswer,
+    QuestionAnswer,
+    DmAnswer,
+    CalendarAnswer,
 )
+FORMS: tuple[type[PersistentForm], ...] = (QuestionForm,)

@@ -13,24 +13,17 @@ from discord.ext import commands, tasks
 
 from bot.access import VISIBILITY, Access, require
 from bot.audit import record_action
-from bot.data.officehours import OfficeHoursRepository
 from bot.errors import UserError
 from bot.i18n import t
 from bot.officehours import OfficeHoursService, SessionDraft
 from bot.officehours.export import attendees_csv
-from bot.officehours.service import discord_timestamp
+from bot.officehours.publisher import SessionPublisher
+from bot.officehours.render import when
 from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
-from cogs.officehours._buttons import DYNAMIC_ITEMS
-from cogs.officehours._delivery import CardRefresher, Notifier
+from cogs.officehours._buttons import DYNAMIC_ITEMS, FORMS
 from cogs.officehours._events import ScheduledEventSync
-from cogs.officehours._publish import SessionPublisher
-from cogs.officehours._render import (
-    attendees_text,
-    list_text,
-    name_of,
-    when,
-)
+from cogs.officehours._render import attendees_text, list_text, name_of
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -60,21 +53,23 @@ class OfficeHoursCog(commands.Cog):
         default_permissions=VISIBILITY[Access.WORKING_GROUP],
     )
 
-    def __init__(self, bot: ConsultationBot) -> None:
+    def __init__(
+        self, bot: ConsultationBot, service: OfficeHoursService, publisher: SessionPublisher
+    ) -> None:
         self.bot = bot
-        self.repo = OfficeHoursRepository(bot.db)
-        self.service = OfficeHoursService(self.repo, bot.guild_repository, bot.clock)
-        self.cards = CardRefresher(bot, self.repo)
-        self.notifier = Notifier(bot, self.repo)
-        self.publisher = SessionPublisher(bot, self.repo, self.service)
+        self.service = service
+        self.repo = service.repo
+        self.publisher = publisher
+        self.cards = publisher.cards
+        self.notifier = publisher.notifier
         self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher, self.cards, self.notifier)
         self._last_tick: datetime | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.cards.start()
-        self.notifier.start()
+        self.bot.forms.add(*FORMS)
+        self.publisher.start()
         self.event_sync.start()
         self.reminder_loop.start()
 
@@ -82,8 +77,13 @@ class OfficeHoursCog(commands.Cog):
         self.reminder_loop.cancel()
         self.event_sync.stop()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        await self.notifier.stop()
-        await self.cards.stop()
+        self.bot.forms.remove(*FORMS)
+        await self.publisher.stop()
+
+    @commands.Cog.listener()
+    async def on_officehours_seats_freed(self, session_ids: list[int], promoted: int) -> None:
+        """Another capability freed seats (a member's data erased): cards and promotion notices follow."""
+        self.publisher.seats_changed(session_ids, notices=promoted > 0)
 
     # -- autocomplete -----------------------------------------------------------------------
 
@@ -183,7 +183,9 @@ class OfficeHoursCog(commands.Cog):
         )
         await self.publisher.cancel_event(cancelled)
         self.cards.mark(cancelled.id)
-        await self.publisher.announce(cancelled, "cancelled_thread", [s.user_id for s in signed])
+        await self.publisher.announce(
+            cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in signed]
+        )
         self.notifier.wake()
         await record_action(
             self.bot,
@@ -231,7 +233,9 @@ class OfficeHoursCog(commands.Cog):
             except discord.HTTPException as error:
                 log.warning("Could not move the event of office hours %s: %s", after.id, error)
         self.cards.mark(after.id)
-        await self.publisher.announce(after, "moved_thread", [s.user_id for s in signed], old=when(before))
+        await self.publisher.announce(
+            after, "officehours.notice.moved_thread", [s.user_id for s in signed], old=when(before)
+        )
         self.notifier.wake()
         await record_action(
             self.bot,
@@ -275,76 +279,6 @@ class OfficeHoursCog(commands.Cog):
         ]
         await respond(interaction, list_text(shown, interaction.locale, len(summaries)), files=files)
 
-    # -- the card's buttons -----------------------------------------------------------------
-
-    async def sign_up(self, interaction: Interaction, session_id: int) -> None:
-        """One transaction, then the answer; the card edit comes later, coalesced."""
-        assert interaction.guild_id is not None
-        outcome = await self.service.sign_up(
-            interaction.guild_id,
-            session_id,
-            interaction.user.id,
-            str(interaction.locale),
-            interaction.user.display_name,
-        )
-        locale = interaction.locale
-        params = {
-            "title": outcome.title,
-            "when": discord_timestamp(outcome.starts_at) if outcome.starts_at else "",
-        }
-        if outcome.already:
-            key = "already_confirmed" if outcome.status == "confirmed" else "already_waitlisted"
-        else:
-            key = outcome.status or "confirmed"
-        await interaction.response.send_message(
-            t(f"officehours.signup.{key}", locale, position=outcome.position, **params), ephemeral=True
-        )
-        if not outcome.already:
-            self.cards.mark(session_id)
-
-    async def cancel_sign_up(self, interaction: Interaction, session_id: int) -> None:
-        assert interaction.guild_id is not None
-        session = await self.service.session(interaction.guild_id, session_id)
-        outcome = await self.service.cancel_signup(interaction.guild_id, session_id, interaction.user.id)
-        key = "done_seat" if outcome.previous == "confirmed" else "done_waitlist"
-        await interaction.response.send_message(
-            t(f"officehours.cancel_signup.{key}", interaction.locale, title=session.title), ephemeral=True
-        )
-        self.cards.mark(session_id)
-        if outcome.promoted_user_id is not None:
-            self.notifier.wake()
-
-    async def save_question(self, interaction: Interaction, session_id: int, question: str) -> None:
-        assert interaction.guild_id is not None
-        saved = await self.service.set_question(
-            interaction.guild_id, session_id, interaction.user.id, question
-        )
-        key = "saved" if saved else "cleared"
-        await interaction.response.send_message(
-            t(f"officehours.question.{key}", interaction.locale), ephemeral=True
-        )
-
-    async def toggle_dm(self, interaction: Interaction, session_id: int) -> None:
-        assert interaction.guild_id is not None
-        session = await self.service.session(interaction.guild_id, session_id)
-        wanted = await self.service.toggle_dm_reminders(interaction.guild_id, session_id, interaction.user.id)
-        await interaction.response.send_message(
-            t(f"officehours.dm.{'on' if wanted else 'off'}", interaction.locale, title=session.title),
-            ephemeral=True,
-        )
-
-    async def send_calendar(self, interaction: Interaction, session_id: int) -> None:
-        assert interaction.guild_id is not None
-        session = await self.service.session(interaction.guild_id, session_id)
-        await interaction.response.send_message(
-            t("officehours.list.calendar_sent", interaction.locale, title=session.title),
-            file=discord.File(
-                io.BytesIO(self.publisher.calendar(session, interaction.locale)),
-                filename=f"officehours-{session.id}.ics",
-            ),
-            ephemeral=True,
-        )
-
     # -- the scheduler ----------------------------------------------------------------------
 
     @tasks.loop(seconds=30)
@@ -383,7 +317,9 @@ class OfficeHoursCog(commands.Cog):
         posted = 0
         for due in await self.service.claim_due_reminders():
             if due.attendee_ids:
-                await self.publisher.announce(due.session, "reminder_thread", list(due.attendee_ids))
+                await self.publisher.announce(
+                    due.session, "officehours.notice.reminder_thread", list(due.attendee_ids)
+                )
                 posted += 1
         self.notifier.wake()
         return posted

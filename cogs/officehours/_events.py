@@ -19,10 +19,10 @@ from bot.audit import record_action
 from bot.data.officehours import OfficeHoursRepository, Session
 from bot.data.officehours_events import ACTIVE, COMPLETED, OfficeHoursEventsRepository
 from bot.i18n import t
+from bot.officehours.delivery import CardRefresher, Notifier
 from bot.officehours.events import EventFollower, EventSnapshot, FollowOutcome
-from cogs.officehours._delivery import CardRefresher, Notifier
-from cogs.officehours._publish import SessionPublisher
-from cogs.officehours._render import when
+from bot.officehours.publisher import SessionPublisher
+from bot.officehours.render import when
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -110,7 +110,10 @@ class ScheduledEventSync:
             before, after = outcome.before, outcome.moved
             self.cards.mark(after.id)
             await self.publisher.announce(
-                after, "moved_thread", [s.user_id for s in outcome.signed], old=when(before)
+                after,
+                "officehours.notice.moved_thread",
+                [s.user_id for s in outcome.signed],
+                old=when(before),
             )
             self.notifier.wake()
             await record_action(
@@ -130,7 +133,9 @@ class ScheduledEventSync:
         if outcome.cancelled is not None:
             cancelled = outcome.cancelled
             self.cards.mark(cancelled.id)
-            await self.publisher.announce(cancelled, "cancelled_thread", [s.user_id for s in outcome.signed])
+            await self.publisher.announce(
+                cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in outcome.signed]
+            )
             self.notifier.wake()
             await record_action(
                 self.bot,

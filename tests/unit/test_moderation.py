@@ -16,6 +16,7 @@ from bot.moderation.hiding import HidingService
 from bot.moderation.phases import PhaseService
 from bot.moderation.privacy import ForgottenRegistry, PrivacyService
 from bot.moderation.threads import parse_message_reference
+from bot.officehours.service import OfficeHoursService
 
 # Snowflake-sized ids: a short id like 501 turns up by chance inside hex hashes and salts.
 ALICE, BOB, CHEN, MOD = (1_180_000_000_000_000_000 + n for n in (501, 502, 503, 504))
@@ -183,12 +184,9 @@ async def world_with_alice(db, clock, guild):
         reminder_minutes=[15],
         now=clock.now(),
     )
-    assert (
-        await officehours.sign_up(session.id, guild, ALICE, "en-US", clock.now(), "Alice")
-    ).status == "confirmed"
-    assert (
-        await officehours.sign_up(session.id, guild, BOB, "fr", clock.now(), "Bob")
-    ).status == "waitlisted"
+    seats = OfficeHoursService(officehours, GuildRepository(db), clock)
+    assert (await seats.sign_up(guild, session.id, ALICE, "en-US", "Alice")).status == "confirmed"
+    assert (await seats.sign_up(guild, session.id, BOB, "fr", "Bob")).status == "waitlisted"
     await ReactionRepository(db).apply(
         [
             ReactionChange(True, post.message_id, "👍", ALICE),

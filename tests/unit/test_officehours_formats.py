@@ -166,7 +166,7 @@ def test_card_embed_shows_seats_then_waitlist_then_closed() -> None:
     from datetime import timedelta
 
     from bot.data.officehours import Session, SessionSummary
-    from cogs.officehours._render import card_embed, mention_chunks
+    from bot.officehours.render import card_embed, mention_chunks
 
     start = NOW + timedelta(days=2)
     session = Session(

@@ -18,7 +18,7 @@ import discord
 
 from bot.data.officehours import Notice, OfficeHoursRepository, Session
 from bot.i18n import t
-from cogs.officehours._render import card_embed, card_view, relative, when, where
+from bot.officehours.render import card_embed, card_view, relative, when, where
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -26,6 +26,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DM_CLOSED = 50007
+NOTICE_DM = {
+    "promoted": "officehours.notice.promoted",
+    "reminder": "officehours.notice.reminder",
+    "cancelled": "officehours.notice.cancelled",
+    "moved": "officehours.notice.moved",
+}
+NOTICE_IN_THREAD = {  # when the member's DMs are closed
+    "promoted": "officehours.notice.promoted_thread",
+    "reminder": "officehours.notice.reminder_thread",
+    "cancelled": "officehours.notice.cancelled_thread",
+    "moved": "officehours.notice.moved_thread",
+}
 
 
 def session_channel(bot: ConsultationBot, session: Session) -> discord.abc.Messageable | None:
@@ -191,8 +203,7 @@ class Notifier:
             "old": "",
             "mentions": f"<@{notice.user_id}>",
         }
-        key = f"officehours.notice.{notice.kind}{'_thread' if thread else ''}"
-        return t(key, locale, **params)
+        return t((NOTICE_IN_THREAD if thread else NOTICE_DM)[notice.kind], locale, **params)
 
     async def _deliver(self, notice: Notice, session: Session) -> str:
         try:

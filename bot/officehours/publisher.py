@@ -1,17 +1,22 @@
-"""The Discord side of a session: its scheduled event, its card and thread, announcements, .ics."""
+"""Publishing office hours to Discord: a session's scheduled event, its card and thread, announcements,
+.ics files; the coalesced card edits and the paced notice outbox (``delivery``) belong to it.
+
+Made once per bot in ``bot.services``; the office-hours cog starts and stops its workers.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.data.officehours import OfficeHoursRepository, Session
 from bot.i18n import t
-from bot.officehours import OfficeHoursService
-from cogs.officehours._delivery import session_channel
-from cogs.officehours._render import card_embed, card_view, ping, relative, when, where
+from bot.officehours.delivery import CardRefresher, Notifier, session_channel
+from bot.officehours.render import card_embed, card_view, ping, relative, when, where
+from bot.officehours.service import OfficeHoursService
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -28,6 +33,23 @@ class SessionPublisher:
         self.bot = bot
         self.repo = repo
         self.service = service
+        self.cards = CardRefresher(bot, repo)
+        self.notifier = Notifier(bot, repo)
+
+    def start(self) -> None:
+        self.cards.start()
+        self.notifier.start()
+
+    async def stop(self) -> None:
+        await self.notifier.stop()
+        await self.cards.stop()
+
+    def seats_changed(self, session_ids: Iterable[int], *, notices: bool = False) -> None:
+        """Sign-ups changed: the cards are edited soon (coalesced); queued notices are delivered."""
+        for session_id in session_ids:
+            self.cards.mark(session_id)
+        if notices:
+            self.notifier.wake()
 
     async def create_event(
         self,
@@ -115,14 +137,15 @@ class SessionPublisher:
         return event
 
     async def announce(self, session: Session, key: str, user_ids: list[int], old: str = "") -> None:
-        """One notice in the session's thread pinging exactly ``user_ids`` (chunked)."""
+        """One notice (``key``, an ``officehours.notice.*_thread`` sentence) in the session's thread
+        pinging exactly ``user_ids`` (chunked)."""
         channel = session_channel(self.bot, session)
         if channel is None:
             return
         guild = self.bot.get_guild(session.guild_id)
         locale = guild.preferred_locale if guild else None
         text = t(
-            f"officehours.notice.{key}",
+            key,
             locale,
             title=session.title,
             when=when(session),

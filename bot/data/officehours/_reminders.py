@@ -1,0 +1,76 @@
+"""Reminders: the SQL of claiming due reminders, as a unit of work the service drives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import from_db, to_db
+from bot.data.database import Database, Transaction
+from bot.data.officehours._outbox import enqueue
+from bot.data.officehours._rows import Session, Signup, session_row, signup_row
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReminder:
+    """An unsent reminder whose time has come, with its session as it is now."""
+
+    reminder_id: int
+    minutes_before: int
+    due_at: datetime
+    session: Session
+
+
+class ReminderClaim:
+    """Statements of one claim transaction: read what is due, stamp it, read attendees, queue DMs."""
+
+    def __init__(self, tx: Transaction, stamp: str) -> None:
+        self._tx = tx
+        self._stamp = stamp
+
+    async def due(self) -> list[PendingReminder]:
+        """Unsent reminders due by now, by session then nearest first."""
+        rows = await self._tx.fetchall(
+            "SELECT r.id AS reminder_id, r.minutes_before, r.due_at, o.*"
+            " FROM reminders r JOIN office_hours o ON o.id = r.session_id"
+            " WHERE r.sent_at IS NULL AND r.due_at <= ? ORDER BY r.session_id, r.minutes_before",
+            (self._stamp,),
+        )
+        return [
+            PendingReminder(r["reminder_id"], r["minutes_before"], from_db(r["due_at"]), session_row(r))
+            for r in rows
+        ]
+
+    async def stamp_sent(self, reminder_ids: Sequence[int]) -> None:
+        await self._tx.executemany(
+            "UPDATE reminders SET sent_at = ? WHERE id = ?", [(self._stamp, i) for i in reminder_ids]
+        )
+
+    async def confirmed(self, session_id: int) -> list[Signup]:
+        rows = await self._tx.fetchall(
+            "SELECT * FROM signups WHERE session_id = ? AND status = 'confirmed' ORDER BY id", (session_id,)
+        )
+        return [signup_row(r) for r in rows]
+
+    async def queue_dms(self, session_id: int, signups: Sequence[Signup], reminder_id: int) -> None:
+        await enqueue(self._tx, session_id, signups, "reminder", self._stamp, reminder_id)
+
+
+class ReminderQueries:
+    db: Database
+
+    @asynccontextmanager
+    async def reminder_claim(self, now: datetime) -> AsyncIterator[ReminderClaim]:
+        """One ``BEGIN IMMEDIATE`` transaction: what is stamped in it is claimed exactly once."""
+        async with self.db.transaction() as tx:
+            yield ReminderClaim(tx, to_db(now))
+
+    async def pending_reminders(self, session_id: int) -> list[tuple[int, datetime]]:
+        rows = await self.db.fetchall(
+            "SELECT minutes_before, due_at FROM reminders WHERE session_id = ? AND sent_at IS NULL"
+            " ORDER BY due_at",
+            (session_id,),
+        )
+        return [(r[0], from_db(r[1])) for r in rows]
