@@ -99,6 +99,19 @@ def _number(entry: dict[str, Any], where: str, problems: list[str]) -> int | Non
     return value
 
 
+def _tables(raw: object, noun: str, problems: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The tables of an array ``[[...]]``, each with how a problem names it ("stance #2"); an entry
+    that is not a table is a problem and left out."""
+    found = []
+    for index, entry in enumerate(raw if isinstance(raw, list) else [], start=1):
+        where = f"{noun} #{index}"
+        if isinstance(entry, dict):
+            found.append((where, entry))
+        else:
+            problems.append(f"{where} must be a table.")
+    return found
+
+
 def parse_content(data: dict[str, Any]) -> Content:
     problems: list[str] = []
     header = data.get("consultation", {})
@@ -117,11 +130,7 @@ def parse_content(data: dict[str, Any]) -> Content:
             f"There are {len(raw_areas)} scoping areas; Discord allows at most "
             f"{MAX_SCOPING_AREAS} forum tags, so at most {MAX_SCOPING_AREAS} areas."
         )
-    for index, entry in enumerate(raw_areas, start=1):
-        where = f"scoping area #{index}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} must be a table.")
-            continue
+    for where, entry in _tables(raw_areas, "scoping area", problems):
         number = _number(entry, where, problems)
         name = _text(entry, "name", where, problems)
         short = _text(entry, "short_name", where, problems) or name
@@ -145,11 +154,7 @@ def parse_content(data: dict[str, Any]) -> Content:
     if not isinstance(raw_stances, list):
         problems.append("[[stances]] must be a list of tables.")
         raw_stances = []
-    for index, entry in enumerate(raw_stances, start=1):
-        where = f"stance #{index}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} must be a table.")
-            continue
+    for where, entry in _tables(raw_stances, "stance", problems):
         key = _text(entry, "key", where, problems)
         label = _text(entry, "label", where, problems)
         emoji = _text(entry, "emoji", where, problems)
@@ -171,11 +176,7 @@ def parse_content(data: dict[str, Any]) -> Content:
         raw_recs = []
     if len(raw_recs) > MAX_RECOMMENDATIONS:
         problems.append(f"There are more than {MAX_RECOMMENDATIONS} recommendations.")
-    for index, entry in enumerate(raw_recs, start=1):
-        where = f"recommendation #{index}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where} must be a table.")
-            continue
+    for where, entry in _tables(raw_recs, "recommendation", problems):
         number = _number(entry, where, problems)
         title_text = _text(entry, "title", where, problems)
         body = _text(entry, "text", where, problems)

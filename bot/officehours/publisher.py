@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.data.officehours import OfficeHoursRepository, Session
+from bot.audit import record_action
+from bot.data.officehours import OfficeHoursRepository, Session, Signup
 from bot.i18n import t
 from bot.officehours.delivery import CardRefresher, Notifier, session_channel
 from bot.officehours.render import card_embed, card_view, ping, relative, when, where
@@ -158,6 +159,31 @@ class SessionPublisher:
             await ping(channel, text, user_ids)
         except discord.HTTPException as error:
             log.warning("Could not post in the thread of office hours %s: %s", session.id, error)
+
+    async def tell_moved(
+        self, before: Session, after: Session, signed: list[Signup], actor_id: int | None, reason: str | None
+    ) -> None:
+        """What every move says, from /officehours-manage move or from Discord's event page: the card,
+        the thread (pinging who signed up), the queued DMs and the audit log."""
+        self.cards.mark(after.id)
+        await self.announce(
+            after, "officehours.notice.moved_thread", [s.user_id for s in signed], old=when(before)
+        )
+        self.notifier.wake()
+        target = t(
+            "officehours.audit.move", id=after.id, title=after.title, old=when(before), when=when(after)
+        )
+        await record_action(self.bot, after.guild_id, actor_id, "officehours.move", target, reason)
+
+    async def tell_cancelled(
+        self, cancelled: Session, signed: list[Signup], actor_id: int | None, reason: str | None
+    ) -> None:
+        """What every cancellation says, from the command or from Discord's event page."""
+        self.cards.mark(cancelled.id)
+        await self.announce(cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in signed])
+        self.notifier.wake()
+        target = t("officehours.audit.cancel", id=cancelled.id, title=cancelled.title)
+        await record_action(self.bot, cancelled.guild_id, actor_id, "officehours.cancel", target, reason)
 
     def calendar(self, session: Session, locale: object) -> bytes:
         url = ""

@@ -39,6 +39,12 @@ def source_label(source: str, locale: object) -> str:
     return labels[source]
 
 
+def item_reference(item: Feedback | WorkingGroupItem, locale: object) -> dict[str, object]:
+    """How every listing names an item: its number, the draft, the version and the scoping area."""
+    area = t("feedback.mine_area", locale, number=item.area_number) if item.area_number else ""
+    return {"reference": item.id, "number": item.recommendation_number, "version": item.version, "area": area}
+
+
 def mine_embed(items: list[Feedback], answered: dict[int, int], locale: object) -> discord.Embed:
     """The member's own items, anonymous ones included (they are the author)."""
     embed = discord.Embed(title=t("feedback.mine_title", locale), colour=discord.Colour.blurple())
@@ -47,10 +53,7 @@ def mine_embed(items: list[Feedback], answered: dict[int, int], locale: object) 
         header = t(
             "feedback.mine_item",
             locale,
-            reference=item.id,
-            number=item.recommendation_number,
-            version=item.version,
-            area=t("feedback.mine_area", locale, number=item.area_number) if item.area_number else "",
+            **item_reference(item, locale),
             anonymous=t("feedback.mine_anonymous", locale) if item.anonymous else "",
             source=source_label(item.source, locale),
             when=when(item.created_at),
@@ -80,14 +83,7 @@ def working_group_embed(item: WorkingGroupItem, locale: object) -> discord.Embed
         else t("feedback.list_unanswered", locale)
     )
     embed = discord.Embed(
-        title=t(
-            "feedback.list_item_title",
-            locale,
-            reference=item.id,
-            number=item.recommendation_number,
-            version=item.version,
-            area=t("feedback.mine_area", locale, number=item.area_number) if item.area_number else "",
-        ),
+        title=t("feedback.list_item_title", locale, **item_reference(item, locale)),
         description=f"{author}\n\n{clip(item.body, LIST_BODY_LIMIT)}",
         colour=discord.Colour.green() if item.responses else discord.Colour.orange(),
     )

@@ -211,6 +211,23 @@ class FeedbackModal(
         await answer_member(interaction, message)
 
 
+def text_field(
+    label: str, limit: int, *, default: str | None = None, placeholder: str | None = None
+) -> discord.ui.Label[Any]:
+    """The one long text a feedback form asks for (``text`` in the submitted values), under its label."""
+    return discord.ui.Label(
+        text=clip(label, LABEL_LIMIT),
+        component=discord.ui.TextInput(
+            style=discord.TextStyle.paragraph,
+            default=default,
+            placeholder=clip(placeholder, DESCRIPTION_LIMIT) if placeholder else None,
+            max_length=limit,
+            required=True,
+            custom_id="text",
+        ),
+    )
+
+
 class EditModal(PersistentForm, template=r"feedback:edit:(?P<id>[0-9]+):[0-9a-f]+"):
     """Change the text of one's own form feedback (the previous text is kept in its history)."""
 
@@ -219,18 +236,7 @@ class EditModal(PersistentForm, template=r"feedback:edit:(?P<id>[0-9]+):[0-9a-f]
             title=clip(t("feedback.edit_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
             custom_id=f"feedback:edit:{feedback_id}:{nonce()}",
         )
-        self.add_item(
-            discord.ui.Label(
-                text=clip(t("feedback.text_label", locale), LABEL_LIMIT),
-                component=discord.ui.TextInput(
-                    style=discord.TextStyle.paragraph,
-                    default=body[:MAX_LENGTH],
-                    max_length=MAX_LENGTH,
-                    required=True,
-                    custom_id="text",
-                ),
-            )
-        )
+        self.add_item(text_field(t("feedback.text_label", locale), MAX_LENGTH, default=body[:MAX_LENGTH]))
 
     @classmethod
     async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
@@ -251,18 +257,8 @@ class RespondModal(PersistentForm, template=r"feedback:answer:(?P<id>[0-9]+):[0-
             title=clip(t("feedback.respond_modal_title", locale, reference=feedback_id), MODAL_TITLE_LIMIT),
             custom_id=f"feedback:answer:{feedback_id}:{nonce()}",
         )
-        self.add_item(
-            discord.ui.Label(
-                text=clip(t("feedback.respond_label", locale), LABEL_LIMIT),
-                component=discord.ui.TextInput(
-                    style=discord.TextStyle.paragraph,
-                    placeholder=clip(t("feedback.respond_placeholder", locale), DESCRIPTION_LIMIT),
-                    max_length=MAX_RESPONSE,
-                    required=True,
-                    custom_id="text",
-                ),
-            )
-        )
+        placeholder = t("feedback.respond_placeholder", locale)
+        self.add_item(text_field(t("feedback.respond_label", locale), MAX_RESPONSE, placeholder=placeholder))
 
     @classmethod
     async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:

@@ -182,19 +182,7 @@ class OfficeHoursCog(commands.Cog):
             t("officehours.cancel.done", interaction.locale, title=cancelled.title, count=len(signed)),
         )
         await self.publisher.cancel_event(cancelled)
-        self.cards.mark(cancelled.id)
-        await self.publisher.announce(
-            cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in signed]
-        )
-        self.notifier.wake()
-        await record_action(
-            self.bot,
-            interaction.guild_id,
-            interaction.user.id,
-            "officehours.cancel",
-            t("officehours.audit.cancel", id=cancelled.id, title=cancelled.title),
-            reason,
-        )
+        await self.publisher.tell_cancelled(cancelled, signed, interaction.user.id, reason)
 
     @require(Access.WORKING_GROUP)
     @manage.command(name="move", description="Move office hours to a new time; sign-ups are kept.")
@@ -232,18 +220,7 @@ class OfficeHoursCog(commands.Cog):
                 await event.edit(start_time=after.starts_at, end_time=after.ends_at)
             except discord.HTTPException as error:
                 log.warning("Could not move the event of office hours %s: %s", after.id, error)
-        self.cards.mark(after.id)
-        await self.publisher.announce(
-            after, "officehours.notice.moved_thread", [s.user_id for s in signed], old=when(before)
-        )
-        self.notifier.wake()
-        await record_action(
-            self.bot,
-            interaction.guild_id,
-            interaction.user.id,
-            "officehours.move",
-            t("officehours.audit.move", id=after.id, title=after.title, old=when(before), when=when(after)),
-        )
+        await self.publisher.tell_moved(before, after, signed, interaction.user.id, None)
 
     @require(Access.WORKING_GROUP)
     @manage.command(name="attendees", description="Who has a seat, the waitlist and their questions (CSV).")

@@ -22,7 +22,6 @@ from bot.i18n import t
 from bot.officehours.delivery import CardRefresher, Notifier
 from bot.officehours.events import EventFollower, EventSnapshot, FollowOutcome
 from bot.officehours.publisher import SessionPublisher
-from bot.officehours.render import when
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -107,44 +106,10 @@ class ScheduledEventSync:
                 reason,
             )
         if outcome.moved is not None and outcome.before is not None:
-            before, after = outcome.before, outcome.moved
-            self.cards.mark(after.id)
-            await self.publisher.announce(
-                after,
-                "officehours.notice.moved_thread",
-                [s.user_id for s in outcome.signed],
-                old=when(before),
-            )
-            self.notifier.wake()
-            await record_action(
-                self.bot,
-                after.guild_id,
-                None,
-                "officehours.move",
-                t(
-                    "officehours.audit.move",
-                    id=after.id,
-                    title=after.title,
-                    old=when(before),
-                    when=when(after),
-                ),
-                reason,
-            )
+            await self.publisher.tell_moved(outcome.before, outcome.moved, outcome.signed, None, reason)
         if outcome.cancelled is not None:
-            cancelled = outcome.cancelled
-            self.cards.mark(cancelled.id)
-            await self.publisher.announce(
-                cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in outcome.signed]
-            )
-            self.notifier.wake()
-            await record_action(
-                self.bot,
-                cancelled.guild_id,
-                None,
-                "officehours.cancel",
-                t("officehours.audit.cancel", id=cancelled.id, title=cancelled.title),
-                t("officehours.audit.deleted_in_discord") if deleted else reason,
-            )
+            why = t("officehours.audit.deleted_in_discord") if deleted else reason
+            await self.publisher.tell_cancelled(outcome.cancelled, outcome.signed, None, why)
 
     async def reconcile(self) -> int:
         """After a start: follow what changed in Discord while the bot was away (its events were
