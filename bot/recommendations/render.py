@@ -57,6 +57,16 @@ def post_embed(
     return embed
 
 
+def stance_counts(row: StanceTally | AreaTally, emoji: dict[str, str]) -> dict[str, object]:
+    """A tally row's members and its stances, each after its reaction."""
+    return {
+        "members": row.members,
+        "support": f"{emoji.get('support', '+')} {row.support}",
+        "oppose": f"{emoji.get('oppose', '-')} {row.oppose}",
+        "needs_work": f"{emoji.get('needs_work', '~')} {row.needs_work}",
+    }
+
+
 def tally_overview_embed(
     title: str,
     stance_rows: list[StanceTally],
@@ -69,10 +79,7 @@ def tally_overview_embed(
             "recommendations.tally_line",
             number=row.recommendation_number,
             title=shorten(recommendations[row.recommendation_id].title, 48),
-            members=row.members,
-            support=f"{emoji.get('support', '+')} {row.support}",
-            oppose=f"{emoji.get('oppose', '-')} {row.oppose}",
-            needs_work=f"{emoji.get('needs_work', '~')} {row.needs_work}",
+            **stance_counts(row, emoji),
         )
         for row in stance_rows
     ]
@@ -97,10 +104,7 @@ def tally_detail_embed(
             "recommendations.tally_area_line",
             emoji=by_number[row.area_number].emoji,
             area=shorten(by_number[row.area_number].name, 40),
-            members=row.members,
-            support=f"{emoji.get('support', '+')} {row.support}",
-            oppose=f"{emoji.get('oppose', '-')} {row.oppose}",
-            needs_work=f"{emoji.get('needs_work', '~')} {row.needs_work}",
+            **stance_counts(row, emoji),
         )
         for row in area_rows
     ]

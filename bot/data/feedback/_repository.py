@@ -24,6 +24,16 @@ from bot.data.feedback._rows import (
 )
 
 
+def _working_group_filter(guild_id: int, recommendation_id: int | None) -> tuple[str, list[Any]]:
+    """What the working group may see of a guild's feedback (of one draft, if given): WHERE and params."""
+    where = f"f.guild_id = ? AND {_WG_VISIBLE}"
+    params: list[Any] = [guild_id]
+    if recommendation_id is not None:
+        where += " AND f.recommendation_id = ?"
+        params.append(recommendation_id)
+    return where, params
+
+
 class FeedbackRepository:
     """The SQL of the feedback capability; moderation, digest and privacy call it too."""
 
@@ -182,11 +192,7 @@ class FeedbackRepository:
         offset: int = 0,
     ) -> list[WorkingGroupItem]:
         """Active, visible items, unanswered first, then oldest first."""
-        where = f"f.guild_id = ? AND {_WG_VISIBLE}"
-        params: list[Any] = [guild_id]
-        if recommendation_id is not None:
-            where += " AND f.recommendation_id = ?"
-            params.append(recommendation_id)
+        where, params = _working_group_filter(guild_id, recommendation_id)
         rows = await self.db.fetchall(
             f"{_WG_ITEM} WHERE {where}"
             " ORDER BY (SELECT COUNT(*) > 0 FROM feedback_responses fr WHERE fr.feedback_id = f.id),"
@@ -199,11 +205,7 @@ class FeedbackRepository:
         self, guild_id: int, *, recommendation_id: int | None = None
     ) -> tuple[int, int]:
         """(visible items, of which unanswered)."""
-        where = f"f.guild_id = ? AND {_WG_VISIBLE}"
-        params: list[Any] = [guild_id]
-        if recommendation_id is not None:
-            where += " AND f.recommendation_id = ?"
-            params.append(recommendation_id)
+        where, params = _working_group_filter(guild_id, recommendation_id)
         row = await self.db.fetchone(
             "SELECT COUNT(*) AS total, SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM feedback_responses fr"
             f" WHERE fr.feedback_id = f.id) THEN 1 ELSE 0 END) AS unanswered FROM feedback f WHERE {where}",
