@@ -62,7 +62,7 @@ class OfficeHoursCog(commands.Cog):
         self.publisher = publisher
         self.cards = publisher.cards
         self.notifier = publisher.notifier
-        self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher, self.cards, self.notifier)
+        self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher)
         self._last_tick: datetime | None = None
         super().__init__()
 

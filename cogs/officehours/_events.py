@@ -19,7 +19,6 @@ from bot.audit import record_action
 from bot.data.officehours import OfficeHoursRepository, Session
 from bot.data.officehours_events import ACTIVE, COMPLETED, OfficeHoursEventsRepository
 from bot.i18n import t
-from bot.officehours.delivery import CardRefresher, Notifier
 from bot.officehours.events import EventFollower, EventSnapshot, FollowOutcome
 from bot.officehours.publisher import SessionPublisher
 
@@ -51,15 +50,11 @@ class ScheduledEventSync:
         bot: ConsultationBot,
         repo: OfficeHoursRepository,
         publisher: SessionPublisher,
-        cards: CardRefresher,
-        notifier: Notifier,
     ) -> None:
         self.bot = bot
         self.events = OfficeHoursEventsRepository(bot.db)
         self.follower = EventFollower(repo, self.events, bot.clock)
         self.publisher = publisher
-        self.cards = cards
-        self.notifier = notifier
         self.transitions = 0
         self.handled = 0  # gateway updates and deletions followed so far (tests wait on it)
 
@@ -96,7 +91,7 @@ class ScheduledEventSync:
         reason = t("officehours.audit.from_discord")
         if outcome.edited is not None:
             session = outcome.edited
-            self.cards.mark(session.id)
+            self.publisher.cards.mark(session.id)
             await record_action(
                 self.bot,
                 session.guild_id,
