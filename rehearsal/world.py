@@ -248,17 +248,19 @@ async def discord_tally(world: World) -> TallyCells:
 
 
 async def database_tally(world: World) -> TallyCells:
-    """The same cross-tab from the bot's database (after its writer has flushed, when the bot runs in
-    this process; a bot in another process is read as its file stands)."""
+    """The same cross-tab from the bot's database, after its writer has flushed."""
     assert world.bot is not None
-    services = getattr(world.bot, "services", None)
-    if services is not None:
-        await services.tally.flush()
-    reactions = ReactionRepository(world.db)
+    await world.bot.services.tally.flush()
+    return await stored_tally(world.db, world.guild_id)
+
+
+async def stored_tally(db: Database, guild_id: int) -> TallyCells:
+    """The cross-tab as the database file stands (a bot in another process is read this way)."""
+    reactions = ReactionRepository(db)
     cells: TallyCells = {
         (row.recommendation_number, row.area_number): (row.members, row.support, row.oppose, row.needs_work)
-        for row in await reactions.area_tally(world.guild_id)
+        for row in await reactions.area_tally(guild_id)
     }
-    for row in await reactions.stance_tally(world.guild_id):
+    for row in await reactions.stance_tally(guild_id):
         cells[(row.recommendation_number, "all")] = (row.members, row.support, row.oppose, row.needs_work)
     return cells

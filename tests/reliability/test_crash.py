@@ -30,7 +30,7 @@ from bot.data.guilds import GuildRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from rehearsal.emulator import InteractionResult
-from rehearsal.world import World, database_tally, discord_tally
+from rehearsal.world import World, discord_tally, stored_tally
 
 from .conftest import OPTIONS, add_members
 
@@ -111,7 +111,7 @@ async def start_bot(world: World, workdir: Path) -> BotProcess:
 
 
 async def reader(world: World) -> SimpleNamespace:
-    """What ``database_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
+    """What ``stored_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
     db = await Database.open(world.database_path, migrate=False)
     fake_bot = SimpleNamespace(guild_repository=GuildRepository(db))
     return SimpleNamespace(bot=fake_bot, db=db, emu=world.emu, guild_id=world.guild_id)
@@ -215,7 +215,7 @@ async def crash_run(tmp_path: Path, figures, *, members: int, events: int, click
         check = await reader(world)
         try:
             assert await check.db.integrity_check() == "ok"
-            assert await database_tally(check) == await discord_tally(check)
+            assert await stored_tally(check.db, check.guild_id) == await discord_tally(check)
             stored = {s.user_id: s.status for s in await OfficeHoursRepository(check.db).signups(session.id)}
             for user, answer in confirmed.items():
                 assert user in stored, f"sign-up of {user} was confirmed ({answer!r}) but lost in the crash"
