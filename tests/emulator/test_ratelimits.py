@@ -89,6 +89,15 @@ def test_global_limit_spares_interaction_endpoints():
     assert limits.check("GET", "/channels/999/messages/1").refused is None
 
 
+def test_each_interaction_token_is_a_bucket_of_its_own():
+    limits, _ = model(1.0)
+    for _ in range(5):
+        assert limits.check("POST", "/webhooks/5/first").refused is None
+    assert limits.check("POST", "/webhooks/5/first").refused is not None
+    assert limits.check("POST", "/webhooks/5/second").refused is None
+    assert limits.check("PATCH", "/webhooks/5/first/messages/@original").refused is None
+
+
 def test_emoji_routes_are_shared_per_guild_and_not_counted_as_invalid():
     limits, _ = model(1.0)
     for _ in range(5):
