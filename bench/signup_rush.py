@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import discord
@@ -52,10 +53,11 @@ async def click_all(
     """Every member clicks once: all in the same instant (``spread`` 0) or evenly over ``spread`` s."""
     clicks = []
     gap = spread / len(members)
-    for user in members:
+    started = time.monotonic()
+    for index, user in enumerate(members):
+        if gap:  # click ``index`` leaves at its own moment, so the rate is the one asked for
+            await asyncio.sleep(max(0.0, started + index * gap - time.monotonic()))
         clicks.append(await world.emu.click_button(user, channel_id, message_id, custom_id))
-        if gap:
-            await asyncio.sleep(gap)
     return await asyncio.gather(*(click.wait(60) for click in clicks))
 
 
