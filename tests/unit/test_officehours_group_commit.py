@@ -165,3 +165,21 @@ async def test_grouped_cancellations_match_one_at_a_time(db: Database, clock: Fa
                 await svc.cancel_signup(guild, sid, user)
         finals.append([(s.user_id, s.status) for s in await svc.repo.signups(sid)])
     assert finals[0] == finals[1]
+
+
+async def test_a_group_larger_than_one_read_finds_every_earlier_sign_up(
+    db: Database, clock: FakeClock, guild: int
+) -> None:
+    """1,200 clicks in one group (past the 500 ids one statement reads), the last ones by members already
+    signed up: they are told so, not booked twice. (Once failed: the read past the first chunk was gone.)"""
+    svc, sid = await setup(db, clock, guild, capacity=1000)
+    early = list(range(5000, 5010))
+    for user in early:
+        await svc.sign_up(guild, sid, user, None)
+    users = list(range(1, 1191)) + early
+    outcomes = await asyncio.gather(*(svc.sign_up(guild, sid, u, None) for u in users))
+    assert [o.already for o in outcomes[-10:]] == [True] * 10
+    assert sum(o.status == "confirmed" and not o.already for o in outcomes) == 990
+    assert [o.position for o in outcomes[990:1190]] == list(range(1, 201))
+    signed = await svc.repo.signups(sid)
+    assert len(signed) == 1200 and len({s.user_id for s in signed}) == 1200

@@ -93,6 +93,19 @@ class Booking:
             found.update(await self.signups_of(rest))
         return state, found
 
+    async def signups_of(self, user_ids: Iterable[int]) -> dict[int, Signup]:
+        """The rows these members have in the session, whatever their status."""
+        ids = list(dict.fromkeys(user_ids))
+        found: dict[int, Signup] = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start : start + IN_CHUNK]
+            rows = await self._tx.fetchall(
+                f"SELECT * FROM signups WHERE session_id = ? AND user_id IN ({','.join('?' * len(chunk))})",
+                (self.session_id, *chunk),
+            )
+            found.update((r["user_id"], signup_row(r)) for r in rows)
+        return found
+
     async def waitlist_position(self, signup_id: int) -> int:
         return int(
             await self._tx.fetchval(
