@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from bot.data.officehours import OfficeHoursRepository
 from bot.i18n import t
@@ -97,3 +98,31 @@ async def test_a_burst_of_cancellations_through_the_card_stays_exact(world):
     waitlisted = [s.user_id for s in signed if s.status == "waitlisted"]
     assert confirmed == staying[:5] + staying[5:10]  # the 5 kept seats, then the first 5 still waiting
     assert waitlisted == staying[10:]
+
+
+async def test_an_answer_too_late_for_discord_is_not_retried(world):
+    """An interaction that expired before its answer (404 Unknown interaction) got a second, doomed
+    request from the error handler: under a burst that doubled the work of every late click."""
+    session = await world.schedule_office_hours("Late", capacity=5, place="https://meet.example/l")
+    member = world.emu.create_member(world.guild_id, "late-one").id
+    expired: list[logging.LogRecord] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "expired before it was answered" in record.getMessage():
+                expired.append(record)
+
+    catch = Catch()
+    logging.getLogger("bot.client").addHandler(catch)
+    try:
+        async with world.db.transaction():  # the sign-up cannot be written yet ...
+            click = await world.emu.click_button(
+                member, session.card_channel_id, session.card_message_id, f"officehours:signup:{session.id}"
+            )
+            click.created -= 10  # ... and Discord's 3 s are over (moved back, not waited for)
+        await click.wait(10)
+        await world.emu.wait_until(lambda: expired, timeout=10)
+    finally:
+        logging.getLogger("bot.client").removeHandler(catch)
+    assert not click.answered_within_deadline
+    assert click.late_attempts == 1
