@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.data.languages import LanguageRepository
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.people import PeopleRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
+from bot.languages import MemberLanguages
 from bot.moderation.privacy import ForgottenRegistry
 from bot.officehours.publisher import SessionPublisher
 from bot.officehours.service import OfficeHoursService
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
+    languages: MemberLanguages
     names: NameBook
     officehours: OfficeHoursService
     officehours_publisher: SessionPublisher
@@ -45,9 +48,13 @@ async def build_services(bot: ConsultationBot) -> Services:
     tally = TallyService(bot, publisher, forgotten)
     officehours_repo = OfficeHoursRepository(bot.db)
     officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
+    languages = MemberLanguages(LanguageRepository(bot.db), bot.clock)
+    await languages.load()
+    languages.install(bot)  # every interaction's locale is the member's own language from here on
     return Services(
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
+        languages=languages,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         officehours=officehours,
         officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),

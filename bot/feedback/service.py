@@ -1,11 +1,12 @@
 """The feedback rules in one place: who may send what, when, about which draft; thread replies; answers.
 
 No discord.py here: the cog turns interactions and gateway events into these calls and renders what
-they return. Every refusal is a ``UserError`` whose key names its sentence in ``feedback.toml``.
+they return. Every refusal is a ``UserError`` whose key names its sentence in the catalogue.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,7 +155,9 @@ class FeedbackService:
             now=self.clock.now(),
             anonymous=anonymous,
             scoping_area_id=area.id if area else None,
-            language=locale,
+            # The language of the text, not of the member's client (kept as ``locale``).
+            language=await asyncio.to_thread(self.detector.detect, body),
+            locale=locale,
             channel_id=channel_id,
         )
         log.info("Feedback #%s on R%s (form)", item.id, recommendation.number)
@@ -244,7 +247,8 @@ class FeedbackService:
             raise UserError("feedback.edit_in_thread", reference=feedback_id)
         await self.open_settings(guild_id)
         body = check_text(text, MAX_LENGTH)
-        await self.feedback.edit(item.id, body, self.clock.now())
+        language = await asyncio.to_thread(self.detector.detect, body)
+        await self.feedback.edit(item.id, body, self.clock.now(), language=language)
         edited = await self.feedback.get(item.id)
         assert edited is not None
         return edited

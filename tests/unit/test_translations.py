@@ -14,10 +14,16 @@ from bot.command_translations import (
     load_descriptions,
     option_key,
 )
-from bot.i18n import FALLBACK, PARAMETER, catalogue, language_of, languages, parameters, render, t
+from bot.i18n import FALLBACK, PARAMETER, catalogue, language_of, languages, metadata, parameters, render, t
 from tests.commands import walk
 
 LANGUAGES = [language for language in languages() if language != FALLBACK]
+
+
+def complete(language: str) -> bool:
+    """A catalogue is complete unless its @metadata says otherwise (a stub waiting for translators)."""
+    return metadata(language).get("complete", True) is not False
+
 
 # Values that are formats, not sentences: every language keeps them exactly as in English.
 UNCHANGED = (
@@ -94,7 +100,7 @@ def test_same_keys_as_english(language: str):
     english, translated = catalogue(FALLBACK), catalogue(language)
     missing = sorted(set(english) - set(translated))
     extra = sorted(set(translated) - set(english))
-    assert not missing, f"{language}.json: missing {missing}"
+    assert not missing or not complete(language), f"{language}.json: missing {missing}"
     assert not extra, f"{language}.json: not in English {extra}"
 
 
@@ -115,7 +121,9 @@ def test_same_placeholders_and_markup_as_english(language: str):
         for mark in ("**", "`"):
             if sentence.count(mark) != original.count(mark):
                 problems.append(f"{language} {key}: {mark!r} count differs from English")
-        for command in re.findall(r"/[a-z]+(?: [a-z]+)?", original):
+        for command in re.findall(r"/[a-z-]+(?: [a-z-]+)?", original):
+            if f"commands.{command[1:].replace(' ', '-')}" not in english:
+                command = command.split(" ")[0]  # "/language again": a command, then a word
             if command.count(" ") and command not in sentence:
                 problems.append(f"{language} {key}: slash command {command} renamed")
     assert not problems, "\n".join(problems)
@@ -124,7 +132,10 @@ def test_same_placeholders_and_markup_as_english(language: str):
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("key", UNCHANGED)
 def test_formats_stay_as_in_english(language: str, key: str):
-    assert catalogue(language)[key] == catalogue(FALLBACK)[key]
+    assert (
+        catalogue(language).get(key, "" if complete(language) else catalogue(FALLBACK)[key])
+        == catalogue(FALLBACK)[key]
+    )
 
 
 @pytest.mark.parametrize("language", [FALLBACK, *LANGUAGES])
@@ -132,6 +143,8 @@ def test_interface_texts_fit_discords_limits(language: str):
     problems = []
     for limit, keys in UI_LIMITS.items():
         for key in keys:
+            if key not in catalogue(language):
+                continue  # a stub catalogue: English is shown, and English fits
             text = render(catalogue(language)[key], language, ["4000"] * len(parameters().get(key, ())))
             if len(text) > limit:
                 problems.append(f"{language} {key}: {len(text)} characters, Discord shows {limit}")
@@ -182,7 +195,8 @@ async def test_english_descriptions_are_the_codes_and_none_is_stale(loaded_bot):
     english = {k: v for k, v in catalogue(FALLBACK).items() if k.startswith(f"{SECTION}.")}
     assert english == declared, "en.json's commands.* differ from the command tree: update en.json"
     for language, table in load_descriptions().items():
-        assert not sorted(set(declared) - set(table)), f"{language}.json: untranslated descriptions"
+        untranslated = sorted(set(declared) - set(table))
+        assert not untranslated or not complete(language), f"{language}.json: untranslated {untranslated}"
 
 
 async def test_translator_gives_descriptions_never_names(loaded_bot):
