@@ -13,6 +13,7 @@ from bot.data.languages import LanguageRepository
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.people import PeopleRepository
+from bot.data.recommendations import RecommendationRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
 from bot.languages import MemberLanguages
@@ -23,6 +24,7 @@ from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
+from bot.recommendations.translations import TranslationService
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -39,6 +41,7 @@ class Services:
     publisher: Publisher
     tally: TallyService
     consultation: ConsultationService
+    translations: TranslationService
 
 
 async def build_services(bot: ConsultationBot) -> Services:
@@ -61,4 +64,7 @@ async def build_services(bot: ConsultationBot) -> Services:
         publisher=publisher,
         tally=tally,
         consultation=ConsultationService(bot, publisher, tally),
+        translations=TranslationService(
+            RecommendationRepository(bot.db), LanguageRepository(bot.db), bot.clock
+        ),
     )
