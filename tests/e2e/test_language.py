@@ -128,3 +128,27 @@ async def test_form_feedback_counts_in_the_language_it_is_written_in(world):
     assert "Languages: fr (1)." in files["digest.md"].decode()
     rows = list(csv.DictReader(io.StringIO(files["feedback.csv"].decode("utf-8-sig"))))
     assert [row["language"] for row in rows] == ["fr"]
+
+
+async def test_plural_sentences_with_1_and_5_in_each_catalogue_language(world):
+    """The working-group member cancels a session with 1 and one with 5 signed-up members, in each
+    catalogue language chosen with /language: each answer is the plural form of its language."""
+    from bot.i18n import languages
+    from tests.e2e.test_officehours import answer
+
+    members = ["alice", "bob", "chen", "dana", "eve"]
+    for language in languages():
+        await world.command("wg", "language", language=language)
+        for count in (1, 5):
+            _, session = await schedule(world, capacity=5, title=f"{language} {count}")
+            for name in members[:count]:
+                await click(world, name, session)
+            cancelled = await world.command("wg", "officehours-manage cancel", session=session.id)
+            await cancelled.wait_for_followup()
+            expected = t("officehours.cancel.done", language, title=session.title, count=count)
+            assert answer(cancelled) == expected, (language, count)
+    english = [t("officehours.cancel.done", "en", title="x", count=n) for n in (1, 5)]
+    assert english == [
+        "Cancelled **x**. 1 signed-up member was told.",
+        "Cancelled **x**. 5 signed-up members were told.",
+    ]
