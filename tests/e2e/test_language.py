@@ -9,10 +9,10 @@ import re
 from datetime import timedelta
 
 from bot.data.languages import LanguageRepository
-from bot.i18n import t
+from bot.i18n import languages, t
 from tests.e2e.test_digest import pull_digest
 from tests.e2e.test_feedback import click_give, items_of, published, submit
-from tests.e2e.test_officehours import START, click, cog, schedule, settle
+from tests.e2e.test_officehours import START, answer, click, cog, schedule, settle
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 
@@ -133,8 +133,6 @@ async def test_form_feedback_counts_in_the_language_it_is_written_in(world):
 async def test_plural_sentences_with_1_and_5_in_each_catalogue_language(world):
     """The working-group member cancels a session with 1 and one with 5 signed-up members, in each
     catalogue language chosen with /language: each answer is the plural form of its language."""
-    from bot.i18n import languages
-    from tests.e2e.test_officehours import answer
 
     members = ["alice", "bob", "chen", "dana", "eve"]
     for language in languages():
