@@ -52,9 +52,15 @@ EXPLICIT = re.compile(r"^\s*(\d+)\s*=(.*)$", re.DOTALL)
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 
 
+@cache
+def _files() -> dict[str, Path]:
+    """``{"pt-br": .../pt-br.json}``: codes in lower case, whatever case a file was named in."""
+    return {path.stem.lower(): path for path in LOCALES_DIR.glob("*.json")}
+
+
 def _read(code: str) -> dict[str, object]:
-    path = LOCALES_DIR / f"{code}.json"
-    if not path.exists():
+    path = _files().get(code.lower())
+    if path is None:
         return {}
     with path.open(encoding="utf-8") as handle:
         data: dict[str, object] = json.load(handle)
@@ -84,7 +90,7 @@ def parameters() -> dict[str, tuple[str, ...]]:
 @cache
 def languages() -> tuple[str, ...]:
     """The catalogue's languages (MediaWiki codes), English first; ``qqq`` is documentation, not one."""
-    found = sorted(p.stem for p in LOCALES_DIR.glob("*.json") if p.stem not in (FALLBACK, DOCUMENTATION))
+    found = sorted(code for code in _files() if code not in (FALLBACK, DOCUMENTATION))
     return (FALLBACK, *found)
 
 

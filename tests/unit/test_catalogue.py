@@ -308,3 +308,36 @@ def test_right_to_left_messages_isolate_their_parameters(monkeypatch):
 def test_a_missing_parameter_is_an_error():
     with pytest.raises(KeyError):
         t("officehours.cancel.done", "en", title="Q&A")
+
+
+def test_a_catalogue_file_in_any_case_is_found_by_its_code(tmp_path, monkeypatch):
+    """Translators may name a file zh-TW.json or zh-hant.json: both are found from Discord's zh-TW."""
+    import shutil
+
+    import bot.i18n as i18n
+
+    caches = (
+        i18n._files,
+        i18n.catalogue,
+        i18n.metadata,
+        i18n.parameters,
+        i18n.languages,
+        i18n._known_language,
+    )
+    for name in ("en.json", "qqq.json"):
+        shutil.copy(LOCALES_DIR / name, tmp_path / name)
+    (tmp_path / "zh-TW.json").write_text(
+        json.dumps({"@metadata": {}, "access.moderator": "只有版主可以這樣做。"}, ensure_ascii=False), "utf-8"
+    )
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    try:
+        for cached in caches:
+            cached.cache_clear()
+        assert "zh-tw" in languages()
+        assert language_of("zh-TW") == "zh-tw" and language_of("zh-CN") == "en"
+        assert t("access.moderator", "zh-TW") == "只有版主可以這樣做。"
+        assert t("access.administrator", "zh-TW") == t("access.administrator", "en")  # falls back
+    finally:
+        monkeypatch.undo()
+        for cached in caches:
+            cached.cache_clear()
