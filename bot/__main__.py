@@ -162,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             from bot.client import event_loop_factory
 
+            settings.require_token()  # a missing token is the one sentence, before any log line
             with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
                 return runner.run(run_bot(settings))
         if args.command == "migrate":
