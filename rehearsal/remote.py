@@ -85,6 +85,10 @@ class RemoteEmulator:
         """First-answer times (s) of clicks dispatched in the emulator's process; None: not answered."""
         return await self._post("/click_many", {"clicks": clicks, "spread": spread, "timeout": timeout})
 
+    async def members(self, guild_id: int, count: int, prefix: str = "member") -> list[int]:
+        """``count`` new members of the guild (one call however many)."""
+        return await self._post("/members", {"guild_id": guild_id, "count": count, "prefix": prefix})
+
     async def components(self, prefix: str) -> list[dict[str, Any]]:
         return await self._post("/components", {"prefix": prefix})
 

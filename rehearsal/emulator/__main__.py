@@ -17,6 +17,7 @@ Control API (JSON in, JSON out; errors are 400 with ``{"error": sentence}``):
   this process from the dispatch to the bot's callback, as Discord's 3 s deadline is;
 - ``POST /components`` ``{"prefix": "officehours:signup:"}``: the live messages with a component whose
   custom id starts with ``prefix``: ``[{"channel_id", "message_id", "custom_id"}]``;
+- ``POST /members`` ``{"guild_id", "count", "prefix"}``: that many new members; returns their ids;
 - ``GET /info``: the start-up line again, with ``bot_user_id`` and the gateway sessions connected.
 """
 
@@ -104,6 +105,7 @@ class ControlApi:
         app.router.add_post("/wait/{interaction_id}", self.wait)
         app.router.add_post("/click_many", self.click_many)
         app.router.add_post("/components", self.components)
+        app.router.add_post("/members", self.members)
         return app
 
     @web.middleware
@@ -152,6 +154,12 @@ class ControlApi:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(r.wait(timeout) for r in results)), timeout)
         return answer({"result": [r.elapsed for r in results]})
+
+    async def members(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        guild_id, prefix = body["guild_id"], body.get("prefix", "member")
+        ids = [self.emu.create_member(guild_id, f"{prefix}{i:06d}").id for i in range(int(body["count"]))]
+        return answer({"result": ids})
 
     async def components(self, request: web.Request) -> web.Response:
         prefix = (await request.json())["prefix"]
