@@ -9,8 +9,8 @@ only counts reactions (``bench._ceiling_client``; no database).
 - 500/s: N other members click another session's Sign up, spread over N/500 seconds;
 - flood: R reaction adds over the gateway; the bot's time ends when every one is a row in its database
   (read from this process), the ceiling's when it has parsed every one;
-- together: `/digest since:all` started, then a rush of N clicks on a third session and R more reactions
-  at once (the ceiling gets the clicks and reactions, it has no digest).
+- together: `/digest since:all` started and reactions streamed at ``--rate`` a second for 6 s; a rush of N
+  clicks on a third session lands in the stream (the ceiling gets the clicks and reactions; no digest).
 First-answer times are measured in the emulator's process, from the dispatch of the interaction to the
 bot's callback (what Discord's 3 s deadline measures). ``--busy`` keeps one core busy with another process
 for the whole run. ``--loop asyncio`` runs the emulator, the bot and the ceiling on the plain asyncio loop.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import statistics
 import sys
@@ -34,6 +35,7 @@ from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREAD
 from rehearsal.remote import BotProcess, RemoteEmulator, terminate
 
 FLOOD_MEMBERS = 6000
+STREAM_SECONDS = 6
 OPTIONS = [f"{n}\ufe0f\u20e3" for n in range(1, 10)] + ["👍", "👎", "🛠️"]
 
 
@@ -88,6 +90,12 @@ class Guild:
         return [thread["id"] for thread in await self.emu.call("threads", self.forum)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: its own cost, whatever else shares the cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stored_reactions(path: Path) -> int:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
@@ -116,16 +124,28 @@ class Reactions:
 class Target:
     """What is measured: the bot (rows in its database) or the ceiling (reactions it parsed)."""
 
-    def __init__(self, name: str, database: Path | None = None, ceiling: Ceiling | None = None) -> None:
-        self.name, self.database, self.ceiling = name, database, ceiling
+    def __init__(
+        self, name: str, pid: int, database: Path | None = None, ceiling: Ceiling | None = None
+    ) -> None:
+        self.name, self.pid, self.database, self.ceiling = name, pid, database, ceiling
         self.base = 0
 
-    async def flood(self, emu: RemoteEmulator, events: list) -> float:
-        """Seconds from sending ``events`` until the target has every one."""
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid)
+
+    async def flood(self, emu: RemoteEmulator, events: list, rate: int = 0) -> float:
+        """Seconds from sending ``events`` (all at once, or ``rate`` a second) until the target has
+        every one."""
         if self.database is not None:
             self.base = await asyncio.to_thread(stored_reactions, self.database)
         started = time.perf_counter()
-        sent = await emu.call("react_many", events)
+        if rate:
+            sent, step = 0, max(1, rate // 20)
+            for index in range(0, len(events), step):
+                sent += await emu.call("react_many", events[index : index + step])
+                await asyncio.sleep(max(0.0, started + (index + step) / rate - time.perf_counter()))
+        else:
+            sent = await emu.call("react_many", events)
         if self.ceiling is not None:
             await self.ceiling.wait_for(sent)
         else:
@@ -205,29 +225,35 @@ async def phases(
     reactions: Reactions,
     clicks: int,
     flood: int,
+    rate: int,
 ) -> dict[str, object]:
     """The four phases against whichever client is connected (the bot or the ceiling)."""
     results: dict[str, object] = {}
     for phase, card, spread in (("rush", cards[0], 0.0), ("500/s", cards[1], clicks / 500)):
         members = await emu.members(guild.id, clicks, prefix=f"{target.name}-{phase}-")
+        cpu = target.cpu()
         results[phase] = await emu.click_many([(m, *card) for m in members], spread=spread, timeout=120)
+        results[f"{phase} cpu"] = target.cpu() - cpu
+    cpu = target.cpu()
     results["flood"] = flood / await target.flood(emu, reactions.take(flood))
+    results["flood cpu"] = target.cpu() - cpu
     members = await emu.members(guild.id, clicks, prefix=f"{target.name}-together-")
     digest = None
     started = time.perf_counter()
     if target.database is not None:
         digest = await emu.call("run_command", guild.wg, guild.id, "digest", {"since": "all"})
-    clicking = asyncio.create_task(emu.click_many([(m, *cards[2]) for m in members], timeout=120))
-    flooding = asyncio.create_task(target.flood(emu, reactions.take(flood)))
-    results["together"] = await clicking
-    results["together flood"] = flood / await flooding
+    streamed = rate * STREAM_SECONDS
+    flooding = asyncio.create_task(target.flood(emu, reactions.take(streamed), rate=rate))
+    await asyncio.sleep(STREAM_SECONDS / 3)  # the rush lands in the stream, not before it
+    results["together"] = await emu.click_many([(m, *cards[2]) for m in members], timeout=120)
+    results["together flood"] = streamed / await flooding
     if digest is not None:
         await emu.wait(digest, timeout=300, followups=1)
         results["digest"] = time.perf_counter() - started
     return results
 
 
-async def main(clicks: int, seats: int, reactions: int, loop: str, busy: bool) -> None:
+async def main(clicks: int, seats: int, reactions: int, rate: int, loop: str, busy: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "bot.sqlite3"
         burner = None
@@ -241,14 +267,22 @@ async def main(clicks: int, seats: int, reactions: int, loop: str, busy: bool) -
             bot = await BotProcess.start(emu, database, "--loop", loop)
             cards = await guild.set_up(3, seats)
             stream = Reactions(flood_members, await guild.posts())
-            ours = await phases(emu, guild, Target("bot", database), cards, stream, clicks, reactions)
+            mine = Target("bot", bot.process.pid, database)
+            ours = await phases(emu, guild, mine, cards, stream, clicks, reactions, rate)
             code = await bot.stop()
             bot = None
             if code != 0:
                 raise SystemExit(f"python -m bot run exited with {code}")
             ceiling = await Ceiling.start(emu, loop)
             anchor = await phases(
-                emu, guild, Target("ceiling", ceiling=ceiling), cards, stream, clicks, reactions
+                emu,
+                guild,
+                Target("ceiling", ceiling.process.pid, ceiling=ceiling),
+                cards,
+                stream,
+                clicks,
+                reactions,
+                rate,
             )
         finally:
             if bot is not None:
@@ -268,15 +302,26 @@ async def main(clicks: int, seats: int, reactions: int, loop: str, busy: bool) -
     for phase, label in (
         ("rush", f"{clicks:,} clicks, one instant"),
         ("500/s", f"{clicks:,} clicks at 500/s"),
-        ("together", "rush + flood + digest"),
+        ("together", f"rush in {rate}/s + digest"),
     ):
         say(click_line(f"bot      {label}", ours[phase], anchor[phase]))  # type: ignore[arg-type]
         say(click_line(f"ceiling  {label}", anchor[phase]))  # type: ignore[arg-type]
-    for phase, label in (("flood", "reaction flood"), ("together flood", "flood with rush + digest")):
+    for phase, label in (("flood", "reaction flood"), ("together flood", f"{rate}/s + rush + digest")):
         bot_rate, anchor_rate = ours[phase], anchor[phase]
         say(
             f"  {label:<26} bot {bot_rate:>8,.0f} events/s   ceiling {anchor_rate:>8,.0f} events/s"  # type: ignore[str-format]
             f"   {bot_rate / anchor_rate:5.2f}x"  # type: ignore[operator]
+        )
+    say("  CPU time of the process (its own cost, whatever else runs on the cores):")
+    for phase, unit, count in (
+        ("rush", "click", clicks),
+        ("500/s", "click", clicks),
+        ("flood", "1k reactions", reactions / 1000),
+    ):
+        bot_ms, anchor_ms = (1000 * r[f"{phase} cpu"] / count for r in (ours, anchor))  # type: ignore[operator]
+        say(
+            f"    {phase:<8} bot {bot_ms:7.2f} ms per {unit:<13} ceiling {anchor_ms:7.2f} ms"
+            f"   {bot_ms / max(anchor_ms, 1e-9):5.2f}x"
         )
     say(f"  digest since:all during the rush and flood: answered in {ours['digest']:.2f} s")  # type: ignore[str-format]
 
@@ -296,6 +341,7 @@ if __name__ == "__main__":
         ("--clicks", 1000, "members clicking in each rush"),
         ("--seats", 50, "seats of each session"),
         ("--reactions", 20_000, "reaction adds in each flood"),
+        ("--rate", 1000, "reactions a second while the rush and the digest run"),
         ("--loop", "auto", "auto (uvloop when installed) or asyncio"),
         ("--busy", False, "keep one core busy with another process"),
     )
