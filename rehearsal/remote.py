@@ -32,10 +32,18 @@ class RemoteEmulator:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
 
     @classmethod
-    async def start(cls, *options: str, timeout: float = 60) -> RemoteEmulator:
-        """Start ``python -m rehearsal.emulator [options]``; return once it listens."""
+    async def start(
+        cls, *options: str, timeout: float = 60, environment: dict[str, str] | None = None
+    ) -> RemoteEmulator:
+        """Start ``python -m rehearsal.emulator [options]`` (with ``environment`` added to this process's
+        own); return once it listens."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "rehearsal.emulator", *options, stdout=asyncio.subprocess.PIPE
+            sys.executable,
+            "-m",
+            "rehearsal.emulator",
+            *options,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **(environment or {})},
         )
         assert process.stdout is not None
         try:

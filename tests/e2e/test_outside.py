@@ -6,12 +6,24 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
 from rehearsal.remote import BotProcess, RemoteEmulator
 
+BLOCKER = """import sys
+sys.modules["uvloop"] = None  # as if not installed: the import fails
+sys.modules["orjson"] = None
+"""
 
-async def test_out_of_process_click_answered_and_sigterm(tmp_path):
-    emu = await RemoteEmulator.start()
+
+@pytest.mark.parametrize("speedups", ["installed", "absent"])
+async def test_out_of_process_click_answered_and_sigterm(tmp_path, speedups):
+    environment = {}
+    if speedups == "absent":  # uvloop and orjson unavailable in both processes (no wheel, another OS)
+        (tmp_path / "sitecustomize.py").write_text(BLOCKER)
+        environment["PYTHONPATH"] = str(tmp_path)
+    emu = await RemoteEmulator.start(environment=environment)
     bot: BotProcess | None = None
     try:
         guild = (await emu.call("create_guild", "Outside", locale="en-US"))["id"]
@@ -24,7 +36,7 @@ async def test_out_of_process_click_answered_and_sigterm(tmp_path):
         forum = (await emu.call("create_channel", guild, "drafts", type=15))["id"]
         digest = (await emu.call("create_channel", guild, "digest", type=0))["id"]
 
-        bot = await BotProcess.start(emu, tmp_path / "bot.sqlite3")
+        bot = await BotProcess.start(emu, tmp_path / "bot.sqlite3", **environment)
         setup = await emu.command(
             admin,
             guild,
@@ -61,7 +73,9 @@ async def test_out_of_process_click_answered_and_sigterm(tmp_path):
         bot = None
         assert code == 0, "\n".join(lines[-20:])
         assert any("Shutting down" in line for line in lines)
-        assert sum("Event loop:" in line for line in lines) == 1  # uvloop or the fallback, said once
+        [loop] = [line for line in lines if "Event loop:" in line]  # said once
+        expected = "uvloop is not installed" if speedups == "absent" else "Event loop: uvloop"
+        assert expected in loop, loop
         assert not any("Traceback" in line for line in lines), "\n".join(lines[-40:])
     finally:
         if bot is not None:
