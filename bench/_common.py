@@ -39,8 +39,9 @@ def run_main(
     parser.add_argument(
         "--event-loop",
         choices=("auto", "asyncio"),
-        default="asyncio",
-        help="the benchmark's own loop: asyncio (default) or auto (uvloop when installed, as the bot)",
+        default="auto",
+        help="this process's loop (emulator and bot in process): auto, uvloop when installed as python -m "
+        "bot run does (the default), or asyncio",
     )
     arguments = vars(parser.parse_args())
     from bot.client import event_loop_factory
