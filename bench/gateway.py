@@ -157,7 +157,7 @@ SHARES = {
     "discord.py parse (state, Member, RawReactionActionEvent)": ("parse_message_reaction_add",),
     "bot handler (filter, queue)": ("_tally.py:on_raw_reaction_add",),
     "durable write (SQLite)": ("writer.py:flush",),
-    "emulator (sending)": ("bot/emulator",),
+    "emulator (sending, same process)": ("control_members.py:react_many",),
 }
 
 
