@@ -175,16 +175,17 @@ def suggest(vectors: np.ndarray, languages: Sequence[str | None]) -> Clustering:
     return Clustering(labels, similarity, centres[order])
 
 
-def baseline(vectors: np.ndarray) -> np.ndarray:
+def baseline(vectors: np.ndarray, min_clusters: int = 2) -> np.ndarray:
     """The plain baseline: average linkage on the raw vectors, cut at the cosine-distance threshold
-    (0.05 to 0.95 by 0.01) whose silhouette is best; every item gets a cluster."""
+    (0.05 to 0.95 by 0.01) whose silhouette is best; every item gets a cluster. With the default the
+    best cut is often a trivial 2-way split; ``min_clusters=3`` skips it (the stronger baseline)."""
     x = normalise(vectors.astype(np.float32))
     distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
     tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
     best, best_labels = -2.0, np.zeros(len(x), dtype=int)
     for threshold in np.arange(0.05, 0.955, 0.01):
         labels = fcluster(tree, threshold, criterion="distance") - 1
-        if 2 <= len(np.unique(labels)) < len(x):
+        if min_clusters <= len(np.unique(labels)) < len(x):
             score = silhouette(x, labels)
             if score > best:
                 best, best_labels = score, labels
