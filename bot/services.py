@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.audit import announce
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.people import PeopleRepository
@@ -21,6 +22,8 @@ from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
+from bot.themes.notices import ThemeNotifier
+from bot.themes.service import ThemesService
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -36,6 +39,8 @@ class Services:
     publisher: Publisher
     tally: TallyService
     consultation: ConsultationService
+    themes: ThemesService
+    theme_notices: ThemeNotifier
 
 
 async def build_services(bot: ConsultationBot) -> Services:
@@ -54,4 +59,6 @@ async def build_services(bot: ConsultationBot) -> Services:
         publisher=publisher,
         tally=tally,
         consultation=ConsultationService(bot, publisher, tally),
+        themes=ThemesService(bot.db, bot.clock, on_audit=lambda entry: announce(bot, entry)),
+        theme_notices=ThemeNotifier(bot, forgotten),
     )
