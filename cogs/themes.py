@@ -14,7 +14,8 @@ from bot.access import VISIBILITY, Access, require
 from bot.i18n import t
 from bot.recommendations.choices import recommendation_choices
 from bot.replies import respond
-from bot.themes.service import ThemesService, ThemeSummary
+from bot.themes.service import ThemesService
+from bot.themes.summary import ThemeSummary
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot

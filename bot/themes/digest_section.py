@@ -14,7 +14,7 @@ from bot.data.themes import ThemeItem, ThemesRepository
 from bot.digest.csvfile import CsvFile
 from bot.i18n import t
 from bot.themes import cluster
-from bot.themes.service import ThemeSummary, summarise, vectors_of
+from bot.themes.summary import ThemeSummary, summarise, vectors_of
 
 THEMES_HEADER = ("feedback_id", "theme", "theme_id", "status", "similarity")
 QUOTE_LIMIT = 240
