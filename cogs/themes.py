@@ -72,7 +72,7 @@ def themes_embed(
 @app_commands.guild_only()
 @app_commands.default_permissions(VISIBILITY[Access.WORKING_GROUP])
 class ThemesCog(commands.GroupCog, group_name="themes"):
-    """Suggested themes over the feedback, across languages; the working group accepts and curates them."""
+    """Themes across languages: suggested over the feedback, curated by the working group."""
 
     def __init__(self, bot: ConsultationBot, service: ThemesService) -> None:
         self.bot = bot

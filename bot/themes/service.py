@@ -95,7 +95,12 @@ class ThemesService:
                 vectors, languages = await asyncio.to_thread(self._encode, [w.body for w in changed])
                 rows = [
                     StoredVector(
-                        w.feedback_id, w.guild_id, text_hash(w.body), w.updated_at, language, *reversed(quantise(v))
+                        w.feedback_id,
+                        w.guild_id,
+                        text_hash(w.body),
+                        w.updated_at,
+                        language,
+                        *reversed(quantise(v)),
                     )
                     for w, v, language in zip(changed, vectors, languages, strict=True)
                 ]
