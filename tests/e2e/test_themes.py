@@ -55,7 +55,10 @@ async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None
 
     accepted = await (
         await world.emu.run_command(
-            world.members["wg"], world.guild_id, "themes accept", {"suggestion": suggestion, "name": "Night buses"},
+            world.members["wg"],
+            world.guild_id,
+            "themes accept",
+            {"suggestion": suggestion, "name": "Night buses"},
             channel_id=world.text_id,
         )
     ).wait(10)  # fmt: skip
