@@ -3,8 +3,6 @@ the theme, the authors told (named in the thread, anonymous by DM), the digest's
 
 from __future__ import annotations
 
-import pytest
-
 from bot.data.themes import ThemesRepository
 from bot.digest.builder import DigestBuilder
 from rehearsal.world import World
@@ -22,9 +20,6 @@ RENTS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the thread announcement and notices after /consultation edit do not arrive yet"
-)
 async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None:
     posts = await published(world)
     thread_id = posts[2][0]
@@ -64,6 +59,9 @@ async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None
     ).wait(10)  # fmt: skip
     assert "accepted" in accepted.content
     [theme] = await ThemesRepository(world.db).themes(world.guild_id, "accepted")
+    [anonymous] = await items_of(world, "dana")
+    moved = await world.command("wg", "themes move", item=anonymous.id, theme=theme.id)
+    assert "Night buses" in moved.content  # the working group puts the item it left unthemed there
 
     edit = await world.command("wg", "consultation edit", recommendation=2, themes=f"T{theme.id}")
     fields = [row["components"][0]["custom_id"] for row in edit.modal["components"]]
