@@ -50,8 +50,9 @@ async def build_services(bot: ConsultationBot) -> Services:
     tally = TallyService(bot, publisher, forgotten)
     officehours_repo = OfficeHoursRepository(bot.db)
     officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
+    detector = LanguageDetector()  # one model in memory (~75 MB), for thread replies and for themes
     return Services(
-        feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
+        feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, detector),
         forgotten=forgotten,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         officehours=officehours,
@@ -59,6 +60,8 @@ async def build_services(bot: ConsultationBot) -> Services:
         publisher=publisher,
         tally=tally,
         consultation=ConsultationService(bot, publisher, tally),
-        themes=ThemesService(bot.db, bot.clock, on_audit=lambda entry: announce(bot, entry)),
+        themes=ThemesService(
+            bot.db, bot.clock, detector=detector, on_audit=lambda entry: announce(bot, entry)
+        ),
         theme_notices=ThemeNotifier(bot, forgotten),
     )

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
+from threadpoolctl import threadpool_limits
 
 MIN_SIZE = 3  # a theme has at least this many items
 LANGUAGE_SHRINK = 8.0  # a language's mean is removed with weight n / (n + LANGUAGE_SHRINK)
@@ -36,6 +38,13 @@ MAX_THEMES = 30
 MICRO_LIMIT = 1500  # above this many items, cluster micro-cluster centres instead of items
 MICRO_CLUSTERS = 300
 SEED = 17
+
+
+@cache
+def one_blas_thread() -> None:
+    """BLAS on one thread for the whole process: on two shared cores a multi-threaded BLAS spins against
+    the other processes and ran 10-20 times slower in our measurements (docs/themes.md)."""
+    threadpool_limits(limits=1)
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,7 @@ def _refine(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def suggest(vectors: np.ndarray, languages: Sequence[str | None]) -> Clustering:
     """Suggested themes over ``vectors`` (n, d); the number of themes is chosen here."""
+    one_blas_thread()
     n = len(vectors)
     if n < 2 * MIN_SIZE:
         return Clustering(np.full(n, -1), np.zeros(n), np.empty((0, vectors.shape[1] if n else 0)))
@@ -179,6 +189,7 @@ def baseline(vectors: np.ndarray, min_clusters: int = 2) -> np.ndarray:
     """The plain baseline: average linkage on the raw vectors, cut at the cosine-distance threshold
     (0.05 to 0.95 by 0.01) whose silhouette is best; every item gets a cluster. With the default the
     best cut is often a trivial 2-way split; ``min_clusters=3`` skips it (the stronger baseline)."""
+    one_blas_thread()
     x = normalise(vectors.astype(np.float32))
     distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
     tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")

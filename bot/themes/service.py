@@ -106,7 +106,7 @@ class ThemesService:
                 ]
                 await self.repo.save_embeddings(self.embedder.name, rows, self.clock.now())
                 for w, v in zip(changed, vectors, strict=True):
-                    await self.suggest_nearest(w.guild_id, w.feedback_id, v)
+                    await self.suggest_nearest(w.guild_id, w.recommendation_id, w.feedback_id, v)
                 embedded += len(changed)
             if embedded:
                 log.info("Embedded %d feedback items", embedded)
@@ -115,8 +115,10 @@ class ThemesService:
     async def centres(self, guild_id: int) -> tuple[list[Theme], np.ndarray]:
         """The accepted themes and the centres of their confirmed items (cached until a change)."""
         if guild_id not in self._centres:
-            themes = [t for t in await self.repo.themes(guild_id, "accepted")]
-            items = [i for i in await self.repo.items(guild_id) if i.item_status == "accepted"]
+            themes = await self.repo.themes(guild_id, "accepted")
+            items = (
+                [i for i in await self.repo.items(guild_id) if i.item_status == "accepted"] if themes else []
+            )
             kept, rows = [], []
             for theme in themes:
                 members = [i for i in items if i.theme_id == theme.id]
@@ -127,19 +129,20 @@ class ThemesService:
             self._centres[guild_id] = (kept, matrix)
         return self._centres[guild_id]
 
-    async def suggest_nearest(self, guild_id: int, feedback_id: int, vector: np.ndarray) -> int | None:
+    async def suggest_nearest(
+        self, guild_id: int, recommendation_id: int, feedback_id: int, vector: np.ndarray
+    ) -> int | None:
         """A new item is suggested for the nearest accepted theme of its draft (or of all drafts) when
         it is similar enough; never over a place the working group chose."""
         themes, matrix = await self.centres(guild_id)
-        place = await self.repo.item_guild(feedback_id)
-        if not themes or place is None:
+        if not themes:
             return None
         scores = matrix @ vector
         for index in np.argsort(-scores):
             theme = themes[index]
             if scores[index] < NEAREST_THRESHOLD:
                 return None
-            if theme.recommendation_id in (None, place[1]):
+            if theme.recommendation_id in (None, recommendation_id):
                 placed = await self.repo.place_if_open(
                     guild_id, feedback_id, theme.id, float(scores[index]), self.clock.now()
                 )

@@ -35,7 +35,8 @@ class ThemesRepository:
     async def embedding_work(self, model: str, limit: int) -> list[EmbeddingWork]:
         """Visible items never embedded, embedded by another model, or changed since last checked."""
         rows = await self.db.fetchall(
-            "SELECT f.id, f.guild_id, f.body, f.updated_at, e.text_hash, e.model FROM feedback f"
+            "SELECT f.id, f.guild_id, f.recommendation_id, f.body, f.updated_at, e.text_hash, e.model"
+            " FROM feedback f"
             " LEFT JOIN feedback_embeddings e ON e.feedback_id = f.id"
             f" WHERE {VISIBLE} AND (e.feedback_id IS NULL OR e.model <> ? OR e.seen_updated <> f.updated_at)"
             " ORDER BY f.id LIMIT ?",
@@ -45,6 +46,7 @@ class ThemesRepository:
             EmbeddingWork(
                 r["id"],
                 r["guild_id"],
+                r["recommendation_id"],
                 r["body"],
                 r["updated_at"],
                 r["text_hash"] if r["model"] == model else None,

@@ -14,6 +14,7 @@ from bot.clock import from_db
 class EmbeddingWork:
     feedback_id: int
     guild_id: int
+    recommendation_id: int
     body: str
     updated_at: str
     text_hash: str | None  # of the text last embedded, None: never embedded (or another model)
