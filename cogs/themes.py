@@ -141,24 +141,24 @@ class ThemesCog(commands.GroupCog, group_name="themes"):
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(name="accept", description="Accept a suggested theme and name it.")
-    @app_commands.describe(suggestion="The suggestion's number", name="The theme's name")
+    @app_commands.describe(suggestion="The suggestion's number", title="The theme's name")
     async def accept_command(
-        self, interaction: Interaction, suggestion: int, name: app_commands.Range[str, 1, 80]
+        self, interaction: Interaction, suggestion: int, title: app_commands.Range[str, 1, 80]
     ) -> None:
         assert interaction.guild_id is not None
-        theme = await self.service.accept(interaction.guild_id, interaction.user.id, suggestion, name)
+        theme = await self.service.accept(interaction.guild_id, interaction.user.id, suggestion, title)
         await respond(
             interaction, t("themes.done.accepted", interaction.locale, id=theme.id, name=theme.name)
         )
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(name="rename", description="Rename a theme.")
-    @app_commands.describe(theme="The theme's number", name="Its new name")
+    @app_commands.describe(theme="The theme's number", title="Its new name")
     async def rename_command(
-        self, interaction: Interaction, theme: int, name: app_commands.Range[str, 1, 80]
+        self, interaction: Interaction, theme: int, title: app_commands.Range[str, 1, 80]
     ) -> None:
         assert interaction.guild_id is not None
-        renamed = await self.service.rename(interaction.guild_id, interaction.user.id, theme, name)
+        renamed = await self.service.rename(interaction.guild_id, interaction.user.id, theme, title)
         await respond(
             interaction, t("themes.done.renamed", interaction.locale, id=renamed.id, name=renamed.name)
         )
@@ -185,20 +185,20 @@ class ThemesCog(commands.GroupCog, group_name="themes"):
     @app_commands.command(name="split", description="Move part of a theme into a new theme.")
     @app_commands.describe(
         theme="The theme to split",
-        name="The new theme's name",
+        title="The new theme's name",
         items="Feedback numbers to move, e.g. 12, 15 (default: the theme's farther half)",
     )
     async def split_command(
         self,
         interaction: Interaction,
         theme: int,
-        name: app_commands.Range[str, 1, 80],
+        title: app_commands.Range[str, 1, 80],
         items: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         ids = [int(p) for p in (items or "").replace(",", " ").replace("#", " ").split() if p.isdigit()]
         new, moved = await self.service.split(
-            interaction.guild_id, interaction.user.id, theme, name, ids or None
+            interaction.guild_id, interaction.user.id, theme, title, ids or None
         )
         await respond(
             interaction, t("themes.done.split", interaction.locale, id=new.id, name=new.name, count=moved)

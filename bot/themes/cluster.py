@@ -34,6 +34,7 @@ MIN_SIZE = 3  # a theme has at least this many items
 LANGUAGE_SHRINK = 8.0  # a language's mean is removed with weight n / (n + LANGUAGE_SHRINK)
 REFINE_ROUNDS = 10
 OUTLIER_MADS = 3.0  # unthemed: similarity below median - OUTLIER_MADS * 1.4826 * MAD of the items'
+OUTLIER_MIN_SIZE = 8  # a smaller theme's MAD is no spread estimate: its items all stay (added after scoring)
 MAX_THEMES = 30
 MICRO_LIMIT = 1500  # above this many items, cluster micro-cluster centres instead of items
 MICRO_CLUSTERS = 300
@@ -173,6 +174,8 @@ def suggest(vectors: np.ndarray, languages: Sequence[str | None]) -> Clustering:
     if len(centres):
         for label in range(len(centres)):
             rows = labels == label
+            if rows.sum() < OUTLIER_MIN_SIZE:
+                continue
             values = similarity[rows]
             median = np.median(values)
             spread = 1.4826 * np.median(np.abs(values - median))

@@ -62,11 +62,9 @@ async def run(demo: DemoContext) -> None:
         (t.id for t in stored if any(i.theme_id == t.id and "trad" in i.body.lower() for i in items)),
         stored[0].id,
     )
-    accepted = await demo.world.emu.run_command(
-        demo.members["wg"], demo.guild_id, "themes accept",
-        {"suggestion": translation, "name": "Support for volunteer translators"}, channel_id=demo.text_id,
-    )  # fmt: skip
-    answer = await accepted.wait(30)
+    answer = await demo.command(
+        "wg", "themes accept", suggestion=translation, title="Support for volunteer translators"
+    )
     demo.say(f"Working group: /themes accept suggestion:{translation} -> {answer.content}")
     opened = await demo.command(
         "wg", "consultation edit", recommendation=draft.number, themes=f"T{translation}"

@@ -20,7 +20,9 @@ RENTS = {
 }
 
 
-async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None:
+async def accepted_theme(world: World) -> tuple[int, int]:
+    """Replies in three languages and an anonymous form item, suggested, accepted as "Night buses" (the
+    anonymous item moved in by the working group); returns (thread id, theme id)."""
     posts = await published(world)
     thread_id = posts[2][0]
     for texts in (BUSES, RENTS):
@@ -48,35 +50,29 @@ async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None
     assert buses and "Suggestion" in buses[0]["name"]
     suggestion = int(buses[0]["name"].split()[1])
 
-    accepted = await (
-        await world.emu.run_command(
-            world.members["wg"],
-            world.guild_id,
-            "themes accept",
-            {"suggestion": suggestion, "name": "Night buses"},
-            channel_id=world.text_id,
-        )
-    ).wait(10)  # fmt: skip
+    accepted = await world.command("wg", "themes accept", suggestion=suggestion, title="Night buses")
     assert "accepted" in accepted.content
     [theme] = await ThemesRepository(world.db).themes(world.guild_id, "accepted")
     [anonymous] = await items_of(world, "dana")
     moved = await world.command("wg", "themes move", item=anonymous.id, theme=theme.id)
     assert "Night buses" in moved.content  # the working group puts the item it left unthemed there
 
-    edit = await world.command("wg", "consultation edit", recommendation=2, themes=f"T{theme.id}")
+    return thread_id, theme.id
+
+
+async def addressing_edit(world: World, theme_id: int) -> None:
+    edit = await world.command("wg", "consultation edit", recommendation=2, themes=f"T{theme_id}")
     fields = [row["components"][0]["custom_id"] for row in edit.modal["components"]]
     assert fields == ["title", "text", "how"]
-    saved = await world.emu.submit_modal(
-        world.members["wg"],
-        edit,
-        {
-            "title": "Night transport for everyone",
-            "text": "Night buses every 30 minutes.",
-            "how": "Night buses added.",
-        },
-    )
+    values = {"title": "Night transport for everyone", "text": "Night buses every 30 minutes."}
+    saved = await world.emu.submit_modal(world.members["wg"], edit, {**values, "how": "Night buses added."})
     await saved.wait(10)
     await saved.wait_for_followup(10)
+
+
+async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None:
+    thread_id, theme_id = await accepted_theme(world)
+    await addressing_edit(world, theme_id)
 
     async def told() -> bool:
         thread = [m.content for m in world.emu.messages(thread_id)]
@@ -100,3 +96,21 @@ async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None
     rows = digest.files["themes.csv"].decode("utf-8-sig").splitlines()
     assert rows[0] == '"feedback_id","theme","theme_id","status","similarity"'
     assert sum('"Night buses"' in row for row in rows) == 4
+
+
+async def test_an_anonymous_author_with_closed_dms_is_told_at_the_next_command_once(world: World) -> None:
+    thread_id, theme_id = await accepted_theme(world)
+    dana = world.members["dana"]
+    world.emu.state.users[dana].dm_open = False
+    await addressing_edit(world, theme_id)
+
+    async def announced() -> bool:
+        return any("Night buses added." in m.content for m in world.emu.messages(thread_id))
+
+    await wait_for(announced)
+    assert world.emu.dms(dana) == []
+    first = await world.command("dana", "feedback mine")
+    await first.wait_for_followup(10)
+    notice = first.followups[-1]
+    assert notice.ephemeral and "borrador R2" in notice.content and "Night buses" in notice.content
+    assert await ThemesRepository(world.db).pending_for(world.guild_id, dana) == []  # claimed: once
