@@ -41,10 +41,19 @@ from bot.digest.period import Since
 from bot.digest.wikitext import render_both
 from bot.errors import UserError
 from bot.i18n import t
+from bot.themes.digest_section import themes_section
 
 log = logging.getLogger(__name__)
 
-FILE_NAMES = ("digest.md", "digest.wiki", "tallies.csv", "feedback.csv", "signups.csv", "heatmap.png")
+FILE_NAMES = (
+    "digest.md",
+    "digest.wiki",
+    "tallies.csv",
+    "feedback.csv",
+    "signups.csv",
+    "heatmap.png",
+    "themes.csv",
+)
 TALLY_HEADER = (
     "recommendation",
     "recommendation_title",
@@ -293,14 +302,16 @@ class DigestBuilder:
                 heatmap.cancel()
             elif heatmap is None:
                 picture.close()  # never awaited when building failed earlier
+        themes = await themes_section(self.repository.db, guild_id, since, selected_id, locale)
         seconds["total"] = time.perf_counter() - started
         files = {
-            "digest.md": markdown.encode("utf-8"),
-            "digest.wiki": wiki.encode("utf-8"),
+            "digest.md": (markdown.rstrip("\n") + "\n\n" + themes.markdown).encode("utf-8"),
+            "digest.wiki": (wiki.rstrip("\n") + "\n\n" + themes.wikitext).encode("utf-8"),
             "tallies.csv": tallies_csv.getvalue(),
             "feedback.csv": feedback_csv.getvalue(),
             "signups.csv": signups_csv.getvalue(),
             "heatmap.png": png,
+            "themes.csv": themes.csv,
         }
         log.info("Digest for guild %s built in %.3f s", guild_id, seconds["total"])
         return Digest(
