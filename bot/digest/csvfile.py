@@ -58,5 +58,16 @@ class CsvFile:
         """
         self._writer.writerows(rows)
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Append lines already written as this file writes them (``bot.data.digest_listing``)."""
+        self._buffer.write("".join(lines))
+
     def getvalue(self) -> bytes:
         return self._buffer.getvalue().encode("utf-8")
+
+
+def cells_text(row: Sequence[object]) -> str:
+    """Cells as ``CsvFile.write`` writes them, without the line end: a piece of a line built elsewhere."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="", quoting=csv.QUOTE_NONNUMERIC).writerow([neutralise(c) for c in row])
+    return buffer.getvalue()
