@@ -262,8 +262,8 @@ class DigestRepository:
         since: datetime | None,
         formula_starts: Sequence[str],
         page_size: int = PAGE_SIZE,
-    ) -> AsyncIterator[list[str]]:
-        """feedback.csv's lines for the period's active, visible feedback: per recommendation, oldest
+    ) -> AsyncIterator[list[bytes]]:
+        """feedback.csv's lines (UTF-8) for the period's active, visible feedback: per recommendation, oldest
         first, a page at a time (keyset on (created_at, id) along ``feedback_digest``).
 
         ``recommendations``: {id: its two cells, number and title, as the csv module writes them}.

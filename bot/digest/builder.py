@@ -105,7 +105,7 @@ class Digest:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-async def prefetched(pages: AsyncIterator[list[str]]) -> AsyncIterator[list[str]]:
+async def prefetched(pages: AsyncIterator[list[bytes]]) -> AsyncIterator[list[bytes]]:
     """Ask for the next page before handing out this one, so SQLite reads while Python joins lines."""
     following = asyncio.ensure_future(anext(pages, None))
     try:
@@ -125,13 +125,13 @@ def period_text(since: datetime | None, until: datetime, locale: object) -> str:
     return t("digest.md.period", locale, since=_stamp(since, locale), until=_stamp(until, locale))
 
 
-async def feedback_listing(pages: AsyncIterator[list[str]]) -> tuple[CsvFile, int]:
+async def feedback_listing(pages: AsyncIterator[list[bytes]]) -> tuple[CsvFile, int]:
     """The period's feedback streamed into feedback.csv, and how many items there were."""
     feedback_csv = CsvFile(FEEDBACK_HEADER)
     in_period = 0
     async for page in prefetched(pages):
         in_period += len(page)
-        feedback_csv.write_lines(page)
+        feedback_csv.write_encoded(page)
     return feedback_csv, in_period
 
 
