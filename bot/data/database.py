@@ -184,6 +184,8 @@ class Database:
             await connection.execute("PRAGMA busy_timeout = 5000")
             await connection.execute("PRAGMA mmap_size = 268435456")  # big reads without a copy per page
             await connection.execute("BEGIN")
+            # In WAL mode the snapshot is fixed by the first read, not by BEGIN: fix it now.
+            await connection.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
             yield Reader(connection, asyncio.Lock())
         finally:
             await asyncio.shield(connection.close())

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from bot.data.digest import (
     FeedbackItem,
 )
 from bot.data.reactions import AreaTally, StanceTally
-from bot.digest.csvfile import FORMULA_STARTS, CsvFile, cells_text
+from bot.digest.csvfile import CsvFile
 from bot.digest.figures import (
     ALL,
     RecommendationSummary,
@@ -37,6 +37,7 @@ from bot.digest.figures import (
     sections_of,
 )
 from bot.digest.heatmap import HeatmapPainter, HeatmapText
+from bot.digest.listing import feedback_file
 from bot.digest.markdown import MarkdownInput, render_markdown
 from bot.digest.people import signup_row
 from bot.digest.period import Since
@@ -84,6 +85,8 @@ SIGNUP_HEADER = (
     "question",
     "signed_up_at",
 )
+# Read-only connections per digest: two threads write the listing's lines at once (on two cores).
+LISTING_READERS = 2
 MD_ITEMS_PER_AREA = 10  # digest.md shows the latest few per area; feedback.csv holds every item
 
 
@@ -105,34 +108,12 @@ class Digest:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-async def prefetched(pages: AsyncIterator[list[bytes]]) -> AsyncIterator[list[bytes]]:
-    """Ask for the next page before handing out this one, so SQLite reads while Python joins lines."""
-    following = asyncio.ensure_future(anext(pages, None))
-    try:
-        while (page := await following) is not None:
-            following = asyncio.ensure_future(anext(pages, None))
-            yield page
-    finally:
-        if not following.done():
-            following.cancel()
-
-
 def _stamp(moment: datetime | None, locale: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else t("digest.md.beginning", locale)
 
 
 def period_text(since: datetime | None, until: datetime, locale: object) -> str:
     return t("digest.md.period", locale, since=_stamp(since, locale), until=_stamp(until, locale))
-
-
-async def feedback_listing(pages: AsyncIterator[list[bytes]]) -> tuple[CsvFile, int]:
-    """The period's feedback streamed into feedback.csv, and how many items there were."""
-    feedback_csv = CsvFile(FEEDBACK_HEADER)
-    in_period = 0
-    async for page in prefetched(pages):
-        in_period += len(page)
-        feedback_csv.write_encoded(page)
-    return feedback_csv, in_period
 
 
 def latest_by_area(
@@ -210,15 +191,18 @@ class DigestBuilder:
     ) -> Digest:
         """``previous``: the digest this one continues from; ``earlier``: all before it (what changed)."""
         started = time.perf_counter()
-        async with self.db.reader() as reader:
+        async with AsyncExitStack() as stack:
+            # Opened together, so their snapshots are a moment apart at most; the listing uses them all.
+            readers = [await stack.enter_async_context(self.db.reader()) for _ in range(LISTING_READERS)]
             return await self._build(
-                self.repository.reading(reader), guild_id, started, since=since, now=now, previous=previous,
-                earlier=earlier, recommendation_number=recommendation_number, locale=locale,
+                [self.repository.reading(reader) for reader in readers], guild_id, started, since=since,
+                now=now, previous=previous, earlier=earlier, recommendation_number=recommendation_number,
+                locale=locale,
             )  # fmt: skip
 
     async def _build(
         self,
-        repo: DigestRepository,
+        repos: list[DigestRepository],
         guild_id: int,
         started: float,
         *,
@@ -230,6 +214,7 @@ class DigestBuilder:
         locale: object,
     ) -> Digest:
         seconds: dict[str, float] = {}
+        repo = repos[0]
         title = await repo.title(guild_id)
         if title is None:
             raise UserError("errors.not_set_up")
@@ -275,10 +260,12 @@ class DigestBuilder:
             compared = earlier if earlier is not None else ([previous] if previous else [])
             changes = changes_between(figures, compared)
             seconds["figures"] = time.perf_counter() - started
-            rec_cells = {rec.id: cells_text((rec.number, rec.title)) for rec in recommendations}
-            pages = repo.feedback_lines(guild_id, rec_cells, since, FORMULA_STARTS)
-            feedback_csv, in_period = await feedback_listing(pages)
-            latest = await repo.latest_feedback(guild_id, list(rec_cells), since, MD_ITEMS_PER_AREA)
+            counts: dict[int, int] = {}
+            for f in feedback_figures:
+                counts[f.recommendation_id] = counts.get(f.recommendation_id, 0) + f.in_period
+            feedback_csv, in_period, latest = await feedback_file(
+                repos, guild_id, recommendations, counts, since, FEEDBACK_HEADER, MD_ITEMS_PER_AREA
+            )
             buckets = latest_by_area(latest, areas)
             seconds["feedback"] = time.perf_counter() - started
 
