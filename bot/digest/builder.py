@@ -39,6 +39,7 @@ from bot.digest.figures import (
 from bot.digest.heatmap import HeatmapPainter, HeatmapText
 from bot.digest.listing import feedback_file
 from bot.digest.markdown import MarkdownInput, render_markdown
+from bot.digest.parts import DigestPart, PartInput
 from bot.digest.people import signup_row
 from bot.digest.period import Since
 from bot.errors import UserError
@@ -160,8 +161,11 @@ def tallies_file(
 class DigestBuilder:
     """Builds digests of one database; no Discord objects, so the CLI and the bench use it too."""
 
-    def __init__(self, db: Database, painter: HeatmapPainter | None = None) -> None:
+    def __init__(
+        self, db: Database, painter: HeatmapPainter | None = None, parts: list[DigestPart] | None = None
+    ) -> None:
         self.db = db
+        self.parts: list[DigestPart] = list(parts or [])  # more sections (``bot.digest.parts``)
         self.repository = DigestRepository(db)
         self.painter = painter or HeatmapPainter(use_process=False)
 
@@ -295,6 +299,10 @@ class DigestBuilder:
                 ),
                 locale,
             )
+            part_input = PartInput(guild_id, since, now, recommendations, locale)
+            extra = [await part.build(repo.reads, part_input) for part in self.parts]
+            if added := [p.markdown for p in extra if p.markdown]:
+                markdown = "\n\n".join([markdown.rstrip("\n"), *added]) + "\n"
             png = await (heatmap if heatmap is not None else picture)
         finally:
             if heatmap is not None and not heatmap.done():
@@ -309,6 +317,8 @@ class DigestBuilder:
             "signups.csv": signups_csv.getvalue(),
             "heatmap.png": png,
         }
+        for part in extra:
+            files.update(part.files)
         log.info("Digest for guild %s built in %.3f s", guild_id, seconds["total"])
         return Digest(
             guild_id=guild_id,
