@@ -207,13 +207,9 @@ class DigestRepository:
             " ORDER BY number",
             (guild_id, recommendation_id, recommendation_id),
         )
+        areas, stances = [(row[0], row[1]) for row in areas], {row[0]: row[1] for row in stances}
         cells, overall = await reaction_pairs.cross_tab(
-            self.reads,
-            guild_id,
-            recommendation_id,
-            [(row[0], row[1]) for row in areas],
-            {row[0]: row[1] for row in stances},
-            [row[0] for row in recommendations],
+            self.reads, guild_id, recommendation_id, areas, stances, [row[0] for row in recommendations]
         )
         area_rows = [
             AreaTally(rec_id, number, area, *cells[rec_id, area])
@@ -233,11 +229,8 @@ class DigestRepository:
     # -- feedback ---------------------------------------------------------------------------
 
     async def feedback_figures(self, guild_id: int, since: datetime | None) -> list[FeedbackFigure]:
-        """Active, visible feedback counted per recommendation, area and language, and how much is answered.
-
-        Two index-only aggregates (``feedback_digest_figures``, migration 0005): the counts, then the
-        answered items reached from ``feedback_responses``, so no per-item lookup is needed for the rest.
-        """
+        """Active, visible feedback counted per recommendation, area and language, and how much is answered
+        (two index-only aggregates, ``bot.data.digest_listing``)."""
         params = {"guild": guild_id, "since": to_db(since) if since else ""}
         counted = await self.reads.fetchall(FEEDBACK_COUNTS_SQL, params)
         answered = await self.reads.fetchall(FEEDBACK_ANSWERED_SQL, params)
