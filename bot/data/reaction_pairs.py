@@ -55,13 +55,6 @@ class Statements(Protocol):
     async def executemany(self, sql: str, rows: Iterable[Any]) -> None: ...
 
 
-def _pairs(emojis: set[str]) -> Counter[tuple[str, str]]:
-    found: Counter[tuple[str, str]] = Counter((a, b) for a in emojis for b in emojis)
-    if emojis:
-        found[ANY, ANY] = 1
-    return found
-
-
 async def current(tx: Statements, members: Iterable[tuple[int, int]]) -> dict[tuple[int, int], set[str]]:
     """The emoji each (post, member) has now, read along ``reactions_by_member``."""
     keys = list(dict.fromkeys(members))
@@ -94,15 +87,21 @@ async def track(tx: Statements, adds: Iterable[Key], removes: Iterable[Key]) -> 
         after[message_id, user_id].discard(emoji)
     for message_id, emoji, user_id in adds:
         after[message_id, user_id].add(emoji)
-    delta: Counter[tuple[int, str, str]] = Counter()
+    # Plain dict arithmetic (profiled: building a Counter per member cost more than the SQL).
+    delta: dict[tuple[int, str, str], int] = {}
+    get = delta.get
     for (message_id, user_id), emojis in after.items():
         old = before[message_id, user_id]
         if emojis == old:
             continue
-        for (a, b), n in _pairs(emojis).items():
-            delta[message_id, a, b] += n
-        for (a, b), n in _pairs(old).items():
-            delta[message_id, a, b] -= n
+        for sign, side in ((1, emojis), (-1, old)):
+            for a in side:
+                for b in side:
+                    key = (message_id, a, b)
+                    delta[key] = get(key, 0) + sign
+        if not emojis or not old:  # the member arrives on the post, or leaves it
+            key = (message_id, ANY, ANY)
+            delta[key] = get(key, 0) + (1 if emojis else -1)
     await tx.executemany(UPSERT, [(*key, n) for key, n in delta.items() if n])
 
 
