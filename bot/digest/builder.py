@@ -45,7 +45,7 @@ from bot.digest.period import Since
 from bot.digest.wikitext import render_both
 from bot.errors import UserError
 from bot.i18n import t
-from bot.themes.digest_section import themes_section
+from bot.themes.digest_section import ThemesPart
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ FILE_NAMES = (
     "feedback.csv",
     "signups.csv",
     "heatmap.png",
-    "themes.csv",
+    "themes.csv",  # from the themes part
 )
 TALLY_HEADER = (
     "recommendation",
@@ -175,7 +175,8 @@ class DigestBuilder:
         self, db: Database, painter: HeatmapPainter | None = None, parts: list[DigestPart] | None = None
     ) -> None:
         self.db = db
-        self.parts: list[DigestPart] = list(parts or [])  # more sections (``bot.digest.parts``)
+        # More sections (``bot.digest.parts``): the themes capability's unless told otherwise.
+        self.parts: list[DigestPart] = list(parts) if parts is not None else [ThemesPart()]
         self.repository = DigestRepository(db)
         self.painter = painter or HeatmapPainter(use_process=False)
 
@@ -313,22 +314,22 @@ class DigestBuilder:
             extra = [await part.build(repo.reads, part_input) for part in self.parts]
             if added := [p.markdown for p in extra if p.markdown]:
                 markdown = "\n\n".join([markdown.rstrip("\n"), *added]) + "\n"
+            if added := [p.wikitext for p in extra if p.wikitext]:
+                wiki = "\n\n".join([wiki.rstrip("\n"), *added]) + "\n"
             png = await (heatmap if heatmap is not None else picture)
         finally:
             if heatmap is not None and not heatmap.done():
                 heatmap.cancel()
             elif heatmap is None:
                 picture.close()  # never awaited when building failed earlier
-        themes = await themes_section(self.repository.db, guild_id, since, selected_id, locale)
         seconds["total"] = time.perf_counter() - started
         files = {
-            "digest.md": (markdown.rstrip("\n") + "\n\n" + themes.markdown).encode("utf-8"),
-            "digest.wiki": (wiki.rstrip("\n") + "\n\n" + themes.wikitext).encode("utf-8"),
+            "digest.md": markdown.encode("utf-8"),
+            "digest.wiki": wiki.encode("utf-8"),
             "tallies.csv": tallies_csv.getvalue(),
             "feedback.csv": feedback_csv.getvalue(),
             "signups.csv": signups_csv.getvalue(),
             "heatmap.png": png,
-            "themes.csv": themes.csv,
         }
         for part in extra:
             files.update(part.files)

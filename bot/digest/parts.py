@@ -1,9 +1,8 @@
 """More sections of a digest, added by other capabilities without editing the builder.
 
 A part reads what it needs through the digest's own reader (the same snapshot, off the write
-connection) and returns Markdown to append to digest.md and files to add beside the five. The themes
-capability, for one, adds its Themes section and themes.csv this way:
-``DigestBuilder(db, parts=[ThemesPart(...)])`` (or ``builder.parts.append(...)``).
+connection) and returns a section for digest.md and digest.wiki and files to add beside the others. The
+themes capability adds its Themes section and themes.csv this way (``bot.themes.digest_section``).
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ class PartInput:
 @dataclass(frozen=True, slots=True)
 class PartOutput:
     markdown: str = ""  # appended to digest.md after a blank line (nothing when empty)
-    files: dict[str, bytes] = field(default_factory=dict)  # added after the five files, in this order
+    files: dict[str, bytes] = field(default_factory=dict)  # added after the built-in files, in this order
+    wikitext: str = ""  # the same section for digest.wiki
 
 
 class DigestPart(Protocol):

@@ -9,9 +9,10 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.data.database import Database
+from bot.data.digest import Reads
 from bot.data.themes import ThemeItem, ThemesRepository
 from bot.digest.csvfile import CsvFile
+from bot.digest.parts import PartInput, PartOutput
 from bot.digest.wikitext import heading, text
 from bot.i18n import t
 from bot.themes import cluster
@@ -89,8 +90,20 @@ def _render(summary: ThemeSummary, locale: object) -> list[str]:
     return [*lines, ""]
 
 
+class ThemesPart:
+    """The digest's Themes section and themes.csv (a ``bot.digest.parts`` part), read in the digest's
+    snapshot."""
+
+    async def build(self, reads: Reads, data: PartInput) -> PartOutput:
+        one = data.recommendations[0].id if len(data.recommendations) == 1 else None
+        section = await themes_section(reads, data.guild_id, data.since, one, data.locale)
+        return PartOutput(
+            markdown=section.markdown, wikitext=section.wikitext, files={"themes.csv": section.csv}
+        )
+
+
 async def themes_section(
-    db: Database, guild_id: int, since: datetime | None, recommendation_id: int | None, locale: object
+    db: Reads, guild_id: int, since: datetime | None, recommendation_id: int | None, locale: object
 ) -> ThemesSection:
     repo = ThemesRepository(db)
     items = await repo.items(guild_id, recommendation_id)

@@ -67,15 +67,15 @@ async def test_a_part_adds_a_section_and_a_file_read_in_the_digest_snapshot(db, 
     class Counting:
         async def build(self, reads, data: PartInput) -> PartOutput:
             count = await reads.fetchval("SELECT COUNT(*) FROM feedback WHERE guild_id = ?", (data.guild_id,))
-            return PartOutput(f"## Themes\n\n{count} items", {"themes.csv": b"theme\r\n"})
+            return PartOutput(f"## Themes\n\n{count} items", {"counted.csv": b"theme\r\n"})
 
     ids = await rec_ids(db, guild)
     await add_feedback(db, guild, ids[1], "one", at=clock.now())
-    plain = await DigestBuilder(db).build(guild, since=None, now=clock.now() + timedelta(days=1))
+    plain = await DigestBuilder(db, parts=[]).build(guild, since=None, now=clock.now() + timedelta(days=1))
     digest = await DigestBuilder(db, parts=[Counting()]).build(
         guild, since=None, now=clock.now() + timedelta(days=1)
     )
-    assert list(digest.files)[-1] == "themes.csv" and list(plain.files) == list(digest.files)[:-1]
+    assert list(digest.files)[-1] == "counted.csv" and list(plain.files) == list(digest.files)[:-1]
     md = digest.files["digest.md"].decode()
     assert md.startswith(plain.files["digest.md"].decode().rstrip("\n")) and md.endswith(
         "## Themes\n\n1 items\n"

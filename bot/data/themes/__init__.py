@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.clock import from_db, to_db
 from bot.data.database import Database
+from bot.data.digest import Reads
 from bot.data.themes._rows import (
     Addressed,
     AuthorItem,
@@ -27,7 +28,8 @@ VISIBLE = "f.status = 'active' AND f.hidden = 0"
 
 
 class ThemesRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | Reads) -> None:
+        # The digest hands a reader (its snapshot, off the write connection): only reads are used then.
         self.db = db
 
     # -- embeddings -------------------------------------------------------------------------
