@@ -296,7 +296,7 @@ class DigestRepository:
         }
         plans = {}
         for name, (sql, params) in statements.items():
-            rows = await self.db.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+            rows = await self.db.fetchall(self.db.explain(sql), params)
             plans[name] = "; ".join(row["detail"] for row in rows)
         return plans
 

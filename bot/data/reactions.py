@@ -16,7 +16,8 @@ AREA_BITS = (1 << 40) - 1  # one bit per scoping area (at most 20)
 # SUM(CASE x.emoji WHEN ? THEN bit ...) over the guild's emoji (bound parameters).
 CROSS_TAB_SQL = f"""
     SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1), SUM((mask >> 42) & 1)
-    FROM (SELECT {{mask}} AS mask FROM reactions x WHERE x.message_id = ? GROUP BY x.user_id)
+    FROM (SELECT CAST({{mask}} AS BIGINT) AS mask FROM reactions x WHERE x.message_id = ?
+          GROUP BY x.user_id) m
     GROUP BY mask & {AREA_BITS}
 """
 
