@@ -40,6 +40,8 @@ def fail(text: str, code: int = 2) -> int:
 async def run_bot(settings: Settings) -> int:
     """Own the long-lived resources: the database (and its lock), the bot; close all on the way out."""
     token = settings.require_token()
+    if settings.database_url:  # PostgreSQL: several processes share it (each its own shards)
+        return await _run_bot(settings, token)
     with exclusive(settings.database_path, "python -m bot run"):
         return await _run_bot(settings, token)
 
@@ -47,7 +49,7 @@ async def run_bot(settings: Settings) -> int:
 async def _run_bot(settings: Settings, token: str) -> int:
     from bot.client import ConsultationBot
 
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_target)
     bot = ConsultationBot(settings, database=database, content=default_content(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -74,7 +76,7 @@ def default_content(settings: Settings) -> Content:
 
 
 async def migrate(settings: Settings) -> int:
-    database = await Database.open(settings.database_path, migrate=False)
+    database = await Database.open(settings.database_target, migrate=False)
     try:
         applied = await database.migrate()
     finally:
@@ -85,7 +87,7 @@ async def migrate(settings: Settings) -> int:
 
 async def content_load(settings: Settings, path: Path, guild_id: int | None) -> int:
     content = load_content(path)
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_target)
     try:
         repository = GuildRepository(database)
         guilds = [guild_id] if guild_id is not None else await repository.guild_ids()

@@ -102,17 +102,19 @@ class ReactionRepository:
         removes = [key for key, added in last.items() if not added]
         async with self.db.transaction() as tx:
             # One join against the batch in a temporary table: far cheaper than a lookup per key.
+            # BIGINT: snowflakes are 64-bit on PostgreSQL (the temp table is per connection there too).
             await tx.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS reaction_batch"
-                " (message_id INTEGER, emoji TEXT, user_id INTEGER, added INTEGER)"
+                " (message_id BIGINT, emoji TEXT, user_id BIGINT, added INTEGER)"
             )
             await tx.execute("DELETE FROM reaction_batch")
-            await tx.executemany(
-                "INSERT INTO reaction_batch (message_id, emoji, user_id, added) VALUES (?, ?, ?, ?)",
+            await tx.insert_rows(
+                "reaction_batch",
+                ("message_id", "emoji", "user_id", "added"),
                 [(*key, int(added)) for key, added in first.items()],
             )
             rows = await tx.fetchall(
-                "SELECT DISTINCT b.message_id FROM reaction_batch b WHERE b.added = EXISTS ("
+                "SELECT DISTINCT b.message_id FROM reaction_batch b WHERE (b.added = 1) = EXISTS ("
                 " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
                 " AND r.user_id = b.user_id)"
             )
@@ -239,9 +241,11 @@ class ReactionRepository:
 
 
 async def _write(tx: Transaction, adds: list[tuple], removes: list[tuple], stamp: str) -> None:
-    await tx.executemany(
-        "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+    """The batch's net effect: one multi-row statement each for adds and removes on PostgreSQL."""
+    await tx.insert_rows(
+        "reactions",
+        ("message_id", "emoji", "user_id", "reacted_at"),
         [(*key, stamp) for key in adds],
+        "ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
     )
-    await tx.executemany("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", removes)
+    await tx.delete_keys("reactions", ("message_id", "emoji", "user_id"), removes)

@@ -55,6 +55,10 @@ class Transaction:
         """A suffix for a claim: lock the rows read, skipping rows another transaction holds."""
         return ""
 
+    async def lock_row(self, table: str, column: str, key: Any) -> None:
+        """Hold the row ``table.column = key`` until the transaction ends, so transactions that decide
+        from it (a session's seats) run one after the other. SQLite: already so (BEGIN IMMEDIATE)."""
+
     async def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: str = ""
     ) -> None:

@@ -88,7 +88,7 @@ def _pg_type(value: Any) -> str:
 
 def to_numbered(sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> tuple[str, list[Any]]:
     """PostgreSQL's text of ``sql`` and the argument list for it (named parameters become positional;
-    a name used twice is bound once)."""
+    a name used twice is bound once, except where it is tested with ``IS NULL``)."""
     pieces, keys, untyped = _scan(sql)
     if not keys:
         return sql, []
@@ -98,10 +98,13 @@ def to_numbered(sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> tup
     out = [pieces[0]]
     for index, key in enumerate(keys):
         value = params[key]  # type: ignore[index]
-        number = numbers.get(key) if named else None
+        # An untyped use gets a number of its own: its cast must not type the name's other uses.
+        number = numbers.get(key) if named and not untyped[index] else None
         if number is None:
             args.append(value)
-            number = numbers[key] = len(args)
+            number = len(args)
+            if not untyped[index]:
+                numbers[key] = number
         out.append(f"${number}::{_pg_type(value)}" if untyped[index] else f"${number}")
         out.append(pieces[index + 1])
     return "".join(out), args

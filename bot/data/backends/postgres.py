@@ -19,11 +19,12 @@ from typing import Any
 import asyncpg
 
 from bot.data.backends.base import DatabaseBusy, Params, Row, Transaction
-from bot.data.backends.dialect import to_numbered
+from bot.data.backends.dialect import to_numbered, translate_ddl
 
 log = logging.getLogger(__name__)
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+_CREATE = re.compile(r"^\s*CREATE\s", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 
 # Serialization failure, deadlock, lock not available, disk full, out of memory, too many connections,
@@ -151,6 +152,8 @@ class PostgresTransaction(Transaction):
             return await self._connection.fetch(text, *args)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
+        if _CREATE.match(sql):  # a temp table of the repositories' dialect: INTEGER -> BIGINT
+            sql = translate_ddl(sql)
         match = _INSERT_INTO.match(sql)
         if match and match.group(1).lower() in self._id_tables and not _RETURNING.search(sql):
             text, args = to_numbered(sql + " RETURNING id", params)
@@ -174,6 +177,11 @@ class PostgresTransaction(Transaction):
         text, _ = to_numbered(sql, batch[0])
         with mapped_errors():
             await self._connection.executemany(text, [to_numbered(sql, row)[1] for row in batch])
+
+    async def lock_row(self, table: str, column: str, key: Any) -> None:
+        # Its own statement: what the caller reads next is read after the lock is granted (a later
+        # statement, a later READ COMMITTED snapshot), never from a snapshot older than the lock.
+        await self.fetchall(f"SELECT 1 FROM {table} WHERE {column} = ? FOR UPDATE", (key,))
 
     def for_update(self, of: str | None = None) -> str:
         return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
@@ -213,9 +221,10 @@ class PostgresTransaction(Transaction):
         key = (table, tuple(columns))
         cached = _TYPES.get(key)
         if cached is None:
+            # regclass resolves the name as the statement will (search_path, temp tables first).
             rows = await self._connection.fetch(
-                "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_schema = current_schema() AND table_name = $1",
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
                 table,
             )
             found = {row[0]: row[1] for row in rows}
