@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot run | migrate | content | digest | backup | restore | health``."""
+"""Command line: ``python -m bot run | migrate | migrate-data | content | digest | backup | restore |
+health``."""
 
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
     commands.add_parser("migrate", help="apply database migrations")
+    moving = commands.add_parser(
+        "migrate-data", help="copy a SQLite deployment into an empty PostgreSQL database (bot stopped)"
+    )
+    moving.add_argument("--from", dest="source", required=True, help="sqlite:///path/to/consultation.sqlite3")
+    moving.add_argument("--to", dest="target", required=True, help="postgresql://user@host/database")
     content = commands.add_parser("content", help="check or load consultation content (TOML)")
     content_commands = content.add_subparsers(dest="content_command", metavar="ACTION")
     load = content_commands.add_parser("load", help="load a content file into the database")
@@ -159,6 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_bot(settings))
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
+        if args.command == "migrate-data":
+            from bot.ops.migrate_data import MigrateDataError, migrate_data
+
+            try:
+                report = asyncio.run(migrate_data(args.source, args.target))
+            except MigrateDataError as error:
+                return fail(str(error))
+            out(report.sentence(args.source, args.target.split("@")[-1]))
+            return 0
         if args.command == "content":
             if args.content_command == "load":
                 return asyncio.run(content_load(settings, args.file, args.guild))

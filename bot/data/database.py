@@ -173,6 +173,20 @@ class Database:
     async def tables(self) -> list[str]:
         return await self._backend.tables()
 
+    async def tables_in_dependency_order(self) -> list[str]:
+        """Every table, each after the tables its foreign keys reference (the order to fill them in)."""
+        tables = await self.tables()
+        needs = {t: (await self._backend.references(t)) & set(tables) - {t} for t in tables}
+        ordered: list[str] = []
+        while needs:
+            ready = sorted(t for t, deps in needs.items() if deps <= set(ordered))
+            if not ready:
+                raise MigrationError(f"foreign keys form a cycle among {', '.join(sorted(needs))}")
+            ordered += ready
+            for t in ready:
+                del needs[t]
+        return ordered
+
     # -- migrations -------------------------------------------------------------------------
 
     async def applied_versions(self) -> set[int]:

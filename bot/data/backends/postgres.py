@@ -122,6 +122,14 @@ class PostgresBackend:
         )
         return [row[0] for row in rows]
 
+    async def references(self, table: str) -> set[str]:
+        rows = await self.fetchall(
+            "SELECT confrelid::regclass::text FROM pg_constraint"
+            " WHERE contype = 'f' AND conrelid = ?::regclass",
+            (table,),
+        )
+        return {row[0] for row in rows}
+
     def explain(self, sql: str) -> str:
         return f"EXPLAIN {sql}"
 
@@ -177,6 +185,22 @@ class PostgresTransaction(Transaction):
         text, _ = to_numbered(sql, batch[0])
         with mapped_errors():
             await self._connection.executemany(text, [to_numbered(sql, row)[1] for row in batch])
+
+    async def copy_rows(self, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]) -> int:
+        """COPY ``records`` into ``table`` (binary protocol): the bulk path, for migrate-data and benches."""
+        with mapped_errors():
+            status = await self._connection.copy_records_to_table(
+                table, records=records, columns=list(columns)
+            )
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def rewind_identity(self, table: str) -> None:
+        """The identity of ``table.id`` continues after the highest id (after rows were copied in)."""
+        await self.fetchall(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false)"
+            f" FROM {table}"
+        )
 
     async def lock_row(self, table: str, column: str, key: Any) -> None:
         # Its own statement: what the caller reads next is read after the lock is granted (a later

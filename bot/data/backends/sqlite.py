@@ -107,6 +107,10 @@ class SqliteBackend:
         )
         return [row[0] for row in rows]
 
+    async def references(self, table: str) -> set[str]:
+        """The tables ``table``'s foreign keys point at."""
+        return {row[2] for row in await self.fetchall(f"PRAGMA foreign_key_list({table})")}
+
     def explain(self, sql: str) -> str:
         return f"EXPLAIN QUERY PLAN {sql}"
 
