@@ -98,27 +98,35 @@ class ReactionRepository:
             if key not in first:
                 first[key] = change.added
             last[key] = change.added
-        adds = [key for key, added in last.items() if added]
-        removes = [key for key, added in last.items() if not added]
         async with self.db.transaction() as tx:
-            # One join against the batch in a temporary table: far cheaper than a lookup per key.
+            # The batch goes into a temporary table once (COPY on PostgreSQL); the check and the writes
+            # are then set-based statements against it: far cheaper than a statement per key.
             # BIGINT: snowflakes are 64-bit on PostgreSQL (the temp table is per connection there too).
             await tx.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS reaction_batch"
-                " (message_id BIGINT, emoji TEXT, user_id BIGINT, added INTEGER)"
+                " (message_id BIGINT, emoji TEXT, user_id BIGINT, added INTEGER, last_added INTEGER)"
             )
             await tx.execute("DELETE FROM reaction_batch")
-            await tx.insert_rows(
+            await tx.load_rows(
                 "reaction_batch",
-                ("message_id", "emoji", "user_id", "added"),
-                [(*key, int(added)) for key, added in first.items()],
+                ("message_id", "emoji", "user_id", "added", "last_added"),
+                [(*key, int(added), int(last[key])) for key, added in first.items()],
             )
             rows = await tx.fetchall(
                 "SELECT DISTINCT b.message_id FROM reaction_batch b WHERE (b.added = 1) = EXISTS ("
                 " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
                 " AND r.user_id = b.user_id)"
             )
-            await _write(tx, adds, removes, to_db(now))
+            await tx.execute(
+                "INSERT INTO reactions (message_id, emoji, user_id, reacted_at)"
+                " SELECT message_id, emoji, user_id, ? FROM reaction_batch WHERE last_added = 1"
+                " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+                (to_db(now),),
+            )
+            await tx.execute(
+                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN"
+                " (SELECT message_id, emoji, user_id FROM reaction_batch WHERE last_added = 0)"
+            )
         return {row[0] for row in rows}
 
     async def delete_member(self, guild_id: int, user_id: int) -> int:

@@ -65,6 +65,10 @@ class Transaction:
         """``INSERT INTO table (columns) VALUES ... [conflict]`` for many rows at once."""
         raise NotImplementedError
 
+    async def load_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk-load rows into a plain (e.g. temporary) table: COPY on PostgreSQL."""
+        await self.insert_rows(table, columns, rows)
+
     async def delete_keys(self, table: str, columns: Sequence[str], keys: Sequence[Sequence[Any]]) -> None:
         """Delete the rows whose ``columns`` equal one of ``keys``."""
         raise NotImplementedError

@@ -195,6 +195,10 @@ class PostgresTransaction(Transaction):
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
+    async def load_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.copy_rows(table, columns, rows)
+
     async def rewind_identity(self, table: str) -> None:
         """The identity of ``table.id`` continues after the highest id (after rows were copied in)."""
         await self.fetchall(
