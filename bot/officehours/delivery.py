@@ -138,6 +138,9 @@ class Notifier:
         self.interval = interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One delivery at a time in this process: deliver_all then also waits for the paced loop's
+        # notice in flight (on PostgreSQL its claim is skipped, not waited for, by another claimer).
+        self._one_at_a_time = asyncio.Lock()
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -182,15 +185,16 @@ class Notifier:
 
     async def deliver_one(self) -> bool:
         """Claim and deliver the next notice; False when there is none."""
-        notice = await self.repo.claim_notice(self.bot.clock.now())
-        if notice is None:
-            return False
-        session = await self.repo.get(notice.session_id)
-        outcome = "failed"
-        if session is not None:
-            outcome = await self._deliver(notice, session)
-        await self.repo.finish_notice(notice.id, outcome)
-        return True
+        async with self._one_at_a_time:
+            notice = await self.repo.claim_notice(self.bot.clock.now())
+            if notice is None:
+                return False
+            session = await self.repo.get(notice.session_id)
+            outcome = "failed"
+            if session is not None:
+                outcome = await self._deliver(notice, session)
+            await self.repo.finish_notice(notice.id, outcome)
+            return True
 
     def _text(self, notice: Notice, session: Session, *, thread: bool = False) -> str:
         locale = notice.locale

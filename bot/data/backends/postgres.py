@@ -51,6 +51,16 @@ def mapped_errors() -> Iterator[None]:
         raise DatabaseBusy(str(error) or type(error).__name__) from error
 
 
+def _clean(value: Any) -> Any:
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a NUL a member typed is stored as U+FFFD."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def _args(sql: str, params: Params) -> tuple[str, list[Any]]:
+    text, args = to_numbered(sql, params)
+    return text, [_clean(a) for a in args]
+
+
 def _numeric(text: str) -> int | float | Decimal:
     """SUM over BIGINT is NUMERIC on PostgreSQL; the repositories expect the int SQLite gives."""
     try:
@@ -155,7 +165,7 @@ class PostgresTransaction(Transaction):
         self._id_tables = id_tables
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        text, args = to_numbered(sql, params)
+        text, args = _args(sql, params)
         with mapped_errors():
             return await self._connection.fetch(text, *args)
 
@@ -164,7 +174,7 @@ class PostgresTransaction(Transaction):
             sql = translate_ddl(sql)
         match = _INSERT_INTO.match(sql)
         if match and match.group(1).lower() in self._id_tables and not _RETURNING.search(sql):
-            text, args = to_numbered(sql + " RETURNING id", params)
+            text, args = _args(sql + " RETURNING id", params)
             with mapped_errors():
                 value = await self._connection.fetchval(text, *args)
             return int(value or 0)
@@ -172,7 +182,7 @@ class PostgresTransaction(Transaction):
         return 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        text, args = to_numbered(sql, params)
+        text, args = _args(sql, params)
         with mapped_errors():
             status = await self._connection.execute(text, *args)
         tail = status.rsplit(" ", 1)[-1]
@@ -184,13 +194,13 @@ class PostgresTransaction(Transaction):
             return
         text, _ = to_numbered(sql, batch[0])
         with mapped_errors():
-            await self._connection.executemany(text, [to_numbered(sql, row)[1] for row in batch])
+            await self._connection.executemany(text, [_args(sql, row)[1] for row in batch])
 
     async def copy_rows(self, table: str, columns: Sequence[str], records: Sequence[Sequence[Any]]) -> int:
         """COPY ``records`` into ``table`` (binary protocol): the bulk path, for migrate-data and benches."""
         with mapped_errors():
             status = await self._connection.copy_records_to_table(
-                table, records=records, columns=list(columns)
+                table, records=[tuple(_clean(v) for v in r) for r in records], columns=list(columns)
             )
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
@@ -224,7 +234,7 @@ class PostgresTransaction(Transaction):
         if not rows:
             return
         types = await self._column_types(table, columns)
-        arrays = [list(column) for column in zip(*rows, strict=True)]
+        arrays = [[_clean(v) for v in column] for column in zip(*rows, strict=True)]
         unnest = ", ".join(f"${i + 1}::{types[c]}[]" for i, c in enumerate(columns))
         with mapped_errors():
             await self._connection.execute(
@@ -236,7 +246,7 @@ class PostgresTransaction(Transaction):
         if not keys:
             return
         types = await self._column_types(table, columns)
-        arrays = [list(column) for column in zip(*keys, strict=True)]
+        arrays = [[_clean(v) for v in column] for column in zip(*keys, strict=True)]
         unnest = ", ".join(f"${i + 1}::{types[c]}[]" for i, c in enumerate(columns))
         names = ", ".join(f"k{i}" for i in range(len(columns)))
         match = " AND ".join(f"t.{c} = k.k{i}" for i, c in enumerate(columns))
