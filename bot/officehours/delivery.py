@@ -150,7 +150,9 @@ class Notifier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Between two deliveries: a notice already claimed (stamped sent) is delivered, not lost.
+            async with self._one_at_a_time:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
@@ -184,7 +186,13 @@ class Notifier:
         return count
 
     async def deliver_one(self) -> bool:
-        """Claim and deliver the next notice; False when there is none."""
+        """Claim and deliver the next notice; False when there is none.
+
+        Shielded: a caller cancelled mid-way (shutdown) does not abandon a notice already claimed
+        (stamped sent, so never retried): the claim, the DM and its outcome finish together."""
+        return await asyncio.shield(self._deliver_next())
+
+    async def _deliver_next(self) -> bool:
         async with self._one_at_a_time:
             notice = await self.repo.claim_notice(self.bot.clock.now())
             if notice is None:
