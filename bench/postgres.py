@@ -181,6 +181,11 @@ async def digest(reactions: int, feedback: int, folder: Path) -> None:
 
 
 async def main(events: int, clicks: int, reactions: int, feedback: int) -> None:
+    try:
+        await (await asyncpg.connect(POSTGRES, timeout=5)).close()
+    except (OSError, asyncpg.PostgresError) as error:
+        say(f"PostgreSQL at {POSTGRES.split('@')[-1]} is unreachable ({error}); nothing measured.")
+        return
     say(f"PostgreSQL beside SQLite ({machine()}; {POSTGRES.split('@')[-1]})")
     with tempfile.TemporaryDirectory(prefix="pg-bench-") as folder:
         await ingest(events, Path(folder))
