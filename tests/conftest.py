@@ -65,6 +65,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"backends: sqlite and postgresql ({POSTGRES_URL})"
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The one line that says the PostgreSQL half did not run (shown with -q too)."""
+    if _postgres_problem:
+        terminalreporter.write_line(
+            f"PostgreSQL runs SKIPPED (deselected): {POSTGRES_URL} unreachable ({_postgres_problem})",
+            yellow=True,
+        )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL runs of SQLite-only tests, and all of them when the server is away, are deselected."""
     keep, drop = [], []
