@@ -166,6 +166,11 @@ class Database:
         """
         return self._backend.transaction()
 
+    def reader(self) -> AbstractAsyncContextManager[Transaction]:
+        """Reads in one snapshot on a connection of their own (SQLite: a read-only WAL reader;
+        PostgreSQL: REPEATABLE READ, READ ONLY): a long read never holds or waits for the writers."""
+        return self._backend.reader()  # type: ignore[attr-defined]
+
     def explain(self, sql: str) -> str:
         """The backend's EXPLAIN of ``sql`` (SQLite: ``EXPLAIN QUERY PLAN``)."""
         return self._backend.explain(sql)

@@ -168,3 +168,11 @@ async def test_lock_timeouts_are_database_busy(pg, db, guild):
                     await rival.lock_row("guild_settings", "guild_id", guild)
     finally:
         await other.close()
+
+
+async def test_a_reader_sees_one_snapshot_while_others_write(db):
+    async with db.reader() as reader:
+        before = await reader.fetchval("SELECT COUNT(*) FROM bot_state")
+        await db.execute("INSERT INTO bot_state (key, value) VALUES ('during', 'the read')")
+        assert await reader.fetchval("SELECT COUNT(*) FROM bot_state") == before
+    assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == before + 1

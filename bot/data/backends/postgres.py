@@ -117,6 +117,16 @@ class PostgresBackend:
             async with self.pool.acquire() as connection, connection.transaction():
                 yield PostgresTransaction(connection, self.id_tables)
 
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Transaction]:
+        """A pooled connection in one REPEATABLE READ, READ ONLY transaction: one snapshot, no locks."""
+        with mapped_errors():
+            async with (
+                self.pool.acquire() as connection,
+                connection.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                yield PostgresTransaction(connection, self.id_tables)
+
     async def table_columns(self, table: str) -> set[str]:
         rows = await self.fetchall(
             "SELECT column_name FROM information_schema.columns"

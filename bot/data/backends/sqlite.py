@@ -120,6 +120,26 @@ class SqliteBackend:
     async def integrity_check(self) -> str:
         return str((await self.fetchall("PRAGMA integrity_check"))[0][0])
 
+    # -- readers ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Transaction]:
+        """A read-only connection of its own in one read transaction (one snapshot): WAL lets it read
+        while the bot's connection writes. An in-memory database borrows the bot's connection."""
+        if str(self.path) == ":memory:":
+            yield SqliteReader(self.connection, self.lock)
+            return
+        connection = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute("BEGIN")
+            # In WAL mode the snapshot is fixed by the first read, not by BEGIN: fix it now.
+            await connection.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+            yield SqliteReader(connection, asyncio.Lock())
+        finally:
+            await asyncio.shield(connection.close())
+
     # -- backups ----------------------------------------------------------------------------
 
     @asynccontextmanager
@@ -180,3 +200,18 @@ class SqliteTransaction(Transaction):
     async def delete_keys(self, table: str, columns: Any, keys: Any) -> None:
         condition = " AND ".join(f"{column} = ?" for column in columns)
         await self.executemany(f"DELETE FROM {table} WHERE {condition}", keys)
+
+
+class SqliteReader(Transaction):
+    """Reads of a ``reader()``, each one thread hop, serialised by the connection's lock."""
+
+    dialect = "sqlite"
+
+    def __init__(self, connection: aiosqlite.Connection, lock: asyncio.Lock) -> None:
+        self._connection = connection
+        self._lock = lock
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._lock:
+            with mapped_errors():
+                return list(await self._connection.execute_fetchall(sql, params))
