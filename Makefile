@@ -23,10 +23,12 @@ install:
 demo: $(STAMP)
 	$(BIN)/python -m rehearsal
 
+# Every database test runs on SQLite and on PostgreSQL (tests/conftest.py), so the suite is twice the
+# work it was: two workers (pytest-xdist, one test file per worker at a time) keep it within budget.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 --dist loadfile
 
 # Every REST call of the Discord-facing tests checked against Discord's OpenAPI description
 # (tests/conformance/openapi.py says where the spec file is looked for).

@@ -14,6 +14,7 @@ BENCHMARKS = (
     ("signup_rush", ["--spread", "2"]),
     ("memory", []),
     ("outside", []),
+    ("postgres", []),
 )
 
 

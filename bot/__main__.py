@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot run | migrate | content | digest | backup | restore | health``."""
+"""Command line: ``python -m bot run | migrate | migrate-data | content | digest | backup | restore |
+health``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def fail(text: str, code: int = 2) -> int:
 async def run_bot(settings: Settings) -> int:
     """Own the long-lived resources: the database (and its lock), the bot; close all on the way out."""
     token = settings.require_token()
+    if settings.database_url:  # PostgreSQL: several processes share it (each its own shards)
+        return await _run_bot(settings, token)
     with exclusive(settings.database_path, "python -m bot run"):
         return await _run_bot(settings, token)
 
@@ -48,7 +51,7 @@ async def run_bot(settings: Settings) -> int:
 async def _run_bot(settings: Settings, token: str) -> int:
     from bot.client import ConsultationBot
 
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_target)
     bot = ConsultationBot(settings, database=database, content=default_content(settings))
     calm_garbage_collector()
     stop = asyncio.Event()
@@ -84,7 +87,7 @@ def default_content(settings: Settings) -> Content:
 
 
 async def migrate(settings: Settings) -> int:
-    database = await Database.open(settings.database_path, migrate=False)
+    database = await Database.open(settings.database_target, migrate=False)
     try:
         applied = await database.migrate()
     finally:
@@ -95,7 +98,7 @@ async def migrate(settings: Settings) -> int:
 
 async def content_load(settings: Settings, path: Path, guild_id: int | None) -> int:
     content = load_content(path)
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_target)
     try:
         repository = GuildRepository(database)
         guilds = [guild_id] if guild_id is not None else await repository.guild_ids()
@@ -136,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="event loop: uvloop when installed (auto, the default) or the plain asyncio loop",
     )
     commands.add_parser("migrate", help="apply database migrations")
+    moving = commands.add_parser(
+        "migrate-data", help="copy a SQLite deployment into an empty PostgreSQL database (bot stopped)"
+    )
+    moving.add_argument("--from", dest="source", required=True, help="sqlite:///path/to/consultation.sqlite3")
+    moving.add_argument("--to", dest="target", required=True, help="postgresql://user@host/database")
     content = commands.add_parser("content", help="check or load consultation content (TOML)")
     content_commands = content.add_subparsers(dest="content_command", metavar="ACTION")
     load = content_commands.add_parser("load", help="load a content file into the database")
@@ -177,6 +185,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return runner.run(run_bot(settings))
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
+        if args.command == "migrate-data":
+            from bot.ops.migrate_data import MigrateDataError, migrate_data
+
+            try:
+                report = asyncio.run(migrate_data(args.source, args.target))
+            except MigrateDataError as error:
+                return fail(str(error))
+            out(report.sentence(args.source, args.target.split("@")[-1]))
+            return 0
         if args.command == "content":
             if args.content_command == "load":
                 return asyncio.run(content_load(settings, args.file, args.guild))

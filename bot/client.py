@@ -21,7 +21,7 @@ from bot.clock import Clock, SystemClock
 from bot.command_translations import CommandTranslator
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.data.database import Database
+from bot.data.database import Database, DatabaseBusy
 from bot.data.guilds import GuildRepository
 from bot.endpoint import use_api_base
 from bot.errors import AccessDenied, UserError
@@ -121,7 +121,7 @@ class ConsultationBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         if self._database is None:
-            self._database = await Database.open(self.settings.database_path)
+            self._database = await Database.open(self.settings.database_target)
         await self.build_services()
         for name in extension_names():
             await self.load_extension(name)
@@ -204,7 +204,7 @@ class ConsultationBot(commands.Bot):
         elif isinstance(error, discord.HTTPException):
             log.warning("Discord request failed: %s", error)
             text = t("errors.discord_unavailable", locale)
-        elif isinstance(error, sqlite3.OperationalError):
+        elif isinstance(error, DatabaseBusy | sqlite3.OperationalError):
             log.error("Database error", exc_info=error)
             text = t("errors.database_busy", locale)
         else:

@@ -30,6 +30,12 @@ class Settings:
     log_level: str
     discord_api_base: str
     content_path: Path | None = None
+    database_url: str | None = None  # postgresql://... ; None: the SQLite file at database_path
+
+    @property
+    def database_target(self) -> str:
+        """What ``Database.open`` takes: ``DATABASE_URL``, else ``sqlite:///`` + ``DATABASE_PATH``."""
+        return self.database_url or f"sqlite:///{self.database_path}"
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -59,6 +65,17 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
     if database_path.exists() and database_path.is_dir():
         raise ConfigError(f"DATABASE_PATH points at a directory ({database_path}), not a file.")
 
+    database_url = environ.get("DATABASE_URL", "").strip() or None
+    if database_url is not None:
+        if database_url.startswith("sqlite:///"):
+            database_path = Path(database_url.removeprefix("sqlite:///"))
+            database_url = None
+        elif not database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "DATABASE_URL must be sqlite:///path/to/file.sqlite3 or postgresql://user@host/database, "
+                f"not {database_url.split('://')[0]!r}."
+            )
+
     log_level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
@@ -79,6 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         content_path=content_path,
         discord_token=token,
         database_path=database_path,
+        database_url=database_url,
         log_level=log_level,
         discord_api_base=api_base,
     )

@@ -44,6 +44,7 @@ class World:
     digest_id: int
     voice_id: int
     bot: ConsultationBot | None = None
+    database_url: str | None = None  # postgresql://...; None: the SQLite file at database_path
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -55,7 +56,11 @@ class World:
         clock: FakeClock | None = None,
         guild_name: str = "Wikimedia Movement Strategy",
         guild_locale: str = "en-US",
+        database_url: str | None = None,
     ) -> World:
+        """``database_url``: a ``postgresql://`` URL to run on PostgreSQL (``sqlite:///`` is the path)."""
+        if database_url is not None and database_url.startswith("sqlite:///"):
+            database_path, database_url = Path(database_url.removeprefix("sqlite:///")), None
         emu = DiscordEmulator()
         await emu.start()
         guild = emu.create_guild(guild_name, locale=guild_locale)
@@ -83,6 +88,7 @@ class World:
             emu=emu,
             clock=clock or FakeClock(),
             database_path=database_path,
+            database_url=database_url,
             guild_id=guild.id,
             members=ids,
             locales=locales,
@@ -98,6 +104,7 @@ class World:
         return Settings(
             discord_token=self.emu.token,
             database_path=self.database_path,
+            database_url=self.database_url,
             log_level="INFO",
             discord_api_base=self.emu.api_base,
         )

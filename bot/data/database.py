@@ -1,23 +1,26 @@
-"""The one connection to the database, its transactions, and the migration runner.
+"""The database facade: one interface over two backends, its transactions, and the migration runner.
 
-Every query of the bot goes through ``Database``: the data-access modules beside this one hold the
-SQL, written with ``?`` placeholders and portable statements so a PostgreSQL backend can follow.
+Every query of the bot goes through ``Database``: the data-access modules beside this one hold the SQL,
+written with ``?`` placeholders and portable statements. ``Database.open`` takes a path or a URL
+(``sqlite:///path`` or ``postgresql://...``) and picks the backend (``bot/data/backends``); what differs
+between the two (placeholders, row locks, multi-row writes, errors) lives there, not in repositories.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
+from bot.data.backends.base import Backend, DatabaseBusy, Params, Row, Transaction
+from bot.data.backends.sqlite import SqliteBackend
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,20 @@ def _migrations_dir() -> Path:
 MIGRATIONS_DIR = _migrations_dir()
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
-Params = Sequence[Any] | dict[str, Any]
+__all__ = ["Database", "DatabaseBusy", "MigrationError", "Params", "Row", "Transaction", "parse_url"]
+
+
+def parse_url(target: Path | str) -> tuple[str, Path | str]:
+    """``("sqlite", path)`` or ``("postgresql", url)`` for a path, ``sqlite:///path`` or ``postgresql://``."""
+    if isinstance(target, Path):
+        return "sqlite", target
+    if target.startswith(("postgresql://", "postgres://")):
+        return "postgresql", target
+    if target.startswith("sqlite:///"):
+        return "sqlite", Path(target.removeprefix("sqlite:///") or ":memory:")
+    if "://" in target:
+        raise ValueError(f"{target.split('://')[0]}:// is not a database this bot knows (sqlite, postgresql)")
+    return "sqlite", Path(target)
 
 
 class MigrationError(Exception):
@@ -91,27 +107,25 @@ def split_statements(script: str) -> list[str]:
 
 
 class Database:
-    """One shared aiosqlite connection; statements and transactions are serialised by a lock."""
+    """The bot's one handle on its database, whichever backend holds it."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._connection = connection
-        self._lock = asyncio.Lock()
-        self.path = path
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self.dialect: str = backend.dialect
+        self.path: Path | None = getattr(backend, "path", None)
 
     @classmethod
     async def open(
-        cls, path: Path | str, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
+        cls, target: Path | str, *, migrate: bool = True, migrations_dir: Path = MIGRATIONS_DIR
     ) -> Database:
-        path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        await connection.execute("PRAGMA busy_timeout = 5000")
-        database = cls(connection, path)
+        kind, where = parse_url(target)
+        if kind == "postgresql":
+            from bot.data.backends.postgres import PostgresBackend  # asyncpg only when it is used
+
+            backend: Backend = await PostgresBackend.open(str(where))
+        else:
+            backend = await SqliteBackend.open(Path(where))
+        database = cls(backend)
         if migrate:
             try:
                 await database.migrate(migrations_dir)
@@ -120,75 +134,63 @@ class Database:
                 raise
         return database
 
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
     async def close(self) -> None:
-        async with self._lock:
-            await self._connection.close()
+        await self._backend.close()
 
     # -- statements -------------------------------------------------------------------------
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self._connection.execute_fetchall(sql, params))
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._backend.fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement in its own transaction; return the last row id (for inserts)."""
-        async with self._lock:
-            cursor = await self._connection.execute(sql, params)
-            return cursor.lastrowid or 0
+        """Run one statement in its own transaction; return the new row's id (for inserts)."""
+        return await self._backend.execute(sql, params)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, cancellation included.
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """One transaction, committed at the end of the block, rolled back on any exception.
 
-        aiosqlite runs statements in order on its own thread, so a statement whose await was
-        cancelled still runs; the ROLLBACK queued after it always closes the transaction.
+        SQLite: BEGIN IMMEDIATE (the database-wide write lock). PostgreSQL: READ COMMITTED on a pooled
+        connection; rules that need more say so with ``tx.for_update()``/``tx.skip_locked()``.
         """
-        async with self._lock:
-            try:
-                await self._connection.execute("BEGIN IMMEDIATE")
-                yield Transaction(self._connection)
-            except BaseException:
-                await asyncio.shield(self._rollback())
-                raise
-            await self._connection.execute("COMMIT")
+        return self._backend.transaction()
 
-    async def _rollback(self) -> None:
-        # When BEGIN itself failed there is no transaction to roll back.
-        with suppress(sqlite3.OperationalError):
-            await self._connection.execute("ROLLBACK")
+    def reader(self) -> AbstractAsyncContextManager[Transaction]:
+        """Reads in one snapshot on a connection of their own (SQLite: a read-only WAL reader;
+        PostgreSQL: REPEATABLE READ, READ ONLY): a long read never holds or waits for the writers."""
+        return self._backend.reader()  # type: ignore[attr-defined]
 
-    # -- readers ----------------------------------------------------------------------------
+    def explain(self, sql: str) -> str:
+        """The backend's EXPLAIN of ``sql`` (SQLite: ``EXPLAIN QUERY PLAN``)."""
+        return self._backend.explain(sql)
 
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[Reader]:
-        """A read-only connection of its own, in one read transaction (one snapshot) until the end.
+    async def tables(self) -> list[str]:
+        return await self._backend.tables()
 
-        WAL lets it read while this connection writes: long reads (a digest) never hold the lock the
-        reaction writer and sign-ups take, nor wait for it. An in-memory database has no second
-        connection; there the reader borrows this one, statement by statement.
-        """
-        if str(self.path) == ":memory:":
-            yield Reader(self._connection, self._lock)
-            return
-        connection = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            connection.row_factory = aiosqlite.Row
-            await connection.execute("PRAGMA busy_timeout = 5000")
-            await connection.execute("PRAGMA mmap_size = 268435456")  # big reads without a copy per page
-            await connection.execute("BEGIN")
-            # In WAL mode the snapshot is fixed by the first read, not by BEGIN: fix it now.
-            await connection.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
-            yield Reader(connection, asyncio.Lock())
-        finally:
-            await asyncio.shield(connection.close())
+    async def tables_in_dependency_order(self) -> list[str]:
+        """Every table, each after the tables its foreign keys reference (the order to fill them in)."""
+        tables = await self.tables()
+        needs = {t: (await self._backend.references(t)) & set(tables) - {t} for t in tables}
+        ordered: list[str] = []
+        while needs:
+            ready = sorted(t for t, deps in needs.items() if deps <= set(ordered))
+            if not ready:
+                raise MigrationError(f"foreign keys form a cycle among {', '.join(sorted(needs))}")
+            ordered += ready
+            for t in ready:
+                del needs[t]
+        return ordered
 
     # -- migrations -------------------------------------------------------------------------
 
@@ -201,12 +203,20 @@ class Database:
         # The runner owns this table (not a numbered file): the checksum column must exist before the
         # first migration is recorded, and databases made before checksums were kept get it added here.
         await self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT)"
+            self._ddl(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT)"
+            )
         )
-        columns = {row[1] for row in await self.fetchall("PRAGMA table_info(schema_migrations)")}
-        if "checksum" not in columns:
+        if "checksum" not in await self._backend.table_columns("schema_migrations"):
             await self.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+
+    def _ddl(self, statement: str) -> str:
+        if self.dialect == "postgresql":
+            from bot.data.backends.dialect import translate_ddl
+
+            return translate_ddl(statement)
+        return statement
 
     async def verify_applied(self, directory: Path = MIGRATIONS_DIR) -> None:
         """Refuse a database whose applied migrations differ from this installation's files.
@@ -239,7 +249,11 @@ class Database:
             )
 
     async def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[int]:
-        """Check the applied migrations, then apply every one not yet applied, each in its own transaction."""
+        """Check the applied migrations, then apply every one not yet applied, each in its own transaction.
+
+        The files are SQLite's dialect; on PostgreSQL each statement is translated as it is applied
+        (``dialect.translate_ddl``) and the file's own checksum is recorded, so one history serves both.
+        """
         await self.verify_applied(directory)
         applied = await self.applied_versions()
         done = []
@@ -247,14 +261,15 @@ class Database:
             if migration.version in applied:
                 continue
             statements = split_statements(migration.path.read_text(encoding="utf-8"))
+            applied_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             try:
                 async with self.transaction() as tx:
                     for statement in statements:
-                        await tx.execute(statement)
+                        await tx.execute(self._ddl(statement))
                     await tx.execute(
                         "INSERT INTO schema_migrations (version, name, applied_at, checksum)"
-                        " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)",
-                        (migration.version, migration.name, migration.checksum),
+                        " VALUES (?, ?, ?, ?)",
+                        (migration.version, migration.name, applied_at, migration.checksum),
                     )
             except Exception as error:
                 raise MigrationError(
@@ -262,84 +277,30 @@ class Database:
                 ) from error
             log.info("Applied migration %s", migration.path.name)
             done.append(migration.version)
+        await self._backend.after_migrate()
         return done
 
     async def integrity_check(self) -> str:
-        return str(await self.fetchval("PRAGMA integrity_check"))
+        return await self._backend.integrity_check()
 
-    # -- backups ----------------------------------------------------------------------------
+    # -- backups (SQLite only: on PostgreSQL use pg_dump) -----------------------------------
+
+    def _sqlite(self) -> SqliteBackend:
+        if not isinstance(self._backend, SqliteBackend):
+            raise NotImplementedError(
+                "backups through the bot are for SQLite databases; back up PostgreSQL with pg_dump."
+            )
+        return self._backend
 
     @asynccontextmanager
     async def read_snapshot(self) -> AsyncIterator[None]:
         """One read transaction: every statement on this connection until the end, and a backup
         taken with ``backup_to`` inside it, see the same moment of the database, whatever other
         connections commit meanwhile. For a connection of its own (a backup), never the bot's."""
-        async with self._lock:
-            await self._connection.execute("BEGIN")
-            # In WAL mode the snapshot is fixed by the first read, not by BEGIN.
-            await self._connection.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
-        try:
+        async with self._sqlite().read_snapshot():
             yield
-        finally:
-            async with self._lock:
-                await asyncio.shield(self._rollback())
 
     async def backup_to(self, target: Path) -> None:
         """Copy the database to ``target`` with SQLite's online backup API (inside a ``read_snapshot``,
         the copy is that snapshot); the copy is a single file in rollback-journal mode."""
-        destination = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        try:
-            async with self._lock:
-                await self._connection.backup(destination, pages=-1)
-            destination.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            destination.close()
-
-
-class Reader:
-    """Statements of a ``Database.reader()``: reads only, each one thread hop."""
-
-    def __init__(self, connection: aiosqlite.Connection, lock: asyncio.Lock) -> None:
-        self._connection = connection
-        self._lock = lock
-
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self._connection.execute_fetchall(sql, params))
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-
-class Transaction:
-    """Statements inside an open transaction (the lock is already held); one thread hop each."""
-
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        return list(await self._connection.execute_fetchall(sql, params))
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._connection.execute(sql, params)
-        return cursor.lastrowid or 0
-
-    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._connection.execute(sql, params)
-        return cursor.rowcount
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._connection.executemany(sql, rows)
+        await self._sqlite().backup_to(target)

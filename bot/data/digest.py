@@ -305,7 +305,7 @@ class DigestRepository:
         }
         plans = {}
         for name, (sql, params) in statements.items():
-            rows = await self.reads.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+            rows = await self.reads.fetchall(self.db.explain(sql), params)
             plans[name] = "; ".join(row["detail"] for row in rows)
         return plans
 

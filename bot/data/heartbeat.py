@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,7 +48,7 @@ class HeartbeatRepository:
         """The last beat, or None when no bot ever wrote one (or the database has no schema yet)."""
         try:
             raw = await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (KEY,))
-        except sqlite3.OperationalError:
+        except Exception:  # no schema yet (either backend), or the database is busy
             return None
         if raw is None:
             return None

@@ -17,7 +17,8 @@ AREA_BITS = (1 << 40) - 1  # one bit per scoping area (at most 20)
 # SUM(CASE x.emoji WHEN ? THEN bit ...) over the guild's emoji (bound parameters).
 CROSS_TAB_SQL = f"""
     SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1), SUM((mask >> 42) & 1)
-    FROM (SELECT {{mask}} AS mask FROM reactions x WHERE x.message_id = ? GROUP BY x.user_id)
+    FROM (SELECT CAST({{mask}} AS BIGINT) AS mask FROM reactions x WHERE x.message_id = ?
+          GROUP BY x.user_id) m
     GROUP BY mask & {AREA_BITS}
 """
 
@@ -98,25 +99,35 @@ class ReactionRepository:
             if key not in first:
                 first[key] = change.added
             last[key] = change.added
-        adds = [key for key, added in last.items() if added]
-        removes = [key for key, added in last.items() if not added]
         async with self.db.transaction() as tx:
-            # One join against the batch in a temporary table: far cheaper than a lookup per key.
+            # The batch goes into a temporary table once (COPY on PostgreSQL); the check and the writes
+            # are then set-based statements against it: far cheaper than a statement per key.
+            # BIGINT: snowflakes are 64-bit on PostgreSQL (the temp table is per connection there too).
             await tx.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS reaction_batch"
-                " (message_id INTEGER, emoji TEXT, user_id INTEGER, added INTEGER)"
+                " (message_id BIGINT, emoji TEXT, user_id BIGINT, added INTEGER, last_added INTEGER)"
             )
             await tx.execute("DELETE FROM reaction_batch")
-            await tx.executemany(
-                "INSERT INTO reaction_batch (message_id, emoji, user_id, added) VALUES (?, ?, ?, ?)",
-                [(*key, int(added)) for key, added in first.items()],
+            await tx.load_rows(
+                "reaction_batch",
+                ("message_id", "emoji", "user_id", "added", "last_added"),
+                [(*key, int(added), int(last[key])) for key, added in first.items()],
             )
             rows = await tx.fetchall(
-                "SELECT DISTINCT b.message_id FROM reaction_batch b WHERE b.added = EXISTS ("
+                "SELECT DISTINCT b.message_id FROM reaction_batch b WHERE (b.added = 1) = EXISTS ("
                 " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
                 " AND r.user_id = b.user_id)"
             )
-            await _write(tx, adds, removes, to_db(now))
+            await tx.execute(
+                "INSERT INTO reactions (message_id, emoji, user_id, reacted_at)"
+                " SELECT message_id, emoji, user_id, ? FROM reaction_batch WHERE last_added = 1"
+                " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+                (to_db(now),),
+            )
+            await tx.execute(
+                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN"
+                " (SELECT message_id, emoji, user_id FROM reaction_batch WHERE last_added = 0)"
+            )
         return {row[0] for row in rows}
 
     async def delete_member(self, guild_id: int, user_id: int) -> int:
@@ -248,10 +259,12 @@ class ReactionRepository:
 
 
 async def _write(tx: Transaction, adds: list[tuple], removes: list[tuple], stamp: str) -> None:
+    """The batch's net effect: one multi-row statement each for adds and removes on PostgreSQL."""
     await reaction_pairs.track(tx, adds, removes)  # the digest's counts, in the same transaction
-    await tx.executemany(
-        "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+    await tx.insert_rows(
+        "reactions",
+        ("message_id", "emoji", "user_id", "reacted_at"),
         [(*key, stamp) for key in adds],
+        "ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
     )
-    await tx.executemany("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", removes)
+    await tx.delete_keys("reactions", ("message_id", "emoji", "user_id"), removes)

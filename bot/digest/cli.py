@@ -26,10 +26,10 @@ async def export_digest(
     Reads ``settings.database_path``; the digest log is not changed, so the working group's "since
     the last digest" in Discord is not moved by a pull from the command line.
     """
-    if not settings.database_path.exists():
+    if settings.database_url is None and not settings.database_path.exists():
         sys.stderr.write(f"error: {t('digest.cli.no_database', None, path=settings.database_path)}\n")
         return 2
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_target)
     try:
         service = DigestService(database, SystemClock())
         try:

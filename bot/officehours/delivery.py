@@ -138,6 +138,9 @@ class Notifier:
         self.interval = interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One delivery at a time in this process: deliver_all then also waits for the paced loop's
+        # notice in flight (on PostgreSQL its claim is skipped, not waited for, by another claimer).
+        self._one_at_a_time = asyncio.Lock()
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -147,7 +150,9 @@ class Notifier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Between two deliveries: a notice already claimed (stamped sent) is delivered, not lost.
+            async with self._one_at_a_time:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
@@ -181,16 +186,23 @@ class Notifier:
         return count
 
     async def deliver_one(self) -> bool:
-        """Claim and deliver the next notice; False when there is none."""
-        notice = await self.repo.claim_notice(self.bot.clock.now())
-        if notice is None:
-            return False
-        session = await self.repo.get(notice.session_id)
-        outcome = "failed"
-        if session is not None:
-            outcome = await self._deliver(notice, session)
-        await self.repo.finish_notice(notice.id, outcome)
-        return True
+        """Claim and deliver the next notice; False when there is none.
+
+        Shielded: a caller cancelled mid-way (shutdown) does not abandon a notice already claimed
+        (stamped sent, so never retried): the claim, the DM and its outcome finish together."""
+        return await asyncio.shield(self._deliver_next())
+
+    async def _deliver_next(self) -> bool:
+        async with self._one_at_a_time:
+            notice = await self.repo.claim_notice(self.bot.clock.now())
+            if notice is None:
+                return False
+            session = await self.repo.get(notice.session_id)
+            outcome = "failed"
+            if session is not None:
+                outcome = await self._deliver(notice, session)
+            await self.repo.finish_notice(notice.id, outcome)
+            return True
 
     def _text(self, notice: Notice, session: Session, *, thread: bool = False) -> str:
         # The member's own /language wins over the client locale stored at sign-up.

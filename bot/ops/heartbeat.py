@@ -71,9 +71,10 @@ def judge(beat: Beat | None, now: datetime, max_age: float = MAX_AGE_SECONDS) ->
     return Health(True, f"healthy: gateway connected, last heartbeat {max(0, round(age))} s ago.")
 
 
-async def check_health(database: Path, now: datetime, max_age: float = MAX_AGE_SECONDS) -> Health:
-    """The verdict from the database's heartbeat; never creates the database."""
-    if not _exists(database):
+async def check_health(database: Path | str, now: datetime, max_age: float = MAX_AGE_SECONDS) -> Health:
+    """The verdict from the database's heartbeat (a SQLite path, or a ``postgresql://`` URL); never
+    creates the database."""
+    if isinstance(database, Path) and not _exists(database):
         return Health(False, f"no heartbeat: there is no database at {database}.")
     db = await Database.open(database, migrate=False)
     try:

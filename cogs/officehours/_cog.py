@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from datetime import datetime, timedelta
@@ -64,6 +65,9 @@ class OfficeHoursCog(commands.Cog):
         self.notifier = publisher.notifier
         self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher)
         self._last_tick: datetime | None = None
+        # One run at a time in this process: a call made while the loop runs waits for its posts (on
+        # PostgreSQL the loop's claimed rows are skipped by a second claimer, not waited for).
+        self._one_run = asyncio.Lock()
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -273,6 +277,10 @@ class OfficeHoursCog(commands.Cog):
             self.reminder_loop.cancel()
 
     async def run_due_reminders(self) -> int:
+        async with self._one_run:
+            return await self._run_due_reminders()
+
+    async def _run_due_reminders(self) -> int:
         """Post every due reminder once (claimed in the database first) and close started cards.
 
         Crash safety: a reminder is stamped sent in the same transaction that claims it, before

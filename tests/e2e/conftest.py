@@ -32,9 +32,9 @@ def paced() -> Iterator[float | None]:
 
 
 @pytest.fixture
-async def bare_world(tmp_path) -> AsyncIterator[World]:
-    """The bot running in a guild where nobody has run /consultation setup yet."""
-    world = await World.create(tmp_path / "e2e.sqlite3")
+async def bare_world(tmp_path, database_url) -> AsyncIterator[World]:
+    """The bot running in a guild where nobody has run /consultation setup yet (on each backend)."""
+    world = await World.create(tmp_path / "e2e.sqlite3", database_url=database_url)
     try:
         await world.start_bot()
         yield world

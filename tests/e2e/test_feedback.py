@@ -453,5 +453,11 @@ async def test_an_answer_the_thread_refused_reaches_the_author_with_their_next_f
         and done.embeds[-1]["title"] == t("feedback.pending_title", world.locales["dana"])
     )
     assert done.embeds[-1]["fields"][0]["value"] == "Gracias, lo revisamos."
-    [response] = await FeedbackRepository(world.db).responses(item.id)
+    # Marked delivered after the answer is sent (on PostgreSQL, on another pooled connection than the
+    # test's read): poll the row itself, the signal, for up to 10 s.
+    for _ in range(1000):
+        [response] = await FeedbackRepository(world.db).responses(item.id)
+        if response.delivered_at is not None:
+            break
+        await asyncio.sleep(0.01)
     assert response.delivered_at is not None

@@ -79,7 +79,7 @@ async def plausible_options(world, command):
 
 async def snapshot(world):
     """Every row of every table, and every thread's state: what "nothing changed" means."""
-    tables = [r[0] for r in await world.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = await world.db.tables()
     rows = {table: [tuple(r) for r in await world.db.fetchall(f"SELECT * FROM {table}")] for table in tables}
     threads = [(c.id, c.locked, c.archived, c.rate_limit_per_user) for c in world.emu.threads(world.forum_id)]
     pinned = sum(1 for c in world.emu.threads(world.forum_id) for m in world.emu.messages(c.id) if m.pinned)

@@ -41,7 +41,7 @@ async def alice_takes_part(world):
 
 
 async def all_values(world):
-    tables = [r[0] for r in await world.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = await world.db.tables()
     values = []
     for table in tables:
         for row in await world.db.fetchall(f"SELECT * FROM {table}"):

@@ -65,9 +65,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    """The bot running in a guild set up with a forum channel, roles and a digest channel."""
-    world = await World.create(tmp_path / "reliability.sqlite3")
+async def world(tmp_path: Path, database_url: str) -> AsyncIterator[World]:
+    """The bot running in a guild set up with a forum channel, roles and a digest channel (each backend)."""
+    world = await World.create(tmp_path / "reliability.sqlite3", database_url=database_url)
     try:
         await world.start_bot()
         result = await world.setup_consultation("forum")

@@ -44,12 +44,13 @@ class BotProcess:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("DISCORD_TOKEN", "CONTENT_PATH", "LOG_LEVEL", "DATABASE_PATH")
+            if key not in ("DISCORD_TOKEN", "CONTENT_PATH", "LOG_LEVEL", "DATABASE_PATH", "DATABASE_URL")
         }
         env.update(
             DISCORD_TOKEN=world.emu.token,
             DISCORD_API_BASE=world.emu.api_base,
             DATABASE_PATH=str(world.database_path),
+            DATABASE_URL=world.database_url or "",
             PYTHONPATH=str(ROOT),
             LOG_LEVEL="INFO",
         )
@@ -112,7 +113,7 @@ async def start_bot(world: World, workdir: Path) -> BotProcess:
 
 async def reader(world: World) -> SimpleNamespace:
     """What ``stored_tally`` / ``discord_tally`` need, over a second connection to the bot's file."""
-    db = await Database.open(world.database_path, migrate=False)
+    db = await Database.open(world.database_url or world.database_path, migrate=False)
     fake_bot = SimpleNamespace(guild_repository=GuildRepository(db))
     return SimpleNamespace(bot=fake_bot, db=db, emu=world.emu, guild_id=world.guild_id)
 
@@ -121,8 +122,10 @@ def next_week() -> str:
     return (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%MZ")
 
 
-async def crash_run(tmp_path: Path, figures, *, members: int, events: int, clickers: int, seats: int) -> None:
-    world = await World.create(tmp_path / "crash.sqlite3")
+async def crash_run(
+    tmp_path: Path, figures, *, members: int, events: int, clickers: int, seats: int, database_url: str
+) -> None:
+    world = await World.create(tmp_path / "crash.sqlite3", database_url=database_url)
     processes: list[BotProcess] = []
     try:
         processes.append(await start_bot(world, tmp_path))
@@ -274,13 +277,17 @@ async def _live_posts(check: SimpleNamespace) -> list:
     return await RecommendationRepository(check.db).live_posts(check.guild_id)
 
 
-async def test_sigkill_during_reactions_signups_and_feedback(tmp_path, figures):
-    await crash_run(tmp_path, figures, members=120, events=4000, clickers=200, seats=40)
+async def test_sigkill_during_reactions_signups_and_feedback(tmp_path, figures, database_url):
+    await crash_run(
+        tmp_path, figures, members=120, events=4000, clickers=200, seats=40, database_url=database_url
+    )
 
 
 @pytest.mark.slow
-async def test_sigkill_during_a_bigger_burst(tmp_path, figures):
-    await crash_run(tmp_path, figures, members=500, events=20000, clickers=1000, seats=100)
+async def test_sigkill_during_a_bigger_burst(tmp_path, figures, database_url):
+    await crash_run(
+        tmp_path, figures, members=500, events=20000, clickers=1000, seats=100, database_url=database_url
+    )
 
 
 async def test_thread_replies_posted_while_the_bot_was_down_become_feedback(world, figures):

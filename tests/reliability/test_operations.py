@@ -13,6 +13,8 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.data.database import Database
 from bot.data.reactions import ReactionRepository
 from bot.ops.backup import check_integrity, restore_backup, take_backup
@@ -22,6 +24,9 @@ from tests.cli import run_bot
 
 from .conftest import OPTIONS, add_members, live_posts
 from .test_crash import ROOT, start_bot
+
+# Backups, restores and the heartbeat file checks are the SQLite deployment's tools (PostgreSQL: pg_dump).
+pytestmark = pytest.mark.sqlite_only
 
 
 async def tally_of(db: Database, guild_id: int) -> tuple[list, list]:

@@ -131,6 +131,7 @@ async def storage_fault(world, figures, *, start_fault, end_fault, kind: str) ->
     assert await world.db.integrity_check() == "ok"
 
 
+@pytest.mark.sqlite_only  # a file lock; PostgreSQL's lock errors: tests/unit/test_postgres.py
 async def test_database_locked_by_another_process(world, figures):
     other = sqlite3.connect(world.database_path, timeout=0.1, isolation_level=None)
 

@@ -11,6 +11,9 @@ import pytest
 from bot.data.database import Database
 from bot.ops.backup import BackupError, check_integrity, take_backup
 
+# Backups through the bot are SQLite's online backup API; PostgreSQL is backed up with pg_dump.
+pytestmark = pytest.mark.sqlite_only
+
 
 def count(path: Path) -> int:
     connection = sqlite3.connect(path)

@@ -89,3 +89,13 @@ def test_token_and_token_file_together_are_refused(tmp_path):
         load_settings({"DISCORD_TOKEN": TOKEN, "DISCORD_TOKEN_FILE": str(secret)})
     # An empty DISCORD_TOKEN= (as copied from .env.example) is not set.
     assert load_settings({"DISCORD_TOKEN": "", "DISCORD_TOKEN_FILE": str(secret)}).discord_token == TOKEN
+
+
+def test_database_url_picks_the_backend(tmp_path: Path):
+    postgres = load_settings({"DATABASE_URL": "postgresql://bot@db.example/consultation"})
+    assert postgres.database_target == "postgresql://bot@db.example/consultation"
+    sqlite = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
+    assert sqlite.database_url is None and sqlite.database_path == tmp_path / "x.sqlite3"
+    assert load_settings({}).database_target == f"sqlite:///{DEFAULT_DATABASE_PATH}"
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL must be sqlite:///.* not 'mysql'\.$"):
+        load_settings({"DATABASE_URL": "mysql://db.example/x"})

@@ -346,6 +346,7 @@ async def test_a_digest_of_one_recommendation_does_not_cut_the_next_full_one(db,
     assert f"Since the digest of {full.until:%Y-%m-%d %H:%M} UTC: members +1" in md
 
 
+@pytest.mark.sqlite_only  # SQLite's plans (EXPLAIN QUERY PLAN); PostgreSQL's planner picks by its statistics
 async def test_heavy_statements_use_their_indexes(db, guild):
     """No table scans: the cross-tab reads the kept counts by post, feedback its partial indexes."""
     plans = await DigestRepository(db).query_plans(guild)

@@ -17,12 +17,17 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import to_db
-from bot.data.database import Database, Reader
+from bot.data.backends.sqlite import SqliteReader
+from bot.data.database import Database
 from bot.data.guilds import GuildRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.reactions import ReactionChange, ReactionRepository
 from bot.digest.builder import DigestBuilder
 from bot.officehours import OfficeHoursService, SessionDraft
+
+# The digest is stopped inside SQLite's own statement loop; PostgreSQL's reader is a REPEATABLE READ
+# transaction on a pooled connection of its own (bot/data/backends/postgres.py).
+pytestmark = pytest.mark.sqlite_only
 
 SUPPORT = "👍"
 GUARD = 30.0  # seconds: only how long a failing run waits before it reports
@@ -37,7 +42,7 @@ def stoppable_reader(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, th
     original = Database.reader
 
     @asynccontextmanager
-    async def reader(self: Database) -> AsyncIterator[Reader]:
+    async def reader(self: Database) -> AsyncIterator[SqliteReader]:
         async with original(self) as opened:
             loop = asyncio.get_running_loop()
             connection = opened._connection

@@ -24,7 +24,7 @@ ALICE, BOB, CHEN, MOD = (1_180_000_000_000_000_000 + n for n in (501, 502, 503, 
 
 async def all_values(db):
     """Every value of every row of every table (the "no trace" check)."""
-    tables = [r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = await db.tables()
     values = []
     for table in tables:
         for row in await db.fetchall(f"SELECT * FROM {table}"):

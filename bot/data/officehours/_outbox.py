@@ -38,6 +38,7 @@ class NoticeQueries:
                 " LEFT JOIN signups s ON s.session_id = n.session_id AND s.user_id = n.user_id"
                 " WHERE n.sent_at IS NULL"
                 " ORDER BY CASE n.kind WHEN 'promoted' THEN 0 ELSE 1 END, n.id LIMIT 1"
+                + tx.skip_locked("n")  # PostgreSQL: a notice another process is claiming is skipped
             )
             if row is None:
                 return None

@@ -35,7 +35,8 @@ class ReminderClaim:
         rows = await self._tx.fetchall(
             "SELECT r.id AS reminder_id, r.minutes_before, r.due_at, o.*"
             " FROM reminders r JOIN office_hours o ON o.id = r.session_id"
-            " WHERE r.sent_at IS NULL AND r.due_at <= ? ORDER BY r.session_id, r.minutes_before",
+            " WHERE r.sent_at IS NULL AND r.due_at <= ? ORDER BY r.session_id, r.minutes_before"
+            + self._tx.skip_locked("r"),  # PostgreSQL: another process's claim is not ours
             (self._stamp,),
         )
         return [

@@ -159,6 +159,7 @@ class SignupQueries:
     @asynccontextmanager
     async def booking(self, session_id: int, now: datetime) -> AsyncIterator[Booking]:
         async with self.db.transaction() as tx:
+            await tx.lock_row("office_hours", "id", session_id)  # PostgreSQL: clicks queue on the session
             yield Booking(tx, session_id, to_db(now))
 
     async def signup(self, session_id: int, user_id: int) -> Signup | None:

@@ -1,0 +1,1 @@
+"""The database backends behind ``bot.data.database.Database``: SQLite (default) and PostgreSQL."""
