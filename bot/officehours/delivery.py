@@ -182,7 +182,7 @@ class Notifier:
 
     async def deliver_one(self) -> bool:
         """Claim and deliver the next notice; False when there is none."""
-        notice = await self.repo.claim_notice(self.bot.clock.now())
+        notice = await self.repo.claim_notice(self.bot.clock.now(), self.bot.scope)
         if notice is None:
             return False
         session = await self.repo.get(notice.session_id)
