@@ -44,6 +44,7 @@ class World:
     digest_id: int
     voice_id: int
     bot: ConsultationBot | None = None
+    shards: tuple[int, tuple[int, ...] | None] | None = None  # (SHARD_COUNT, SHARD_IDS) of the bot
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -55,10 +56,14 @@ class World:
         clock: FakeClock | None = None,
         guild_name: str = "Wikimedia Movement Strategy",
         guild_locale: str = "en-US",
+        emu: DiscordEmulator | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> World:
-        emu = DiscordEmulator()
-        await emu.start()
-        guild = emu.create_guild(guild_name, locale=guild_locale)
+        """``emu``: another guild in a running emulator; ``shard`` (id, count): a guild that shard serves."""
+        if emu is None:
+            emu = DiscordEmulator()
+            await emu.start()
+        guild = emu.create_guild(guild_name, locale=guild_locale, shard=shard)
         roles = {
             "admin": emu.create_role(guild.id, "Admins", permissions=ADMINISTRATOR).id,
             "working_group": emu.create_role(
@@ -100,6 +105,8 @@ class World:
             database_path=self.database_path,
             log_level="INFO",
             discord_api_base=self.emu.api_base,
+            shard_count=self.shards[0] if self.shards else None,
+            shard_ids=self.shards[1] if self.shards else None,
         )
 
     @property
