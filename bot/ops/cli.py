@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.data.heartbeat import heartbeat_key
 from bot.ops.backup import restore_backup, take_backup
 from bot.ops.heartbeat import Health, check_health
 
@@ -22,4 +23,5 @@ async def restore_command(settings: Settings, backup: Path) -> str:
 
 
 async def health_command(settings: Settings, max_age: float) -> Health:
-    return await check_health(settings.database_path, SystemClock().now(), max_age)
+    key = heartbeat_key(settings.shard_ids)  # the beat of the process with this SHARD_IDS
+    return await check_health(settings.database_path, SystemClock().now(), max_age, key)
