@@ -105,7 +105,7 @@ async def main(guilds: int, members: int, shards: int) -> None:
     emu.gateway.max_concurrency = shards  # every shard may identify at once (Discord's large-bot limit)
     await emu.start()
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=1 << 26)  # a flood is one long line
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
     def out(payload: dict[str, Any]) -> None:

@@ -14,8 +14,10 @@ import asyncio
 import json
 import os
 import random
+import re
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 GUILDS, SHARDS, MEMBERS, CAPACITY, RECOMMENDATIONS = 30, 6, 12, 3, 3
 READY_TIMEOUT = 120
+FIGURES: dict[str, Any] = {}  # printed at the end (pytest -s shows them)
 
 
 def trimmed_content(path: Path) -> Path:
@@ -199,6 +202,12 @@ async def wait_for_log(bots: list[BotProcess], text: str, counts: list[int], tim
             await asyncio.sleep(0.2)
 
 
+def caught_up(line: str) -> int:
+    """Added plus removed, from "Reaction catch-up: N added, M removed, K unchanged"."""
+    found = re.search(r"Reaction catch-up: (\d+) added, (\d+) removed", line)
+    return int(found[1]) + int(found[2]) if found else 0
+
+
 def count_log(bots: list[BotProcess], text: str) -> list[int]:
     return [sum(text in line for line in b.log_lines()) for b in bots]
 
@@ -206,6 +215,7 @@ def count_log(bots: list[BotProcess], text: str) -> list[int]:
 @pytest.mark.parametrize("backend", backends())
 async def test_processes_and_shards_over_thirty_guilds(backend, emulator: Emulator, tmp_path: Path):
     _, url, layout = backend
+    test_began = time.monotonic()
     world = emulator.world
     guilds = world["guilds"]
     database_path = tmp_path / "scale.sqlite3"
@@ -227,6 +237,7 @@ async def test_processes_and_shards_over_thirty_guilds(backend, emulator: Emulat
         ready = await emulator.ask("wait_ready", count=SHARDS, timeout=READY_TIMEOUT)
         assert sorted(ready["shards"]) == [[n, SHARDS] for n in range(SHARDS)]
         await run_scenario(emulator, bots, guilds, database_path)
+        print(f"scale test took {time.monotonic() - test_began:.0f} s with {len(bots)} process(es)")
     finally:
         for bot in bots:
             await bot.stop()
@@ -318,7 +329,7 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
                     events.append([member, channel_id, message_id, picked[0], False])
     rng.shuffle(events)
     victim = bots[0]
-    catch_ups = count_log(bots, "Reaction catch-up:")
+    began = time.monotonic()
     await emulator.send("flood", events=events)
     assert "halfway" in await emulator.read()
     victim.kill()
@@ -326,6 +337,12 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
     await asyncio.wait_for(victim.process.wait(), 30)  # type: ignore[union-attr]
     await victim.start()
     await emulator.ask("wait_ready", count=SHARDS, timeout=READY_TIMEOUT)
+    await wait_for_log([victim], "Reaction catch-up:", [0])
+    # What the killed process missed (its events of the second half) its catch-up found again.
+    recovered = sum(caught_up(line) for line in victim.log_lines() if "Reaction catch-up:" in line)
+    assert recovered > 0
+    FIGURES.update(flood_events=len(events), recovered_by_catch_up=recovered)
+    FIGURES["flood_to_restart_s"] = round(time.monotonic() - began, 1)
 
     # The sign-up rush: every member of every guild clicks at once.
     clicks = [
@@ -374,6 +391,7 @@ async def check(emulator, bots, guilds, database_path, posts, sessions, options)
                 seen["reactions"], numbered, areas, stances, {emulator.world["bot_user_id"]}
             )
             stored = await stored_tally(db, gid)
+            assert sum(cell[0] for cell in expected.values()) > 0, f"no reactions reached guild {gid}"
             assert {k: v for k, v in stored.items() if any(v)} == {
                 k: v for k, v in expected.items() if any(v)
             }, f"guild {gid}"
@@ -392,3 +410,8 @@ async def check(emulator, bots, guilds, database_path, posts, sessions, options)
     for bot in bots:
         problems = [line for line in bot.log_lines() if " ERROR " in line or "not found" in line]
         assert problems == [], bot.log
+        if bot.shard_ids is not None:
+            assert f"Running shards {','.join(map(str, bot.shard_ids))} of {SHARDS}" in "\n".join(
+                bot.log_lines()
+            )
+    print(f"scale figures: {json.dumps(FIGURES)}")
