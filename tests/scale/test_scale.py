@@ -11,6 +11,7 @@ backend is there and reachable): 3 processes x 2 shards over one database, one o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -138,12 +139,12 @@ class BotProcess:
 
 
 def backends() -> list[Any]:
-    pg_url = os.environ.get("SCALE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    pg_server = os.environ.get("SCALE_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
     has_pg_backend = "database_url" in getattr(load_settings({}), "__slots__", ())
     return [
         pytest.param(("sqlite", None, [None]), id="sqlite-1x6"),
         pytest.param(
-            ("postgresql", pg_url, [(0, 1), (2, 3), (4, 5)]),
+            ("postgresql", pg_server, [(0, 1), (2, 3), (4, 5)]),
             id="postgresql-3x2",
             marks=pytest.mark.skipif(
                 not has_pg_backend, reason="the PostgreSQL backend (DATABASE_URL) is not in this branch yet"
@@ -214,11 +215,34 @@ def count_log(bots: list[BotProcess], text: str) -> list[int]:
 
 @pytest.mark.parametrize("backend", backends())
 async def test_processes_and_shards_over_thirty_guilds(backend, emulator: Emulator, tmp_path: Path):
-    _, url, layout = backend
+    _, server, layout = backend
     test_began = time.monotonic()
+    database_path = tmp_path / "scale.sqlite3"
+    async with fresh_database(server, database_path) as target:
+        await run_test(emulator, tmp_path, database_path, server, target, layout, test_began)
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(server: str | None, database_path: Path) -> AsyncIterator[str]:
+    """A new, empty database: the SQLite file, or a PostgreSQL database made for this run and dropped."""
+    if server is None:
+        yield f"sqlite:///{database_path}"
+        return
+    import asyncpg  # the PostgreSQL backend's driver
+
+    name = f"scale_{os.getpid()}_{random.randrange(10**6)}"
+    admin = await asyncpg.connect(f"{server}/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"{server}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def run_test(emulator, tmp_path, database_path, server, target, layout, test_began) -> None:
     world = emulator.world
     guilds = world["guilds"]
-    database_path = tmp_path / "scale.sqlite3"
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -228,22 +252,28 @@ async def test_processes_and_shards_over_thirty_guilds(backend, emulator: Emulat
         "CONTENT_PATH": str(trimmed_content(tmp_path / "content.toml")),
         "LOG_LEVEL": "INFO",
     }
-    if url is not None:
-        env["DATABASE_URL"] = url
+    if server is not None:
+        env["DATABASE_URL"] = target
+    # Migrations once, before the processes (as deploy/consultation-bot-migrate.service does).
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "migrate", cwd=tmp_path, env=env
+    )
+    assert await migrate.wait() == 0
+    database = Path(database_path) if server is None else target
     bots = [BotProcess(env, tmp_path / f"bot{n}", shards) for n, shards in enumerate(layout)]
     for bot in bots:
         await bot.start()
     try:
         ready = await emulator.ask("wait_ready", count=SHARDS, timeout=READY_TIMEOUT)
         assert sorted(ready["shards"]) == [[n, SHARDS] for n in range(SHARDS)]
-        await run_scenario(emulator, bots, guilds, database_path)
+        await run_scenario(emulator, bots, guilds, database)
         print(f"scale test took {time.monotonic() - test_began:.0f} s with {len(bots)} process(es)")
     finally:
         for bot in bots:
             await bot.stop()
 
 
-async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, database_path: Path) -> None:
+async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, database: Path | str) -> None:
     def each(user: str, name: str, followup: bool = False, **options: Any) -> list[dict[str, Any]]:
         """The command for every guild; an option given as a function is computed per guild."""
         return [
@@ -289,7 +319,7 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
     )
     assert len(scheduled["answers"]) == GUILDS
 
-    db = await Database.open(database_path, migrate=False)
+    db = await Database.open(database, migrate=False)
     try:
         posts, sessions, options = {}, {}, {}
         recommendations = RecommendationRepository(db)
@@ -375,14 +405,14 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
     for bot in bots:
         await bot.stop()
 
-    await check(emulator, bots, guilds, database_path, posts, sessions, options)
+    await check(emulator, bots, guilds, database, posts, sessions, options)
 
 
-async def check(emulator, bots, guilds, database_path, posts, sessions, options) -> None:
+async def check(emulator, bots, guilds, database, posts, sessions, options) -> None:
     messages = [[c, m] for g in guilds for _, c, m in posts[g["id"]]]
     channels = [sessions[g["id"]].thread_id for g in guilds] + [g["digest"] for g in guilds]
     seen = await emulator.ask("report", messages=messages, channels=channels)
-    db = await Database.open(database_path, migrate=False)
+    db = await Database.open(database, migrate=False)
     try:
         for g in guilds:
             gid = g["id"]
