@@ -22,7 +22,7 @@ from rehearsal.emulator import DiscordEmulator
 from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
 
 FORUM, TEXT, VOICE = 15, 0, 2
-FLOOD_CHUNK = 50  # reactions applied between two yields to the event loop
+FLOOD_CHUNK = 20  # reactions applied between two pauses: a burst over a few seconds, not one frame
 
 log = logging.getLogger("scale.emulator")
 
@@ -77,7 +77,7 @@ async def flood(emu: DiscordEmulator, events: list[list[Any]], out: Any) -> int:
         applied += await emu.react_many([tuple(e) for e in events[start : start + FLOOD_CHUNK]])
         if start < len(events) // 2 <= start + FLOOD_CHUNK:
             out({"halfway": applied})
-        await asyncio.sleep(0.005)  # a pace, not a synchronisation: a burst over ~1 s, not one frame
+        await asyncio.sleep(0.02)  # a pace, not a synchronisation
     return applied
 
 

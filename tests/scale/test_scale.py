@@ -412,6 +412,10 @@ async def check(emulator, bots, guilds, database, posts, sessions, options) -> N
     messages = [[c, m] for g in guilds for _, c, m in posts[g["id"]]]
     channels = [sessions[g["id"]].thread_id for g in guilds] + [g["digest"] for g in guilds]
     seen = await emulator.ask("report", messages=messages, channels=channels)
+    bot_user = emulator.world["bot_user_id"]
+    FIGURES["members_reactions_at_end"] = sum(
+        len(set(users) - {bot_user}) for r in seen["reactions"].values() for users in r.values()
+    )
     db = await Database.open(database, migrate=False)
     try:
         for g in guilds:
