@@ -198,6 +198,11 @@ class ConsultationBot(commands.AutoShardedBot):
         await self.answer_error(interaction, cause)
 
     async def answer_error(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
+        if isinstance(error, discord.NotFound) and error.code == 10062:
+            # Answered after Discord's 3 s: nothing can reach the member any more, and a second doomed
+            # request (plus its log lines) only slows the answers still in time under a burst.
+            log.warning("An interaction expired before it was answered (%s)", interaction.id)
+            return
         locale = interaction.locale
         if isinstance(error, UserError):
             text = t(error.key, locale, **error.params)

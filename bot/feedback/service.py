@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.data.database import Database
 from bot.data.feedback import Feedback, FeedbackRepository, PendingResponse, Response, WorkingGroupItem
@@ -26,6 +27,7 @@ from bot.feedback.rules import (
     cooldown_retry_after,
     is_blank,
 )
+from bot.feedback.submissions import PHASE_REFUSALS, FormSubmission, FormWriter
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,6 @@ class WorkingGroupPage:
     recommendation_number: int | str | None  # the filter's draft ("?" if it is gone), None: all drafts
 
 
-# Why feedback is refused outside the open phase, by phase.
-PHASE_REFUSALS = {"draft": "feedback.phase_draft", "closed": "feedback.phase_closed"}
-
-
 class FeedbackService:
     def __init__(
         self,
@@ -73,6 +71,11 @@ class FeedbackService:
         self.clock = clock
         self.detector = detector or LanguageDetector()
         self.cooldown_items = cooldown_items
+        writer = FormWriter(self.feedback, self.recommendations, guilds, cooldown_items)
+        # Per guild: form submissions waiting for the next transaction (group commit).
+        self.forms: GroupCommit[int, FormSubmission, Feedback | UserError] = GroupCommit(
+            lambda guild_id, forms: writer.write(guild_id, forms, self.clock.now()), name="feedback-forms"
+        )
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -138,27 +141,20 @@ class FeedbackService:
         locale: str | None,
         channel_id: int | None = None,
     ) -> Feedback:
-        """Store form feedback on the draft's current version, text exactly as written."""
-        await self.open_settings(guild_id)
-        recommendation = await self.recommendation_by_id(guild_id, recommendation_id)
-        body = check_text(text, MAX_LENGTH)
-        area = await self.area_by_number(guild_id, area_number)
-        await self.check_cooldown(guild_id, user_id)
-        item = await self.feedback.add(
-            guild_id=guild_id,
-            recommendation_id=recommendation.id,
-            version=recommendation.version,
-            author_id=user_id,
-            body=body,
-            source="form",
-            now=self.clock.now(),
-            anonymous=anonymous,
-            scoping_area_id=area.id if area else None,
-            language=locale,
-            channel_id=channel_id,
+        """Store form feedback on the draft's current version, text exactly as written.
+
+        Refused outside the open phase, for a draft of another server, for blank or too long text, an
+        unknown scoping area, or more than ``cooldown_items`` items within the cooldown window.
+        Submissions arriving together are stored in one transaction (``bot.feedback.submissions``).
+        """
+        form = FormSubmission(
+            guild_id, user_id, recommendation_id, text, anonymous, area_number, locale, channel_id
         )
-        log.info("Feedback #%s on R%s (form)", item.id, recommendation.number)
-        return item
+        result = await self.forms.submit(guild_id, form)
+        if isinstance(result, UserError):
+            raise result
+        log.info("Feedback #%s on R%s (form)", result.id, result.recommendation_number)
+        return result
 
     # -- thread replies ---------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class CancelOutcome:
     previous: str | None  # the member's status before, None if not signed up
     promoted_user_id: int | None = None
     refused: str | None = None
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)

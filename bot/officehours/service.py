@@ -3,27 +3,22 @@
 The repository only runs SQL; every decision (a seat or the waitlist, a refusal, who is promoted,
 which reminder is sent) is made here and executed inside one of its transactions.
 
-Sign-up clicks on one session are served with group commit: clicks that arrive while a transaction
-is being written wait in the session's queue, and the next transaction decides and writes all of
-them, in click order, each answered from the result once it is committed.
+Sign-up and cancel clicks on one session are served with group commit (``bot.batching``): clicks
+that arrive while a transaction is being written wait in the session's queue, and the next
+transaction decides (``bot.officehours.seats``) and writes all of them, in click order, each
+answered from the result once it is committed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.data.guilds import GuildRepository
 from bot.data.officehours import (
-    CANCELLED,
-    CONFIRMED,
-    WAITLISTED,
-    Booking,
-    BookingState,
-    NewSignup,
     OfficeHoursRepository,
     PendingReminder,
     Session,
@@ -31,7 +26,7 @@ from bot.data.officehours import (
     Signup,
 )
 from bot.errors import UserError
-from bot.officehours import ics
+from bot.officehours import ics, seats
 from bot.officehours.outcomes import (
     CANCEL_REFUSED,
     SIGNUP_REFUSED,
@@ -39,6 +34,7 @@ from bot.officehours.outcomes import (
     DueReminder,
     SignupOutcome,
 )
+from bot.officehours.seats import Click
 from bot.officehours.timeparse import parse_duration, parse_reminders, parse_start
 from bot.sharding import ALL_SHARDS, ShardScope
 
@@ -65,28 +61,6 @@ class SessionDraft:
     reminders: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Click:
-    guild_id: int
-    user_id: int
-    locale: str | None
-    display_name: str | None
-    answer: asyncio.Future[SignupOutcome]
-
-
-def signup_refusal(state: BookingState | None, guild_id: int, now: datetime) -> str | None:
-    """Why a sign-up for this session is refused now, or None."""
-    if state is None or state.guild_id != guild_id:
-        return "not_found"
-    if state.phase == "closed":
-        return "consultation_closed"
-    if state.status != "scheduled":
-        return "cancelled"
-    if state.starts_at <= now:
-        return "started"
-    return None
-
-
 def reminder_still_right(pending: PendingReminder, now: datetime) -> bool:
     """A due reminder is sent only for a session still ahead, at the time it was armed for."""
     session = pending.session
@@ -101,8 +75,13 @@ class OfficeHoursService:
         self.repo = repo
         self.guilds = guilds
         self.clock = clock
-        self._clicks: dict[int, list[_Click]] = {}  # per session: clicks waiting for the next commit
-        self._servers: set[asyncio.Task[None]] = set()
+        # Per session: clicks waiting for the next transaction of their kind.
+        self.signups: GroupCommit[int, Click, SignupOutcome] = GroupCommit(
+            self._book, name="officehours-signups"
+        )
+        self.cancels: GroupCommit[int, Click, CancelOutcome] = GroupCommit(
+            self._release, name="officehours-cancels"
+        )
 
     # -- the working group ------------------------------------------------------------------
 
@@ -196,130 +175,25 @@ class OfficeHoursService:
         display_name: str | None = None,
     ) -> SignupOutcome:
         """A seat or a waitlist place (``already`` when the member was signed up before)."""
-        click = _Click(guild_id, user_id, locale, display_name, asyncio.get_running_loop().create_future())
-        # Queued before the first await: the queue's order is the order the clicks arrived in.
-        queue = self._clicks.get(session_id)
-        if queue is None:
-            self._clicks[session_id] = [click]
-            server = asyncio.create_task(self._serve(session_id), name=f"officehours-signups-{session_id}")
-            self._servers.add(server)
-            server.add_done_callback(self._servers.discard)
-        else:
-            queue.append(click)
-        outcome = await click.answer
+        outcome = await self.signups.submit(session_id, Click(guild_id, user_id, locale, display_name))
         if outcome.refused is not None:
             raise UserError(SIGNUP_REFUSED[outcome.refused], id=session_id)
         return outcome
 
-    async def _serve(self, session_id: int) -> None:
-        """Commit the session's waiting clicks in groups until none is left."""
-        while True:
-            waiting = self._clicks.get(session_id)
-            if not waiting:
-                self._clicks.pop(session_id, None)
-                return
-            self._clicks[session_id] = []
-            batch = [c for c in waiting if not c.answer.done()]  # a caller that gave up is not booked
-            if not batch:
-                continue
-            try:
-                outcomes = await self._book(session_id, batch)
-            except asyncio.CancelledError:
-                for click in batch:
-                    click.answer.cancel()
-                raise
-            except Exception as error:
-                # Nothing of the group was written: every click of it is answered with the error.
-                for click in batch:
-                    if not click.answer.done():
-                        click.answer.set_exception(error)
-                continue
-            for click, outcome in zip(batch, outcomes, strict=True):
-                if not click.answer.done():
-                    click.answer.set_result(outcome)
-
-    async def _book(self, session_id: int, clicks: list[_Click]) -> list[SignupOutcome]:
-        """Decide and write a group of clicks in one transaction, in click order.
-
-        The seat counts are read once; each decision updates them in memory, so the group costs a
-        few statements however many clicks it holds.
-        """
+    async def _book(self, session_id: int, clicks: list[Click]) -> list[SignupOutcome]:
+        """One group of sign-up clicks, decided and written in one transaction."""
         now = self.clock.now()
-        outcomes: list[SignupOutcome] = []
         async with self.repo.booking(session_id, now) as booking:
-            state = await booking.state()
-            refusals = [signup_refusal(state, c.guild_id, now) for c in clicks]
-            if state is None or all(refusals):
-                return [SignupOutcome(None, refused=r) for r in refusals]
-            about = {"title": state.title, "starts_at": state.starts_at}
-            existing = await booking.signups_of(
-                c.user_id for c, r in zip(clicks, refusals, strict=True) if r is None
-            )
-            taken: dict[int, SignupOutcome] = {}  # members given a place by this group
-            confirmed, waitlisted = state.confirmed, state.waitlisted
-            stale: list[int] = []
-            fresh: list[NewSignup] = []
-            for click, refused in zip(clicks, refusals, strict=True):
-                if refused is not None:
-                    outcomes.append(SignupOutcome(None, refused=refused))
-                    continue
-                if click.user_id in taken:
-                    given = taken[click.user_id]
-                    outcomes.append(
-                        SignupOutcome(given.status, already=True, position=given.position, **about)
-                    )
-                    continue
-                mine = existing.get(click.user_id)
-                if mine is not None and mine.status in (CONFIRMED, WAITLISTED):
-                    position = await booking.waitlist_position(mine.id) if mine.status == WAITLISTED else None
-                    outcomes.append(SignupOutcome(mine.status, already=True, position=position, **about))
-                    continue
-                if mine is not None:
-                    # Signing up again after cancelling: a fresh row, so the click order is the new click.
-                    stale.append(mine.id)
-                if confirmed < state.capacity:
-                    confirmed += 1
-                    outcome = SignupOutcome(CONFIRMED, **about)
-                else:
-                    waitlisted += 1  # new rows get the highest ids of the session: last in the queue
-                    outcome = SignupOutcome(WAITLISTED, position=waitlisted, **about)
-                taken[click.user_id] = outcome
-                fresh.append(
-                    NewSignup(click.user_id, outcome.status or CONFIRMED, click.locale, click.display_name)
-                )
-                outcomes.append(outcome)
-            if stale:
-                await booking.delete_signups(stale)
-            if fresh:
-                await booking.insert_signups(fresh)
-        return outcomes
+            return await seats.book(booking, clicks, now)
 
     async def release(self, guild_id: int, session_id: int, user_id: int) -> CancelOutcome:
         """Give up a seat or a waitlist place; a freed seat goes to the first on the waitlist."""
+        return await self.cancels.submit(session_id, Click(guild_id, user_id))
+
+    async def _release(self, session_id: int, clicks: list[Click]) -> list[CancelOutcome]:
         now = self.clock.now()
         async with self.repo.booking(session_id, now) as booking:
-            state = await booking.state()
-            if state is None or state.guild_id != guild_id:
-                return CancelOutcome(None, refused="not_found")
-            if state.status != "scheduled":
-                return CancelOutcome(None, refused="cancelled")
-            mine = (await booking.signups_of([user_id])).get(user_id)
-            if mine is None or mine.status not in (CONFIRMED, WAITLISTED):
-                return CancelOutcome(None)
-            if state.starts_at <= now:
-                return CancelOutcome(mine.status, refused="started")
-            await booking.set_status(mine.id, CANCELLED)
-            confirmed = state.confirmed - (mine.status == CONFIRMED)
-            promoted = await self._promote_first(booking) if confirmed < state.capacity else None
-        return CancelOutcome(mine.status, promoted_user_id=promoted)
-
-    @staticmethod
-    async def _promote_first(booking: Booking) -> int | None:
-        first = await booking.first_waitlisted()
-        if first is None:
-            return None
-        await booking.promote(first)
-        return first.user_id
+            return await seats.release(booking, clicks, now)
 
     async def cancel_signup(self, guild_id: int, session_id: int, user_id: int) -> CancelOutcome:
         outcome = await self.release(guild_id, session_id, user_id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,20 @@ MAX_FORUM_TAGS = 20  # Discord: per forum channel
 MAX_TAG_NAME = 20
 MAX_TAGS_PER_POST = 5
 AUTO_ARCHIVE_MINUTES = 10080  # a week, the longest Discord allows
+
+
+REACTION_STREAMS = 8  # posts getting their reactions at once: 8 x 4/s stays under the global 50/s
+
+Progress = Callable[[int, int], None]  # (drafts done, drafts in all)
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """What one publish works on, checked and locked by ``Publisher.publishing``."""
+
+    settings: GuildSettings
+    channel: discord.ForumChannel | discord.TextChannel
+    drafts: list[Recommendation]
 
 
 @dataclass
@@ -84,15 +100,6 @@ class Publisher:
             await self.mark_deleted(post.message_id)
             return None
 
-    async def add_missing_reactions(
-        self, message: discord.Message, areas: list[ScopingArea], stances: list[Stance]
-    ) -> None:
-        """The bot's own reaction for every option, skipping those it already added."""
-        mine = {str(reaction.emoji) for reaction in message.reactions if reaction.me}
-        for emoji in [area.emoji for area in areas] + [stance.emoji for stance in stances]:
-            if emoji not in mine:
-                await message.add_reaction(emoji)
-
     async def mark_deleted(self, message_id: int) -> bool:
         changed = await self.recommendations.mark_post_deleted(message_id, self.bot.clock.now())
         if changed:
@@ -100,7 +107,10 @@ class Publisher:
             self.bot.dispatch("consultation_post_deleted", message_id)
         return changed
 
-    async def publish(self, guild_id: int, actor_id: int, locale: object) -> PublishReport:
+    @contextlib.asynccontextmanager
+    async def publishing(self, guild_id: int, locale: object) -> AsyncIterator[PublishPlan]:
+        """Check that publishing can start (a ``UserError`` says why not) and hold the guild's publish
+        lock while the caller answers the member and then ``run``s the plan."""
         settings = await self.bot.guild_repository.get(guild_id)
         if settings is None:
             raise UserError("errors.not_set_up")
@@ -114,47 +124,80 @@ class Publisher:
         if self.lock(guild_id).locked():
             raise UserError("publish.in_progress")
         async with self.lock(guild_id):
-            return await self._publish(settings, channel, actor_id, locale)
+            drafts = await self.recommendations.all(guild_id)
+            yield PublishPlan(settings, channel, drafts)
 
-    async def _publish(
-        self,
-        settings: GuildSettings,
-        channel: discord.ForumChannel | discord.TextChannel,
-        actor_id: int,
-        locale: object,
-    ) -> PublishReport:
-        guild_id = settings.guild_id
+    async def run(self, plan: PublishPlan, locale: object, progress: Progress | None = None) -> PublishReport:
+        """Post every draft not posted yet, in order, and give each post the bot's reactions.
+
+        At Discord's pace a channel takes one reaction per 0.25 s, so a post's twelve take 3 s. Each post
+        gets its first reaction before the next draft is posted (a refusal shows there, and publishing
+        stops before posting more), and the rest while the next drafts are posted: a forum post is a
+        channel of its own, so its reactions do not wait for the others'. ``progress(done, total)``
+        is called as each post is complete."""
+        settings, channel = plan.settings, plan.channel
         report = PublishReport()
         repo = self.bot.guild_repository
-        areas = await repo.scoping_areas(guild_id)
-        stances = await repo.stances(guild_id)
+        areas = await repo.scoping_areas(settings.guild_id)
+        stances = await repo.stances(settings.guild_id)
         if isinstance(channel, discord.ForumChannel):
             areas = await self.ensure_forum_tags(channel, areas, report, locale)
-        for recommendation in await self.recommendations.all(guild_id):
-            existing = await self.recommendations.live_post_for(recommendation.id)
+        options = [area.emoji for area in areas] + [stance.emoji for stance in stances]
+        failures: list[discord.HTTPException] = []
+        completed: list[int] = []
+        streams = asyncio.Semaphore(REACTION_STREAMS)
+
+        async def finish(message: discord.Message, emojis: list[str], number: int | None) -> None:
             try:
-                if existing is not None:
-                    message = await self.live_message(existing)
-                    if message is not None:
-                        # A post whose reactions were cut short by an error is completed now.
-                        await self.add_missing_reactions(message, areas, stances)
-                        report.existing += 1
-                        continue
-                    report.republished += 1
-                post = await self._create_post(channel, recommendation, areas, stances, settings)
+                async with streams:
+                    for emoji in emojis:
+                        await message.add_reaction(emoji)
             except discord.HTTPException as error:
-                log.warning("Publishing R%s failed: %s", recommendation.number, error)
-                report.notes.append(
-                    t(
-                        "publish.partial",
-                        locale,
-                        published=len(report.published),
-                        error=error.text or error.status,
-                    )
-                )
-                break
-            report.published.append(recommendation.number)
-            self.bot.dispatch("consultation_post_created", post)
+                failures.append(error)
+                return
+            if number is not None:
+                report.published.append(number)
+            completed.append(message.id)
+            if progress is not None:
+                progress(len(completed), len(plan.drafts))
+
+        reacting: list[asyncio.Task[None]] = []
+        try:
+            for recommendation in plan.drafts:
+                if failures:
+                    break
+                number: int | None = recommendation.number
+                try:
+                    existing = await self.recommendations.live_post_for(recommendation.id)
+                    message = await self.live_message(existing) if existing is not None else None
+                    if message is not None:
+                        report.existing += 1
+                        number = None  # a post whose reactions were cut short by an error is completed
+                    else:
+                        report.republished += existing is not None
+                        post, message = await self._create_post(
+                            channel, recommendation, areas, stances, settings
+                        )
+                        # Tracked before its reactions are added: members may react as soon as it shows.
+                        self.bot.dispatch("consultation_post_created", post)
+                    mine = {str(reaction.emoji) for reaction in message.reactions if reaction.me}
+                    missing = [emoji for emoji in options if emoji not in mine]
+                    if missing:
+                        await message.add_reaction(missing[0])
+                except discord.HTTPException as error:
+                    failures.append(error)
+                    break
+                reacting.append(asyncio.create_task(finish(message, missing[1:], number)))
+            await asyncio.gather(*reacting)
+        finally:
+            for task in reacting:
+                task.cancel()
+        report.published.sort()
+        if failures:
+            error = failures[0]
+            log.warning("Publishing stopped: %s", error)
+            stopped = error.text or error.status
+            report.notes.append(t("publish.partial", locale, published=len(report.published), error=stopped))
         if report.republished:
             report.notes.append(t("publish.republished", locale, count=report.republished))
         return report
@@ -166,7 +209,7 @@ class Publisher:
         areas: list[ScopingArea],
         stances: list[Stance],
         settings: GuildSettings,
-    ) -> Post:
+    ) -> tuple[Post, discord.Message]:
         locale = self.server_locale(settings.guild_id)  # a public post speaks the server's language
         embed = post_embed(recommendation, areas, stances, closed=settings.phase == "closed", locale=locale)
         view = feedback_view(recommendation.id, locale)
@@ -180,7 +223,7 @@ class Publisher:
             message = await channel.send(embed=embed, view=view)
             thread = await message.create_thread(name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES)
             thread_id, kind = thread.id, "text"
-        # Recorded before the reactions are added, so a failure below never leaves an untracked post.
+        # Recorded before the reactions are added, so a failure then never leaves an untracked post.
         post = await self.recommendations.add_post(
             guild_id=settings.guild_id,
             recommendation_id=recommendation.id,
@@ -190,8 +233,7 @@ class Publisher:
             kind=kind,
             now=self.bot.clock.now(),
         )
-        await self.add_missing_reactions(message, areas, stances)
-        return post
+        return post, message
 
     async def ensure_forum_tags(
         self, forum: discord.ForumChannel, areas: list[ScopingArea], report: PublishReport, locale: object

@@ -6,6 +6,7 @@ every refusal is a ``UserError`` with a catalogue key.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from bot.data.guilds import GuildSettings, ScopingArea, Stance
 from bot.data.reactions import AreaTally, ReactionRepository, StanceTally
 from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
-from bot.recommendations.publisher import Publisher, PublishReport
+from bot.recommendations.publisher import Progress, Publisher, PublishPlan, PublishReport
 from bot.recommendations.tally import TallyService
 
 if TYPE_CHECKING:
@@ -99,8 +100,21 @@ class ConsultationService:
 
     # -- publish and revise -----------------------------------------------------------------
 
-    async def publish(self, guild_id: int, actor_id: int, locale: object) -> PublishReport:
-        report = await self.publisher.publish(guild_id, actor_id, locale)
+    async def publish(
+        self,
+        guild_id: int,
+        actor_id: int,
+        locale: object,
+        *,
+        started: Callable[[PublishPlan], Awaitable[None]] | None = None,
+        progress: Progress | None = None,
+    ) -> PublishReport:
+        """Publish the drafts; ``started(plan)`` runs once the checks passed (the member is answered
+        there, before the posting), ``progress(done, total)`` as each post is complete."""
+        async with self.publisher.publishing(guild_id, locale) as plan:
+            if started is not None:
+                await started(plan)
+            report = await self.publisher.run(plan, locale, progress)
         if report.published:
             numbers = ", ".join(f"R{n}" for n in report.published)
             await record_action(self.bot, guild_id, actor_id, "publish", numbers)

@@ -137,7 +137,10 @@ class ThreadRepliesCog(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         content = payload.data.get("content")
-        if payload.guild_id is None or content is None:
+        author = payload.data.get("author") or {}
+        if payload.guild_id is None or content is None or author.get("bot") or payload.data.get("webhook_id"):
+            # Never a member's reply (``is_reply``): the bot's own card edits during a sign-up rush must
+            # not load the language model (seconds of CPU holding the GIL) nor cost a database read.
             return
         await self.language_ready()
         await self.service.reply_edited(payload.message_id, content)

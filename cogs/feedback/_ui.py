@@ -196,9 +196,6 @@ class FeedbackModal(
             locale=locale_code(interaction),
             channel_id=interaction.channel_id,
         )
-        await interaction.client.services.names.seen(
-            interaction.guild_id, interaction.user.id, interaction.user.display_name
-        )
         message = t(
             "feedback.saved",
             interaction.locale,
@@ -209,6 +206,10 @@ class FeedbackModal(
         if item.anonymous:
             message += "\n" + t("feedback.saved_anonymous", interaction.locale)
         await answer_member(interaction, message)
+        # Answer first: the name beside the id is for the working group's files, written after.
+        await interaction.client.services.names.seen(
+            interaction.guild_id, interaction.user.id, interaction.user.display_name
+        )
 
 
 def text_field(

@@ -80,14 +80,15 @@ class CancelAnswer(CancelButton, template=action_template("cancel")):
     access = Access.MEMBER
 
     async def handle(self, interaction: Interaction) -> None:
+        """Cancellations are grouped like sign-ups (one transaction per burst); answered, then the card."""
         services = interaction.client.services
-        guild_id = _guild_id(interaction)
-        session = await services.officehours.session(guild_id, self.session_id)
-        outcome = await services.officehours.cancel_signup(guild_id, self.session_id, interaction.user.id)
+        outcome = await services.officehours.cancel_signup(
+            _guild_id(interaction), self.session_id, interaction.user.id
+        )
         if outcome.previous == "confirmed":
-            text = t("officehours.cancel_signup.done_seat", interaction.locale, title=session.title)
+            text = t("officehours.cancel_signup.done_seat", interaction.locale, title=outcome.title)
         else:
-            text = t("officehours.cancel_signup.done_waitlist", interaction.locale, title=session.title)
+            text = t("officehours.cancel_signup.done_waitlist", interaction.locale, title=outcome.title)
         await interaction.response.send_message(text, ephemeral=True)
         services.officehours_publisher.seats_changed(
             [self.session_id], notices=outcome.promoted_user_id is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from bot.data.recommendations import Recommendation
 from bot.forms import PersistentForm, nonce
 from bot.i18n import t
 from bot.recommendations.choices import recommendation_choices
-from bot.recommendations.publisher import feedback_view
+from bot.recommendations.publisher import PublishPlan, feedback_view
 from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
 from bot.recommendations.service import ConsultationService, Setup
 from bot.replies import respond
@@ -47,6 +48,37 @@ def add_lines(embed: discord.Embed, name: str, lines: list[str]) -> None:
             chunk = f"{chunk}\n{line}" if chunk else line
     if chunk:
         embed.add_field(name=name, value=chunk, inline=False)
+
+
+class ProgressEdits:
+    """Shows the latest progress in the interaction's original response: one edit in flight at a time,
+    later texts replacing earlier ones, so reporting never holds up the work nor queues edits."""
+
+    def __init__(self, interaction: Interaction) -> None:
+        self.interaction = interaction
+        self.latest: str | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.edits = 0
+
+    def show(self, text: str) -> None:
+        self.latest = text
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._edit(), name="publish-progress")
+
+    async def _edit(self) -> None:
+        while self.latest is not None:
+            text, self.latest = self.latest, None
+            try:
+                await self.interaction.edit_original_response(content=text)
+            except discord.HTTPException as error:
+                log.warning("Could not show publishing progress: %s", error)
+                return
+            self.edits += 1
+
+    async def close(self) -> None:
+        """Wait for the last edit, so the result that follows is the last thing the member sees."""
+        if self.task is not None:
+            await self.task
 
 
 class EditModal(PersistentForm, template=r"consultation:edit:(?P<number>[0-9]+):[0-9a-f]+"):
@@ -231,22 +263,38 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
     )
     async def publish_command(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
+        locale = interaction.locale
+        # Answered at once; a refusal follows up, else the answer shows the progress (posting takes a
+        # while at Discord's pace: a post's reactions 3 s) and the result follows up.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.service.publish(interaction.guild_id, interaction.user.id, interaction.locale)
+        progress = ProgressEdits(interaction)
+
+        async def started(plan: PublishPlan) -> None:
+            progress.show(t("publish.started", locale, count=len(plan.drafts)))
+
+        def posted(done: int, total: int) -> None:
+            progress.show(t("publish.progress", locale, done=done, total=total))
+
+        try:
+            report = await self.service.publish(
+                interaction.guild_id, interaction.user.id, locale, started=started, progress=posted
+            )
+        finally:
+            await progress.close()
         settings = await self.bot.guild_repository.get(interaction.guild_id)
         channel = f"<#{settings.channel_id}>" if settings and settings.channel_id else "?"
         if report.published:
             lines = [
                 t(
                     "publish.done",
-                    interaction.locale,
+                    locale,
                     published=len(report.published),
                     channel=channel,
                     existing=report.existing,
                 )
             ]
         else:
-            lines = [t("publish.nothing_to_do", interaction.locale, count=report.existing)]
+            lines = [t("publish.nothing_to_do", locale, count=report.existing)]
         await respond(interaction, "\n".join(lines + report.notes))
 
     @require(Access.WORKING_GROUP)

@@ -1,7 +1,8 @@
 """A loopback Discord emulator (REST API v10 + gateway) for end-to-end tests of the real client.
 
 Modules: ``state`` (ground truth), ``payloads`` (JSON shapes), ``limits`` (Discord's limits and
-error shape), ``actions`` (state changes + events), ``rest*`` (HTTP routes), ``gateway``
+error shape), ``ratelimits`` (Discord's rate limits, at a ``pace``), ``actions`` (state changes +
+events), ``rest*`` (HTTP routes), ``gateway``
 (websocket), ``interactions`` (interaction records/payloads), ``control`` (``DiscordEmulator``),
 ``client`` (``run_client``)."""
 

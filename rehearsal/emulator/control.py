@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -22,6 +22,7 @@ from .gateway import Gateway
 from .interactions import EmulatorError, InteractionResult
 from .limits import ATTACHMENT_SIZE_LIMIT, ApiError
 from .payloads import event_payload
+from .ratelimits import RateLimits, default_pace
 from .recording import Exchange, new_sink
 from .rest import Fault, make_app
 from .scheduled_events import ScheduledEventControl
@@ -37,8 +38,14 @@ class DiscordEmulator(WorldControl, MemberControl, InteractionControl, Scheduled
     members' actions (``MemberControl``), interactions (``InteractionControl``) and scheduled events
     (``ScheduledEventControl``); lifecycle, inspection and faults stay here."""
 
-    def __init__(self, *, bot_name: str = "Consultation Bot") -> None:
+    def __init__(
+        self, *, bot_name: str = "Consultation Bot", pace: float | Literal["default"] | None = "default"
+    ) -> None:
         self.state = State()
+        # Discord's rate limits at ``pace`` (1.0: real windows; None: not modelled); True: the default
+        # "default": the pace set by ``ratelimits.set_default_pace`` (the end-to-end tests turn it on).
+        self.ratelimits: RateLimits | None = None
+        self.set_pace(default_pace() if pace == "default" else pace)
         self.gateway = Gateway(self)
         self.requests: list[tuple[str, str, int]] = []
         # None: not recording; a list collects every REST call (see ``recording``).
@@ -154,6 +161,16 @@ class DiscordEmulator(WorldControl, MemberControl, InteractionControl, Scheduled
             if time.monotonic() > deadline:
                 raise TimeoutError(f"condition not met within {timeout}s")
             await asyncio.sleep(interval)
+
+    def set_pace(self, pace: float | None) -> RateLimits | None:
+        """Model Discord's rate limits from now on, windows scaled by ``pace`` (None: no limits)."""
+        self.ratelimits = RateLimits(pace) if pace is not None else None
+        return self.ratelimits
+
+    @property
+    def rate_limited(self) -> int:
+        """429s the rate-limit model answered so far (0 when it is off)."""
+        return self.ratelimits.total_429 if self.ratelimits is not None else 0
 
     # -- gateway & faults -----------------------------------------------------------------------
 

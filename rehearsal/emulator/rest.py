@@ -113,6 +113,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 def ratelimit_headers(route_key: str) -> dict[str, str]:
+    """Headers of a roomy bucket, when rate limits are not modelled (``emu.ratelimits`` is None)."""
     return {
         "X-RateLimit-Limit": "1000",
         "X-RateLimit-Remaining": "999",
@@ -162,6 +163,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return response
     finally:
         emu.requests.append((method, path, status))
+        if status in (401, 403) and emu.ratelimits is not None:
+            emu.ratelimits.invalid_request()
         if emu.exchanges is not None:
             emu.exchanges.append(exchange(request, path, response))
 
@@ -199,6 +202,12 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
     authed = auth == f"Bot {emu.token}"
     if route.auth and not authed:
         return json_response(401, {"message": "401: Unauthorized", "code": 0})
+    if emu.ratelimits is not None:  # Discord's buckets, modelled (ratelimits.py)
+        verdict = emu.ratelimits.check(method, path, authed=authed)
+        if verdict.refused is not None:
+            log.info("Rate limited (%s) %s %s", verdict.scope, method, path)
+            return json_response(429, verdict.refused, verdict.headers)
+        rl = verdict.headers
     try:
         body, files = await parse_body(request)
         request[BODY_KEY] = body

@@ -1,4 +1,4 @@
-"""Guild routes: the guild, its channels, active threads, roles, members and scheduled events."""
+"""Guild routes: the guild, its channels, active threads, emojis, roles, members and scheduled events."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ async def get_active_threads(emu: DiscordEmulator, req: Req) -> Any:
     channels = [emu.state.channels[c] for c in guild.channel_ids]
     threads = [channel_payload(c) for c in channels if c.is_thread and not c.archived]
     return {"threads": threads, "members": []}
+
+
+@router.add("GET", "/guilds/{guild_id}/emojis")
+async def list_emojis(emu: DiscordEmulator, req: Req) -> Any:
+    """The guild has no custom emojis; the route exists for its per-guild shared rate limit."""
+    _guild(emu, req)
+    return []
 
 
 @router.add("GET", "/guilds/{guild_id}/roles")

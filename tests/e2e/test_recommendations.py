@@ -30,6 +30,10 @@ def add_members(world, count, prefix="m"):
 async def test_publish_into_a_forum(world):
     result = await world.publish()
     assert "Published 9 draft recommendation(s)" in result.followups[-1].content
+    # Answered at once, the answer then edited as posts were completed; Discord's limits respected.
+    assert result.deferred and result.answered_within_deadline
+    assert result.content == "9 of 9 draft recommendation(s) posted with their reactions…"
+    assert world.emu.rate_limited == 0, world.emu.ratelimits.refusals
     threads = world.emu.threads(world.forum_id)
     assert len(threads) == 9
     assert all(1 <= len(thread.name) <= 100 for thread in threads)
@@ -45,6 +49,28 @@ async def test_publish_into_a_forum(world):
     # One forum tag per scoping area, each within Discord's 20 characters.
     tags = world.emu.channel(world.forum_id).available_tags
     assert len(tags) == 9 and all(len(tag["name"]) <= 20 for tag in tags)
+
+
+async def test_members_reacting_while_drafts_are_still_posted_are_counted(world):
+    """Regression: a post was tracked only once the bot's twelve reactions were on it (3 s at Discord's
+    pace), so what members did on it meanwhile never reached the tally."""
+    emu = world.emu
+    emu.set_pace(0.2)  # a post's reactions take 0.55 s: time to react in between
+    member = add_members(world, 1)[0]
+    result = await world.command("wg", "consultation publish")
+
+    def first_post_half_reacted():
+        threads = emu.threads(world.forum_id)
+        starters = emu.messages(threads[0].id) if threads else []
+        return starters[0] if starters and 0 < len(starters[0].reactions) < len(OPTIONS) else None
+
+    starter = await emu.wait_until(first_post_half_reacted, timeout=30)
+    await emu.react(member, starter.channel_id, starter.id, SUPPORT)
+    await result.wait_for_followup(timeout=60)
+    await settle(world)
+    assert member in emu.reactions(starter.channel_id, starter.id)[SUPPORT]
+    assert await database_tally(world) == await discord_tally(world)
+    assert emu.rate_limited == 0, emu.ratelimits.refusals
 
 
 async def test_publish_into_a_text_channel(text_world):

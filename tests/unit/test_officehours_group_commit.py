@@ -114,3 +114,72 @@ async def test_a_click_given_up_before_its_group_is_not_booked(
     with pytest.raises(asyncio.CancelledError):
         await dropped
     assert [s.user_id for s in await svc.repo.signups(sid)] == [1]
+
+
+async def test_a_burst_of_cancellations_frees_and_fills_seats_exactly(
+    db: Database, clock: FakeClock, guild: int
+) -> None:
+    """Cancels grouped in one transaction: each freed seat goes to the first still waiting, in order."""
+    svc, sid = await setup(db, clock, guild, capacity=3)
+    repo = svc.repo
+    assert isinstance(repo, CountingRepository)
+    for user in range(10, 20):  # 10, 11, 12 seated; 13..19 waiting in that order
+        await svc.sign_up(guild, sid, user, None)
+    before = repo.bookings
+    leaving = [10, 13, 11, 14, 15, 12, 10, 16]  # seats and places, a promoted member among them, 10 twice
+    results = await asyncio.gather(
+        *(svc.cancel_signup(guild, sid, user) for user in leaving), return_exceptions=True
+    )
+    assert repo.bookings - before < len(leaving)  # grouped, not one transaction per click
+    out = dict(zip(leaving[:6], results[:6], strict=True))
+    assert (out[10].previous, out[10].promoted_user_id) == ("confirmed", 13)
+    assert (out[13].previous, out[13].promoted_user_id) == ("confirmed", 14)  # 13 was just promoted
+    assert (out[11].previous, out[11].promoted_user_id) == ("confirmed", 15)
+    assert (out[14].previous, out[14].promoted_user_id) == ("confirmed", 16)
+    assert (out[15].previous, out[15].promoted_user_id) == ("confirmed", 17)
+    assert (out[12].previous, out[12].promoted_user_id) == ("confirmed", 18)
+    again, promoted_then_left = results[6], results[7]
+    assert isinstance(again, UserError) and again.key == "officehours.cancel_signup.not_signed_up"
+    assert (promoted_then_left.previous, promoted_then_left.promoted_user_id) == ("confirmed", 19)
+    signed = await repo.signups(sid)
+    assert [(s.user_id, s.status) for s in signed] == [(u, "confirmed") for u in (17, 18, 19)]
+    promotions = await db.fetchall(
+        "SELECT user_id FROM officehours_notices WHERE session_id = ? AND kind = 'promoted' ORDER BY id",
+        (sid,),
+    )
+    assert [r[0] for r in promotions] == [13, 14, 15, 16, 17, 18, 19]
+
+
+async def test_grouped_cancellations_match_one_at_a_time(db: Database, clock: FakeClock, guild: int) -> None:
+    """The same cancels, grouped and one by one, leave the same seats and waitlist."""
+    finals = []
+    for grouped in (True, False):
+        svc, sid = await setup(db, clock, guild, capacity=4)
+        for user in range(100, 112):
+            await svc.sign_up(guild, sid, user, None)
+        leaving = [111, 101, 105, 100, 104, 102, 110]
+        if grouped:
+            await asyncio.gather(*(svc.cancel_signup(guild, sid, u) for u in leaving))
+        else:
+            for user in leaving:
+                await svc.cancel_signup(guild, sid, user)
+        finals.append([(s.user_id, s.status) for s in await svc.repo.signups(sid)])
+    assert finals[0] == finals[1]
+
+
+async def test_a_group_larger_than_one_read_finds_every_earlier_sign_up(
+    db: Database, clock: FakeClock, guild: int
+) -> None:
+    """1,200 clicks in one group (past the 500 ids one statement reads), the last ones by members already
+    signed up: they are told so, not booked twice. (Once failed: the read past the first chunk was gone.)"""
+    svc, sid = await setup(db, clock, guild, capacity=1000)
+    early = list(range(5000, 5010))
+    for user in early:
+        await svc.sign_up(guild, sid, user, None)
+    users = list(range(1, 1191)) + early
+    outcomes = await asyncio.gather(*(svc.sign_up(guild, sid, u, None) for u in users))
+    assert [o.already for o in outcomes[-10:]] == [True] * 10
+    assert sum(o.status == "confirmed" and not o.already for o in outcomes) == 990
+    assert [o.position for o in outcomes[990:1190]] == list(range(1, 201))
+    signed = await svc.repo.signups(sid)
+    assert len(signed) == 1200 and len({s.user_id for s in signed}) == 1200

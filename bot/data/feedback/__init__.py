@@ -8,6 +8,7 @@ so no view built on these methods can leak it. ``get``/``by_message``/``for_auth
 the author and are for the author, moderation and privacy requests only.
 """
 
+from bot.data.feedback._forms import FormBatch, NewForm
 from bot.data.feedback._repository import FeedbackRepository
 from bot.data.feedback._rows import (
     SOURCES,
@@ -24,7 +25,9 @@ __all__ = [
     "STATUSES",
     "Feedback",
     "FeedbackRepository",
+    "FormBatch",
     "HistoryEntry",
+    "NewForm",
     "PendingResponse",
     "Response",
     "WorkingGroupItem",

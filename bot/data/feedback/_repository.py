@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from bot.clock import from_db, to_db
 from bot.data.database import Database
+from bot.data.feedback._forms import FormBatch
 from bot.data.feedback._rows import (
     _ITEM,
     _WG_ITEM,
@@ -41,6 +44,12 @@ class FeedbackRepository:
         self.db = db
 
     # -- writing ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def submitting(self, now: datetime) -> AsyncIterator[FormBatch]:
+        """One transaction for a group of form submissions (``BEGIN IMMEDIATE``)."""
+        async with self.db.transaction() as tx:
+            yield FormBatch(tx, now)
 
     async def add(
         self,

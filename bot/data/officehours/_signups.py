@@ -52,28 +52,46 @@ class Booking:
         self._stamp = stamp
 
     async def state(self) -> BookingState | None:
-        row = await self._tx.fetchone(
-            "SELECT o.guild_id, o.status, o.title, o.starts_at, o.capacity, g.phase,"
+        state, _ = await self.open(())
+        return state
+
+    async def open(self, user_ids: Iterable[int]) -> tuple[BookingState | None, dict[int, Signup]]:
+        """The session, its seat counts and the rows these members have in it, whatever their status:
+        one statement, so one thread hop, however many members the group holds."""
+        ids = list(dict.fromkeys(user_ids))
+        head, rest = ids[:IN_CHUNK], ids[IN_CHUNK:]
+        mine = f"s.user_id IN ({','.join('?' * len(head))})" if head else "1 = 0"
+        rows = await self._tx.fetchall(
+            "SELECT o.guild_id AS o_guild_id, o.status AS o_status, o.title AS o_title,"
+            " o.starts_at AS o_starts_at, o.capacity AS o_capacity, g.phase AS o_phase,"
             " (SELECT COUNT(*) FROM signups c WHERE c.session_id = o.id AND c.status = 'confirmed')"
             "   AS n_conf,"
             " (SELECT COUNT(*) FROM signups w WHERE w.session_id = o.id AND w.status = 'waitlisted')"
-            "   AS n_wait"
-            " FROM office_hours o LEFT JOIN guild_settings g ON g.guild_id = o.guild_id WHERE o.id = ?",
-            (self.session_id,),
+            "   AS n_wait,"
+            " s.*"
+            " FROM office_hours o LEFT JOIN guild_settings g ON g.guild_id = o.guild_id"
+            f" LEFT JOIN signups s ON s.session_id = o.id AND {mine}"
+            " WHERE o.id = ?",
+            (*head, self.session_id),
         )
-        if row is None:
-            return None
-        return BookingState(
+        if not rows:
+            return None, {}
+        first = rows[0]
+        state = BookingState(
             session_id=self.session_id,
-            guild_id=row["guild_id"],
-            status=row["status"],
-            title=row["title"],
-            starts_at=from_db(row["starts_at"]),
-            capacity=row["capacity"],
-            phase=row["phase"],
-            confirmed=row["n_conf"],
-            waitlisted=row["n_wait"],
+            guild_id=first["o_guild_id"],
+            status=first["o_status"],
+            title=first["o_title"],
+            starts_at=from_db(first["o_starts_at"]),
+            capacity=first["o_capacity"],
+            phase=first["o_phase"],
+            confirmed=first["n_conf"],
+            waitlisted=first["n_wait"],
         )
+        found = {r["user_id"]: signup_row(r) for r in rows if r["id"] is not None}
+        if rest:
+            found.update(await self.signups_of(rest))
+        return state, found
 
     async def signups_of(self, user_ids: Iterable[int]) -> dict[int, Signup]:
         """The rows these members have in the session, whatever their status."""
@@ -115,17 +133,24 @@ class Booking:
             "UPDATE signups SET status = ?, updated_at = ? WHERE id = ?", (status, self._stamp, signup_id)
         )
 
-    async def first_waitlisted(self) -> Signup | None:
-        row = await self._tx.fetchone(
-            "SELECT * FROM signups WHERE session_id = ? AND status = 'waitlisted' ORDER BY id LIMIT 1",
-            (self.session_id,),
+    async def first_waitlisted(self, limit: int = 1) -> list[Signup]:
+        """The head of the waitlist, in click order."""
+        rows = await self._tx.fetchall(
+            "SELECT * FROM signups WHERE session_id = ? AND status = 'waitlisted' ORDER BY id LIMIT ?",
+            (self.session_id, limit),
         )
-        return signup_row(row) if row else None
+        return [signup_row(row) for row in rows]
 
-    async def promote(self, signup: Signup) -> None:
-        """A seat for ``signup``, and a promotion notice in the outbox (same transaction)."""
-        await self.set_status(signup.id, "confirmed")
-        await enqueue(self._tx, self.session_id, [signup], "promoted", self._stamp)
+    async def set_statuses(self, changes: Sequence[tuple[int, str]]) -> None:
+        """``(signup id, status)`` pairs, in one statement batch."""
+        await self._tx.executemany(
+            "UPDATE signups SET status = ?, updated_at = ? WHERE id = ?",
+            [(status, self._stamp, signup_id) for signup_id, status in changes],
+        )
+
+    async def tell_promoted(self, signups: Sequence[Signup]) -> None:
+        """Promotion notices for ``signups`` in the outbox (same transaction as their new seats)."""
+        await enqueue(self._tx, self.session_id, list(signups), "promoted", self._stamp)
 
 
 class SignupQueries:
