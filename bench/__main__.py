@@ -13,6 +13,7 @@ BENCHMARKS = (
     ("signup_rush", []),
     ("signup_rush", ["--spread", "2"]),
     ("memory", []),
+    ("outside", []),
 )
 
 

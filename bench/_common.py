@@ -36,8 +36,18 @@ def run_main(
             parser.add_argument(flag, action="store_true", help=text)
         else:
             parser.add_argument(flag, type=type(default), default=default, help=text)
+    parser.add_argument(
+        "--event-loop",
+        choices=("auto", "asyncio"),
+        default="auto",
+        help="this process's loop (emulator and bot in process): auto, uvloop when installed as python -m "
+        "bot run does (the default), or asyncio",
+    )
     arguments = vars(parser.parse_args())
-    asyncio.run(main(*(arguments[flag.lstrip("-").replace("-", "_")] for flag, _, _ in options)))
+    from bot.client import event_loop_factory
+
+    with asyncio.Runner(loop_factory=event_loop_factory(arguments.pop("event_loop"))) as runner:
+        runner.run(main(*(arguments[flag.lstrip("-").replace("-", "_")] for flag, _, _ in options)))
 
 
 def say(text: str = "") -> None:

@@ -4,7 +4,7 @@ tallied and durable, against the ceiling: the same events into a client whose ha
 Run: ``python -m bench.gateway [--events N] [--profile]``. Both clients connect to the same loopback
 emulator in this process, one after the other, with the same intents; each gets N distinct reaction
 adds on the drafts' posts. The bot's time ends when every event is a committed row in SQLite.
-Target: >= 0.7x the ceiling. ``--profile`` adds a cProfile run of the bot and says where time goes.
+Target: >= 0.9x the ceiling (issue 14). ``--profile`` adds a cProfile run of the bot and says where time goes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import cProfile
 import pstats
 import tempfile
+import time
 from pathlib import Path
 
 import discord
@@ -55,19 +56,35 @@ def events_for(
     return combos
 
 
+class Cpu:
+    """CPU time of this process (every thread) over a block: the work done, whatever else shares the
+    cores; the wall-clock rate moves with the machine's load, this does not."""
+
+    def __enter__(self) -> Cpu:
+        self.start = time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.process_time() - self.start
+
+
+CPU: dict[str, list[float]] = {"bot": [], "ceiling": []}
+
+
 async def run_bot(world: World, events: list) -> float:
     assert world.bot is not None
     tally = world.bot.services.tally
     before = await world.db.fetchval("SELECT COUNT(*) FROM reactions")
     target = before + len(events)
     written = tally.writer.written  # type: ignore[union-attr]
-    with timed() as timer:
+    with timed() as timer, Cpu() as cpu:
         await world.emu.react_many(events)
         await world.emu.wait_until(
             lambda: tally.writer.written - written >= len(events),  # type: ignore[union-attr]
             timeout=300,
             interval=0.005,
         )
+    CPU["bot"].append(cpu.seconds / len(events))
     stored = await world.db.fetchval("SELECT COUNT(*) FROM reactions")
     assert stored == target, (stored, target)
     return timer.seconds
@@ -76,9 +93,10 @@ async def run_bot(world: World, events: list) -> float:
 async def run_ceiling(world: World, events: list) -> float:
     client = Ceiling(len(events))
     async with run_client(world.emu, client):
-        with timed() as timer:
+        with timed() as timer, Cpu() as cpu:
             await world.emu.react_many(events)
             await asyncio.wait_for(client.done.wait(), 300)
+    CPU["ceiling"].append(cpu.seconds / len(events))
     return timer.seconds
 
 
@@ -117,7 +135,12 @@ async def main(count: int, profile: bool) -> None:
             ceiling_rate = count / min(results["ceiling"])
             say(f"  bot (parse + tally + durable)  {bot_rate:>10,.0f} events/s")
             say(f"  ceiling (parse, no-op handler) {ceiling_rate:>10,.0f} events/s")
-            say(f"  ratio bot / ceiling            {bot_rate / ceiling_rate:10.2f}x   (target >= 0.7x)")
+            say(f"  ratio bot / ceiling            {bot_rate / ceiling_rate:10.2f}x   (target >= 0.9x)")
+            bot_cpu, ceiling_cpu = min(CPU["bot"]) * 1e6, min(CPU["ceiling"]) * 1e6
+            say(
+                f"  CPU per event (emulator included)  bot {bot_cpu:.0f} µs, ceiling {ceiling_cpu:.0f} µs:"
+                f" ratio {ceiling_cpu / bot_cpu:.2f}x (the rate the cores allow, whatever else runs)"
+            )
             if profile:
                 events = events_for(world, posts, options, members, count // 2, offset)
                 profiler = cProfile.Profile()
@@ -134,7 +157,7 @@ SHARES = {
     "discord.py parse (state, Member, RawReactionActionEvent)": ("parse_message_reaction_add",),
     "bot handler (filter, queue)": ("_tally.py:on_raw_reaction_add",),
     "durable write (SQLite)": ("writer.py:flush",),
-    "emulator (sending)": ("bot/emulator",),
+    "emulator (sending, same process)": ("control_members.py:react_many",),
 }
 
 

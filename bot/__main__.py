@@ -118,7 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"consultation-bot {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
+    run = commands.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
+    run.add_argument(
+        "--loop",
+        choices=("auto", "asyncio"),
+        default="auto",
+        help="event loop: uvloop when installed (auto, the default) or the plain asyncio loop",
+    )
     commands.add_parser("migrate", help="apply database migrations")
     content = commands.add_parser("content", help="check or load consultation content (TOML)")
     content_commands = content.add_subparsers(dest="content_command", metavar="ACTION")
@@ -154,7 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(settings.log_level)
         if args.command == "run":
-            return asyncio.run(run_bot(settings))
+            from bot.client import event_loop_factory
+
+            settings.require_token()  # a missing token is the one sentence, before any log line
+            with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
+                return runner.run(run_bot(settings))
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
         if args.command == "content":

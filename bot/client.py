@@ -9,6 +9,7 @@ import logging
 import pkgutil
 import sqlite3
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -54,6 +55,22 @@ def extension_names() -> list[str]:
         for module in pkgutil.iter_modules(cogs.__path__)
         if not module.name.startswith("_")
     )
+
+
+def event_loop_factory(choice: str = "auto") -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop ``python -m bot run`` uses: uvloop when installed (a dependency on Linux and macOS
+    with CPython), else the plain asyncio loop (``None``), saying so in one line. ``choice`` "asyncio"
+    keeps the plain loop (to compare, or to rule uvloop out)."""
+    if choice == "asyncio":
+        log.info("Event loop: asyncio (chosen)")
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        log.info("Event loop: asyncio (uvloop is not installed)")
+        return None
+    log.info("Event loop: uvloop %s", uvloop.__version__)
+    return uvloop.new_event_loop
 
 
 # The bot never joins voice (office hours only point at a voice channel): no warning about voice libraries.

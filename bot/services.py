@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.data.languages import LanguageRepository
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.people import PeopleRepository
+from bot.data.recommendations import RecommendationRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
+from bot.languages import MemberLanguages
 from bot.moderation.privacy import ForgottenRegistry
 from bot.officehours.publisher import SessionPublisher
 from bot.officehours.service import OfficeHoursService
@@ -21,6 +24,7 @@ from bot.people import NameBook
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
+from bot.recommendations.translations import TranslationService
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -30,12 +34,14 @@ if TYPE_CHECKING:
 class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
+    languages: MemberLanguages
     names: NameBook
     officehours: OfficeHoursService
     officehours_publisher: SessionPublisher
     publisher: Publisher
     tally: TallyService
     consultation: ConsultationService
+    translations: TranslationService
 
 
 async def build_services(bot: ConsultationBot) -> Services:
@@ -45,13 +51,20 @@ async def build_services(bot: ConsultationBot) -> Services:
     tally = TallyService(bot, publisher, forgotten)
     officehours_repo = OfficeHoursRepository(bot.db)
     officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
+    languages = MemberLanguages(LanguageRepository(bot.db), bot.clock)
+    await languages.load()
+    languages.install(bot)  # every interaction's locale is the member's own language from here on
     return Services(
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
         forgotten=forgotten,
+        languages=languages,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         officehours=officehours,
         officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),
         publisher=publisher,
         tally=tally,
         consultation=ConsultationService(bot, publisher, tally),
+        translations=TranslationService(
+            RecommendationRepository(bot.db), LanguageRepository(bot.db), bot.clock
+        ),
     )

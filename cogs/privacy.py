@@ -98,6 +98,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
             interaction.user.id,
             registry.pseudonym(interaction.guild_id, interaction.user.id),
         )
+        data["language"] = self.bot.services.languages.chosen(interaction.guild_id, interaction.user.id)
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
         file = discord.File(io.BytesIO(payload), filename="my-consultation-data.json")
         await interaction.response.send_message(
@@ -125,6 +126,7 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         await self.bot.services.tally.flush()
         report = await self.service.erase(guild_id, user_id, registry.pseudonym(guild_id, user_id))
         self.bot.services.names.forget_guild_member(guild_id, user_id)
+        await self.bot.services.languages.forget(guild_id, user_id)  # their /language choice too
         removed, refused = await self.remove_reactions(report, user_id)
         swept = await self.sweep_uncounted(guild_id, user_id, report)
         await record_action(self.bot, guild_id, None, "privacy.forget")

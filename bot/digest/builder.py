@@ -35,15 +35,16 @@ from bot.digest.figures import (
     sections_of,
 )
 from bot.digest.heatmap import HeatmapPainter, HeatmapText
-from bot.digest.markdown import MarkdownInput, render_markdown
+from bot.digest.markdown import MarkdownInput
 from bot.digest.people import feedback_row, signup_row
 from bot.digest.period import Since
+from bot.digest.wikitext import render_both
 from bot.errors import UserError
 from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
-FILE_NAMES = ("digest.md", "tallies.csv", "feedback.csv", "signups.csv", "heatmap.png")
+FILE_NAMES = ("digest.md", "digest.wiki", "tallies.csv", "feedback.csv", "signups.csv", "heatmap.png")
 TALLY_HEADER = (
     "recommendation",
     "recommendation_title",
@@ -270,7 +271,7 @@ class DigestBuilder:
             summaries, sections = sections_of(
                 recommendations, areas, area_rows, stance_by_rec, feedback_figures, history, buckets, changes
             )
-            markdown = render_markdown(
+            markdown, wiki = render_both(  # digest.md and digest.wiki: the same content, two formats
                 MarkdownInput(
                     title=title,
                     period=period,
@@ -295,6 +296,7 @@ class DigestBuilder:
         seconds["total"] = time.perf_counter() - started
         files = {
             "digest.md": markdown.encode("utf-8"),
+            "digest.wiki": wiki.encode("utf-8"),
             "tallies.csv": tallies_csv.getvalue(),
             "feedback.csv": feedback_csv.getvalue(),
             "signups.csv": signups_csv.getvalue(),

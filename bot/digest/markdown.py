@@ -1,6 +1,6 @@
 """digest.md: what the working group reads, one section per recommendation.
 
-Every sentence comes from the message catalogue (``[md]`` in ``bot/locales/<lang>/digest.toml``).
+Every sentence comes from the message catalogue (``digest.md.*`` in ``bot/locales/<lang>.json``).
 Anonymous items never name their author (the data layer does not even return it); hidden and
 withdrawn items never reach this module.
 """

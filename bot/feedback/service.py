@@ -1,11 +1,12 @@
 """The feedback rules in one place: who may send what, when, about which draft; thread replies; answers.
 
 No discord.py here: the cog turns interactions and gateway events into these calls and renders what
-they return. Every refusal is a ``UserError`` whose key names its sentence in ``feedback.toml``.
+they return. Every refusal is a ``UserError`` whose key names its sentence in the catalogue.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,9 +147,12 @@ class FeedbackService:
         Refused outside the open phase, for a draft of another server, for blank or too long text, an
         unknown scoping area, or more than ``cooldown_items`` items within the cooldown window.
         Submissions arriving together are stored in one transaction (``bot.feedback.submissions``).
+        The language recorded is the text's (detected off the event loop before the group is written),
+        not the member's client locale, which is kept beside it.
         """
+        language = await asyncio.to_thread(self.detector.detect, text) if text else None
         form = FormSubmission(
-            guild_id, user_id, recommendation_id, text, anonymous, area_number, locale, channel_id
+            guild_id, user_id, recommendation_id, text, anonymous, area_number, locale, channel_id, language
         )
         result = await self.forms.submit(guild_id, form)
         if isinstance(result, UserError):
@@ -240,7 +244,8 @@ class FeedbackService:
             raise UserError("feedback.edit_in_thread", reference=feedback_id)
         await self.open_settings(guild_id)
         body = check_text(text, MAX_LENGTH)
-        await self.feedback.edit(item.id, body, self.clock.now())
+        language = await asyncio.to_thread(self.detector.detect, body)
+        await self.feedback.edit(item.id, body, self.clock.now(), language=language)
         edited = await self.feedback.get(item.id)
         assert edited is not None
         return edited

@@ -34,6 +34,7 @@ class FormSubmission:
     area_number: int | None
     locale: str | None
     channel_id: int | None = None
+    language: str | None = None  # the text's, detected; ``locale`` is the member's client
 
 
 def phase_refusal(settings: GuildSettings | None) -> UserError | None:
@@ -119,6 +120,7 @@ class FormWriter:
             body=body,
             anonymous=form.anonymous,
             scoping_area_id=area.id if area else None,
-            language=form.locale,
+            language=form.language,
+            locale=form.locale,
             channel_id=form.channel_id,
         )

@@ -193,7 +193,8 @@ class Notifier:
         return True
 
     def _text(self, notice: Notice, session: Session, *, thread: bool = False) -> str:
-        locale = notice.locale
+        # The member's own /language wins over the client locale stored at sign-up.
+        locale = self.bot.services.languages.locale_for(session.guild_id, notice.user_id, notice.locale)
         params = {
             "title": session.title,
             "when": when(session),

@@ -17,6 +17,7 @@ from bot.errors import UserError
 from bot.feedback.buttons import GiveButton
 from bot.i18n import t
 from bot.recommendations.render import post_embed, shorten, thread_name
+from bot.recommendations.translations import ReadButton
 from bot.selfcheck import consultation_gaps
 from bot.selfcheck.render import publish_refusal
 
@@ -54,9 +55,11 @@ class PublishReport:
 
 
 def feedback_view(recommendation_id: int, locale: object = None) -> discord.ui.View:
-    """A post's components: the "Give feedback" button (``GiveButton``, answered by the feedback cog)."""
+    """A post's components: "Give feedback" (``GiveButton``, answered by the feedback cog) and "Read in my
+    language" (``ReadButton``, answered from the draft's translations)."""
     view = discord.ui.View(timeout=None)
     view.add_item(GiveButton(recommendation_id, locale))
+    view.add_item(ReadButton(recommendation_id, locale))  # "Read in my language": translations
     view.stop()  # not kept in this process's view store: clicks are routed by custom_id
     return view
 

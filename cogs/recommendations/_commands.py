@@ -21,9 +21,11 @@ from bot.recommendations.choices import recommendation_choices
 from bot.recommendations.publisher import PublishPlan, feedback_view
 from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
 from bot.recommendations.service import ConsultationService, Setup
+from bot.recommendations.translations import ReadButton
 from bot.replies import respond
 from bot.selfcheck import PermissionReport, RoleReach, check_permissions, check_reach
 from bot.selfcheck.render import permission_lines, reach_lines
+from cogs.recommendations._translate import TranslateModal, language_choices, open_translation_form
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -137,10 +139,12 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.bot.forms.add(EditModal)
+        self.bot.forms.add(EditModal, TranslateModal)
+        self.bot.add_dynamic_items(ReadButton)
 
     async def cog_unload(self) -> None:
-        self.bot.forms.remove(EditModal)
+        self.bot.forms.remove(EditModal, TranslateModal)
+        self.bot.remove_dynamic_items(ReadButton)
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -305,6 +309,17 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         assert interaction.guild_id is not None
         draft = await self.service.draft(interaction.guild_id, recommendation)
         await EditModal(draft, interaction.locale).show(interaction)
+
+    @require(Access.WORKING_GROUP)
+    @app_commands.command(
+        name="translate", description="Add or update a draft's translation into a language."
+    )
+    @app_commands.describe(
+        recommendation="The draft to translate", language="A language code: es, fr, ar, pt-BR…"
+    )
+    @app_commands.autocomplete(recommendation=recommendation_choices, language=language_choices)
+    async def translate_command(self, interaction: Interaction, recommendation: int, language: str) -> None:
+        await open_translation_form(interaction, recommendation, language)
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(

@@ -91,7 +91,7 @@ async def test_reactions_after_close_are_not_counted_also_through_catch_up(world
     assert at_close == await discord_tally(world)
     closed = await run(world, "mod", "mod phase", state="closed", reason="deadline")
     assert answer(closed).startswith("The consultation is closed")
-    assert "9 thread(s) locked" in answer(closed)
+    assert "9 threads locked" in answer(closed)
     # Live reactions after the close: on Discord, not in the tally.
     await react(world, "chen", first, AREA_1)
     await react(world, "chen", first, SUPPORT)
@@ -110,7 +110,7 @@ async def test_reactions_after_close_are_not_counted_also_through_catch_up(world
     assert await database_tally(world) == at_close
     # Reopening resumes counting: the catch-up brings the tally back in line with Discord.
     reopened = await run(world, "mod", "mod phase", state="open")
-    assert "9 thread(s) locked at closing were unlocked" in answer(reopened)
+    assert "9 threads locked at closing were unlocked" in answer(reopened)
     await tally.catch_up()
     assert await database_tally(world) == await discord_tally(world)
 
@@ -259,7 +259,7 @@ async def test_closing_a_text_channel_consultation(text_world):
     await world.publish()
     live = await posts(world)
     closed = await run(world, "mod", "mod phase", state="closed")
-    assert "9 thread(s) locked" in answer(closed)
+    assert "9 threads locked" in answer(closed)
     for post in live:
         assert "The consultation is closed" in str(world.emu.message(post.message_id).embeds[0])
         assert world.emu.channel(post.thread_id).locked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from rehearsal.emulator import EmulatorError
 def fixed_part(key: str, locale: str) -> str:
     """The longest literal stretch of a sentence in the member's language (between placeholders)."""
     template = catalogue(language_of(locale)).get(key) or catalogue("en")[key]
-    pieces = [piece for chunk in template.split("{") for piece in [chunk.split("}")[-1]]]
+    pieces = re.split(r"\$\d+|\{\{[^{}]*\}\}", template)
     return max(pieces, key=len).strip()
 
 

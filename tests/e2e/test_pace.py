@@ -56,8 +56,8 @@ async def test_publish_at_discords_pace(world):
         emu.ratelimits.summary(),
     )
     assert result.answered_within_deadline and result.deferred
-    assert done.content.startswith("Published 9 draft recommendation(s)"), done.content
-    assert result.content == "9 of 9 draft recommendation(s) posted with their reactions…"
+    assert done.content.startswith("Published 9 draft recommendations"), done.content
+    assert result.content == "9 of 9 draft recommendations posted with their reactions…"
     posts = await RecommendationRepository(world.db).live_posts(world.guild_id)
     assert len(posts) == 9
     for post in posts:

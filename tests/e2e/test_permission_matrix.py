@@ -213,4 +213,4 @@ async def test_no_member_sees_a_guarded_subcommand(published):
         leaves = list(walk(root.commands)) if isinstance(root, app_commands.Group) else [root]
         for leaf in leaves:
             assert leaf.extras["access"] is Access.MEMBER, f"a member sees /{leaf.qualified_name}"
-    assert set(offered) == {"feedback", "officehours", "privacy"}
+    assert set(offered) == {"feedback", "officehours", "privacy", "language"}

@@ -92,7 +92,7 @@ async def test_the_working_group_publishes_after_the_one_step_the_bot_named(bare
 
     published = await world.command("member_of_wg", "consultation publish", timeout=60)
     done = await published.wait_for_followup(timeout=60)
-    assert done.content.startswith("Published 9 draft recommendation(s)"), done.content
+    assert done.content.startswith("Published 9 draft recommendations"), done.content
     assert len(world.emu.threads(world.forum_id)) == 9
     locked = await world.command("moderator", "mod lock", recommendation=1)
     assert locked.content.startswith("Locked"), locked.content

@@ -29,10 +29,10 @@ def add_members(world, count, prefix="m"):
 
 async def test_publish_into_a_forum(world):
     result = await world.publish()
-    assert "Published 9 draft recommendation(s)" in result.followups[-1].content
+    assert "Published 9 draft recommendations" in result.followups[-1].content
     # Answered at once, the answer then edited as posts were completed; Discord's limits respected.
     assert result.deferred and result.answered_within_deadline
-    assert result.content == "9 of 9 draft recommendation(s) posted with their reactions…"
+    assert result.content == "9 of 9 draft recommendations posted with their reactions…"
     assert world.emu.rate_limited == 0, world.emu.ratelimits.refusals
     threads = world.emu.threads(world.forum_id)
     assert len(threads) == 9
@@ -99,7 +99,7 @@ async def test_a_post_deleted_by_hand_is_published_again(world):
     await world.settle()  # the deletion reached the bot before the next publish
     again = await world.publish()
     text = again.followups[-1].content
-    assert "Published 1 draft recommendation(s)" in text
+    assert "Published 1 draft recommendation in" in text
     assert len(await live_posts(world)) == 9
 
 
@@ -298,7 +298,7 @@ async def test_publishing_says_when_it_may_not_create_forum_tags(world):
     world.emu.set_bot_permissions(world.guild_id, BOT_DEFAULT & ~MANAGE_CHANNELS)
     result = await world.publish()
     text = result.followups[-1].content
-    assert "Published 9 draft recommendation(s)" in text
+    assert "Published 9 draft recommendations" in text
     assert "may not manage this forum's tags" in text
     assert world.emu.channel(world.forum_id).available_tags == []
 
@@ -310,7 +310,7 @@ async def test_publishing_says_when_the_forum_has_no_room_for_tags(world):
     await world.emu.update_thread(world.forum_id, available_tags=topics)
     await world.settle()
     result = await world.publish()
-    assert "already has 15 tags and Discord allows 20, so 4 scoping area(s) got no tag" in (
+    assert "already has 15 tags and Discord allows 20, so 4 scoping areas got no tag" in (
         result.followups[-1].content
     )
     assert len(world.emu.channel(world.forum_id).available_tags) == 20

@@ -82,6 +82,14 @@ def test_a_wheel_installs_and_migrates_every_table(tmp_path: Path):
     module_file, migrations_dir = where.stdout.split()
     assert Path(module_file).is_relative_to(site), module_file  # the wheel's copy, not the source tree
     assert Path(migrations_dir) == site / "bot" / "migrations"
+    # The message catalogue (banana JSON) travels in the wheel too.
+    said = call(
+        python,
+        "-c",
+        "from bot.i18n import t; print(t('officehours.cancel.done', 'fr', title='x', count=2))",
+        cwd=work,
+    )
+    assert "2 membres inscrits" in said.stdout, said.stdout
 
     first = call(python, "-m", "bot", "migrate", cwd=work, env=env)
     assert first.stdout.startswith("Applied migrations"), first.stdout

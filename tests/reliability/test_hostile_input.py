@@ -30,7 +30,7 @@ from bot.data.feedback import FeedbackRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.feedback.rules import MAX_LENGTH, MAX_RESPONSE
-from bot.i18n import t
+from bot.i18n import languages, t
 from bot.officehours.export import FORMULA_START
 from bot.officehours.service import MAX_QUESTION
 from rehearsal.emulator import EmulatorError
@@ -39,7 +39,7 @@ from .test_access import leaf_commands
 
 EXAMPLES = 30
 PER_COMMAND = 8  # examples per command in the whole-tree fuzz
-LANGUAGES = sorted(path.name for path in (Path(__file__).resolve().parents[2] / "bot" / "locales").iterdir())
+LANGUAGES = languages()
 # The sentence of an unhandled error, in every language the bot speaks (up to its "(reference ...)").
 GENERIC = [t("errors.generic", language, reference="").split("(")[0] for language in LANGUAGES]
 

@@ -39,7 +39,7 @@ async def test_publish_rides_out_rate_limits_and_server_errors(world, figures):
     took = time.monotonic() - started
     figures["injected"] = 7
     figures["publish_seconds"] = round(took, 1)
-    assert "Published 9 draft recommendation(s)" in result.followups[-1].content
+    assert "Published 9 draft recommendations" in result.followups[-1].content
     assert result.answered_within_deadline
     assert all(fault.times == 0 for fault in emu.faults)  # every fault was met...
     assert took >= 2 * 0.4 + 3 * 0.3  # ...and each 429 waited its retry_after before retrying
@@ -66,15 +66,15 @@ async def test_refused_publish_says_try_again_and_finishes_later_without_duplica
     emu.fail_route("POST", THREADS, status=503, times=1)
     refused = await world.publish()
     text = refused.followups[-1].content
-    assert "Publishing stopped after 0 post(s)" in text and "Run /consultation publish again" in text
+    assert "Publishing stopped after 0 posts" in text and "Run /consultation publish again" in text
     assert len(await live_posts(world)) == 2
     # A post created in Discord whose reactions failed is recorded, and the next publish completes it.
     emu.fail_route("PUT", REACTIONS, status=503, times=1)
     partial = await world.publish()
-    assert "Publishing stopped after 0 post(s)" in partial.followups[-1].content
+    assert "Publishing stopped after 0 posts" in partial.followups[-1].content
     assert len(await live_posts(world)) == 3
     done = await world.publish()
-    assert "Published 6 draft recommendation(s)" in done.followups[-1].content
+    assert "Published 6 draft recommendations" in done.followups[-1].content
     figures["injected"] = 2
     await assert_posts_match_discord(world)
 
@@ -86,7 +86,7 @@ async def test_a_post_deleted_while_the_bot_was_away_is_published_again(world, f
     await world.emu.delete_message(victim.thread_id, victim.message_id)  # the bot never hears of it
     await world.start_bot()
     again = await world.publish()
-    assert "Published 1 draft recommendation(s)" in again.followups[-1].content
+    assert "Published 1 draft recommendation in" in again.followups[-1].content
     figures["deleted_unseen"] = 1
     await assert_posts_match_discord(world)
 

@@ -110,9 +110,11 @@ async def test_give_stores_version_area_locale_and_exact_text(
     rec = await rec_id(db, guild)
     await RecommendationRepository(db).revise(rec, "New title", "New body", WG, clock.now())
     text = "  **Très** bien — mais @everyone <@&1> 🧪\n\nà revoir  "
-    item = await give(svc, guild, rec, text, area_number=3, anonymous=True, channel_id=77)
+    item = await give(svc, guild, rec, text, area_number=3, anonymous=True, channel_id=77, locale="en-US")
     assert item.body == text and item.version == 2 and item.area_number == 3
-    assert item.language == "fr" and item.anonymous and item.source == "form" and item.channel_id == 77
+    # Without the model, two French words are not enough to tell: not known, never the client's locale.
+    assert item.language is None and item.anonymous and item.source == "form" and item.channel_id == 77
+    assert await db.fetchval("SELECT locale FROM feedback WHERE id = ?", (item.id,)) == "en-US"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.feedback.buttons import GiveButton
 from bot.forms import FormRouter
 from bot.recommendations.publisher import feedback_view
+from bot.recommendations.translations import ReadButton
 from cogs.feedback._buttons import DYNAMIC_ITEMS, GiveFormButton
 from cogs.feedback._ui import FORMS, EditModal, FeedbackModal, RespondModal
 
@@ -34,7 +35,10 @@ def test_the_router_finds_each_form_by_its_own_template() -> None:
 def test_the_posts_give_button_is_the_one_the_feedback_cog_answers() -> None:
     """The publisher builds the id with ``GiveButton``; the cog subclass parses it with its template."""
     view = feedback_view(12)
-    [button] = view.children
+    [button, read] = view.children  # "Give feedback", then "Read in my language" (its translations)
+    assert read.custom_id == ReadButton.custom_id_for(
+        12
+    ) and ReadButton.__discord_ui_compiled_template__.fullmatch(read.custom_id)
     assert isinstance(button, GiveButton) and button.custom_id == GiveButton.custom_id_for(12)
     assert GiveFormButton in DYNAMIC_ITEMS and issubclass(GiveFormButton, GiveButton)
     match = GiveFormButton.__discord_ui_compiled_template__.fullmatch(button.custom_id)

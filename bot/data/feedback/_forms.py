@@ -30,6 +30,7 @@ class NewForm:
     anonymous: bool
     scoping_area_id: int | None
     language: str | None
+    locale: str | None
     channel_id: int | None
 
 
@@ -65,8 +66,8 @@ class FormBatch:
             chunk = forms[start : start + IN_CHUNK // 16]
             rows = await self._tx.fetchall(
                 "INSERT INTO feedback (guild_id, recommendation_id, version, scoping_area_id, author_id,"
-                " anonymous, source, channel_id, body, language, created_at, updated_at) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, 'form', ?, ?, ?, ?, ?)"] * len(chunk))
+                " anonymous, source, channel_id, body, language, locale, created_at, updated_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, 'form', ?, ?, ?, ?, ?, ?)"] * len(chunk))
                 + " RETURNING id",
                 [
                     value
@@ -81,6 +82,7 @@ class FormBatch:
                         f.channel_id,
                         f.body,
                         f.language,
+                        f.locale,
                         self._stamp,
                         self._stamp,
                     )

@@ -66,6 +66,7 @@ class FeedbackRepository:
         language: str | None = None,
         channel_id: int | None = None,
         message_id: int | None = None,
+        locale: str | None = None,
     ) -> Feedback:
         """Store one item; ``body`` is kept exactly as written."""
         if source not in SOURCES:
@@ -73,8 +74,8 @@ class FeedbackRepository:
         stamp = to_db(now)
         feedback_id = await self.db.execute(
             "INSERT INTO feedback (guild_id, recommendation_id, version, scoping_area_id, author_id,"
-            " anonymous, source, channel_id, message_id, body, language, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " anonymous, source, channel_id, message_id, body, language, locale, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 guild_id,
                 recommendation_id,
@@ -87,6 +88,7 @@ class FeedbackRepository:
                 message_id,
                 body,
                 language,
+                locale,
                 stamp,
                 stamp,
             ),
