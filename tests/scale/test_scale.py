@@ -1,8 +1,9 @@
 """The scale test (issue 15): bots as ``python -m bot run`` processes, 6 shards over 30 guilds, the
-emulator in its own process. Each guild publishes, gets a reaction flood (a bot process SIGKILLed half
-way and restarted), a sign-up rush and a due reminder, and a weekly digest falls due. Then: every
-guild's tally equals the emulator's reactions cell by cell, every reminder and weekly digest was sent
-once, each session has exactly ``capacity`` seats, and no process touched a guild outside its shards.
+emulator in its own process (``python -m rehearsal.emulator``, driven through ``rehearsal.remote``).
+Each guild publishes, gets a reaction flood (a bot process SIGKILLed half way and restarted), a sign-up
+rush and a due reminder, and a weekly digest falls due. Then: every guild's tally equals the emulator's
+reactions cell by cell, every reminder and weekly digest was sent once, each session has exactly
+``capacity`` seats, and no process touched a guild outside its shards.
 
 SQLite: one process runs all 6 shards (SQLite's run lock allows one bot per file). PostgreSQL (when the
 backend is there and reachable): 3 processes x 2 shards over one database, one of them killed.
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.clock import SystemClock, to_db
@@ -34,6 +36,8 @@ from bot.data.digest import DigestRepository
 from bot.data.guilds import GuildRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
+from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
+from rehearsal.remote import RemoteEmulator
 from rehearsal.world import TallyCells, stored_tally
 
 pytestmark = pytest.mark.slow
@@ -41,6 +45,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 GUILDS, SHARDS, MEMBERS, CAPACITY, RECOMMENDATIONS = 30, 6, 12, 3, 3
 READY_TIMEOUT = 120
+FLOOD_CHUNK = 20  # reactions per control call: the burst arrives over a few seconds, not in one frame
+FORUM, TEXT, VOICE = 15, 0, 2
 FIGURES: dict[str, Any] = {}  # printed at the end (pytest -s shows them)
 
 
@@ -52,48 +58,40 @@ def trimmed_content(path: Path) -> Path:
     return path
 
 
-class Emulator:
-    """The emulator process and its line protocol."""
+async def build_world(emu: RemoteEmulator) -> list[dict[str, Any]]:
+    """``GUILDS`` guilds spread evenly over ``SHARDS`` shards, each with roles, channels and members."""
 
-    def __init__(self, process: asyncio.subprocess.Process, world: dict[str, Any]) -> None:
-        self.process = process
-        self.world = world
+    async def guild(n: int) -> dict[str, Any]:
+        gid = (await emu.call("create_guild", f"Affiliate {n}", shard=[n % SHARDS, SHARDS]))["id"]
+        roles = {
+            key: (await emu.call("create_role", gid, name, permissions=permissions))["id"]
+            for key, name, permissions in (
+                ("admin", "Admins", ADMINISTRATOR),
+                ("working_group", "Working group", MANAGE_EVENTS),
+                ("moderator", "Moderators", MANAGE_THREADS),
+            )
+        }
+        channels = {
+            key: (await emu.call("create_channel", gid, key, type=kind))["id"]
+            for key, kind in (("text", TEXT), ("forum", FORUM), ("digest", TEXT), ("voice", VOICE))
+        }
+        return {
+            "id": gid,
+            "roles": roles,
+            "admin": (await emu.call("create_member", gid, "Admin", roles=[roles["admin"]]))["id"],
+            "wg": (await emu.call("create_member", gid, "Working group", roles=[roles["working_group"]]))[
+                "id"
+            ],
+            "members": await emu.members(gid, MEMBERS),
+            **channels,
+        }
 
-    @classmethod
-    async def start(cls) -> Emulator:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.scale.emulator_process", str(GUILDS), str(MEMBERS), str(SHARDS),
-            cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 26,
-        )  # fmt: skip
-        return cls(process, await cls._read(process))
+    return list(await asyncio.gather(*(guild(n) for n in range(GUILDS))))
 
-    @staticmethod
-    async def _read(process: asyncio.subprocess.Process) -> dict[str, Any]:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), 300)
-        if not line:
-            raise RuntimeError("the emulator process ended")
-        answer = json.loads(line)
-        if "error" in answer:
-            raise RuntimeError(answer["error"])
-        return answer
 
-    async def send(self, op: str, **fields: Any) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps({"op": op, **fields}) + "\n").encode())
-        await self.process.stdin.drain()
-
-    async def ask(self, op: str, **fields: Any) -> dict[str, Any]:
-        await self.send(op, **fields)
-        return await self._read(self.process)
-
-    async def read(self) -> dict[str, Any]:
-        return await self._read(self.process)
-
-    async def stop(self) -> None:
-        if self.process.returncode is None:
-            await self.ask("stop")
-            await asyncio.wait_for(self.process.wait(), 30)
+async def info(emu: RemoteEmulator) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{emu.control}/info") as response:
+        return await response.json()
 
 
 @dataclass
@@ -154,9 +152,11 @@ def backends() -> list[Any]:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emu = await Emulator.start()
+async def emulator() -> AsyncIterator[RemoteEmulator]:
+    """``python -m rehearsal.emulator`` recommending ``SHARDS`` shards, all allowed to identify at once."""
+    emu = await RemoteEmulator.start()
     try:
+        await emu.call("shard_as", SHARDS, SHARDS)
         yield emu
     finally:
         await emu.stop()
@@ -203,6 +203,21 @@ async def wait_for_log(bots: list[BotProcess], text: str, counts: list[int], tim
             await asyncio.sleep(0.2)
 
 
+async def report(emu: RemoteEmulator, messages: list[list[int]], channels: list[int]) -> dict[str, Any]:
+    """Reactions of the given messages, and the bot's messages in the given channels (by id)."""
+    bot_user = (await info(emu))["bot_user_id"]
+    reactions = {str(m): await emu.call("reactions", c, m) for c, m in messages}
+    posted = {
+        str(c): [
+            {"content": m["content"], "embeds": len(m["embeds"])}
+            for m in await emu.call("messages", c)
+            if m["author_id"] == bot_user
+        ]
+        for c in channels
+    }
+    return {"reactions": reactions, "posted": posted}
+
+
 def caught_up(line: str) -> int:
     """Added plus removed, from "Reaction catch-up: N added, M removed, K unchanged"."""
     found = re.search(r"Reaction catch-up: (\d+) added, (\d+) removed", line)
@@ -214,7 +229,7 @@ def count_log(bots: list[BotProcess], text: str) -> list[int]:
 
 
 @pytest.mark.parametrize("backend", backends())
-async def test_processes_and_shards_over_thirty_guilds(backend, emulator: Emulator, tmp_path: Path):
+async def test_processes_and_shards_over_thirty_guilds(backend, emulator: RemoteEmulator, tmp_path: Path):
     _, server, layout = backend
     test_began = time.monotonic()
     database_path = tmp_path / "scale.sqlite3"
@@ -241,13 +256,12 @@ async def fresh_database(server: str | None, database_path: Path) -> AsyncIterat
 
 
 async def run_test(emulator, tmp_path, database_path, server, target, layout, test_began) -> None:
-    world = emulator.world
-    guilds = world["guilds"]
+    guilds = await build_world(emulator)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DISCORD_TOKEN": world["token"],
-        "DISCORD_API_BASE": world["api_base"],
+        "DISCORD_TOKEN": emulator.token,
+        "DISCORD_API_BASE": emulator.api_base,
         "DATABASE_PATH": str(database_path),
         "CONTENT_PATH": str(trimmed_content(tmp_path / "content.toml")),
         "LOG_LEVEL": "INFO",
@@ -264,8 +278,8 @@ async def run_test(emulator, tmp_path, database_path, server, target, layout, te
     for bot in bots:
         await bot.start()
     try:
-        ready = await emulator.ask("wait_ready", count=SHARDS, timeout=READY_TIMEOUT)
-        assert sorted(ready["shards"]) == [[n, SHARDS] for n in range(SHARDS)]
+        await emulator.wait_for_ready(SHARDS, READY_TIMEOUT)
+        assert sorted(await emulator.call("shards_connected")) == [[n, SHARDS] for n in range(SHARDS)]
         await run_scenario(emulator, bots, guilds, database)
         print(f"scale test took {time.monotonic() - test_began:.0f} s with {len(bots)} process(es)")
     finally:
@@ -273,51 +287,51 @@ async def run_test(emulator, tmp_path, database_path, server, target, layout, te
             await bot.stop()
 
 
-async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, database: Path | str) -> None:
-    def each(user: str, name: str, followup: bool = False, **options: Any) -> list[dict[str, Any]]:
-        """The command for every guild; an option given as a function is computed per guild."""
-        return [
-            {
-                "user": g[user],
-                "guild": g["id"],
-                "name": name,
-                "channel": g["text"],
-                "followup": followup,
-                "options": {k: (v(g) if callable(v) else v) for k, v in options.items()},
-            }
-            for g in guilds
-        ]
+async def run_scenario(
+    emulator: RemoteEmulator, bots: list[BotProcess], guilds, database: Path | str
+) -> None:
+    async def each(user: str, name: str, followups: int = 0, **options: Any) -> list[dict[str, Any]]:
+        """The command run in every guild at once; an option given as a function is computed per guild."""
+        return list(
+            await asyncio.gather(
+                *(
+                    emulator.command(
+                        g[user],
+                        g["id"],
+                        name,
+                        timeout=120,
+                        followups=followups,
+                        **{k: (v(g) if callable(v) else v) for k, v in options.items()},
+                    )
+                    for g in guilds
+                )
+            )
+        )
 
-    setup = await emulator.ask(
-        "commands",
-        items=each(
-            "admin",
-            "consultation setup",
-            channel=lambda g: g["forum"],
-            working_group_role=lambda g: g["roles"]["working_group"],
-            moderator_role=lambda g: g["roles"]["moderator"],
-            digest_channel=lambda g: g["digest"],
-        ),
+    setup = await each(
+        "admin",
+        "consultation setup",
+        channel=lambda g: g["forum"],
+        working_group_role=lambda g: g["roles"]["working_group"],
+        moderator_role=lambda g: g["roles"]["moderator"],
+        digest_channel=lambda g: g["digest"],
     )
-    assert all(a["ephemeral"] for a in setup["answers"]), setup
+    assert all(a["ephemeral"] for a in setup), setup
     start = at(5)
-    published = await emulator.ask("commands", items=each("wg", "consultation publish", followup=True))
-    assert len(published["answers"]) == GUILDS
-    scheduled = await emulator.ask(
-        "commands",
-        items=each(
-            "wg",
-            "officehours-manage schedule",
-            followup=True,
-            title="Ask the working group",
-            start=start.strftime("%Y-%m-%dT%H:%MZ"),
-            duration=30,
-            capacity=CAPACITY,
-            channel=lambda g: g["voice"],
-            reminders="3m",
-        ),
+    published = await each("wg", "consultation publish", followups=1)
+    assert all(a["answered"] for a in published)
+    scheduled = await each(
+        "wg",
+        "officehours-manage schedule",
+        followups=1,
+        title="Ask the working group",
+        start=start.strftime("%Y-%m-%dT%H:%MZ"),
+        duration=30,
+        capacity=CAPACITY,
+        channel=lambda g: g["voice"],
+        reminders="3m",
     )
-    assert len(scheduled["answers"]) == GUILDS
+    assert all(a["answered"] for a in scheduled)
 
     db = await Database.open(database, migrate=False)
     try:
@@ -360,14 +374,14 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
     rng.shuffle(events)
     victim = bots[0]
     began = time.monotonic()
-    await emulator.send("flood", events=events)
-    assert "halfway" in await emulator.read()
-    victim.kill()
-    assert (await emulator.read())["applied"] > 0
+    for n, chunk in enumerate(range(0, len(events), FLOOD_CHUNK)):
+        await emulator.call("react_many", events[chunk : chunk + FLOOD_CHUNK])
+        if n == len(events) // FLOOD_CHUNK // 2:
+            victim.kill()  # half the burst delivered
     await asyncio.wait_for(victim.process.wait(), 30)  # type: ignore[union-attr]
     before = count_log([victim], "Reaction catch-up:")
     await victim.start()
-    await emulator.ask("wait_ready", count=SHARDS, timeout=READY_TIMEOUT)
+    await emulator.wait_for_ready(SHARDS, READY_TIMEOUT)
     await wait_for_log([victim], "Reaction catch-up:", before)
     # What the killed process missed (its events of the second half) its catch-up found again.
     recovered = sum(caught_up(line) for line in victim.log_lines())
@@ -382,14 +396,15 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
         for s in [sessions[g["id"]]]
         for m in g["members"]
     ]  # fmt: skip
-    rush = await emulator.ask("clicks", items=clicks)
-    assert len(rush["answers"]) == GUILDS * MEMBERS and all(rush["answers"])
+    rush = await emulator.click_many(clicks, timeout=120)
+    assert len(rush) == GUILDS * MEMBERS and None not in rush
+    FIGURES["rush_slowest_answer_s"] = round(max(rush), 2)
 
     # The reminders fall due 3 minutes before the start; each process posts its guilds'.
     threads = {g["id"]: sessions[g["id"]].thread_id for g in guilds}
     async with asyncio.timeout(5 * 60):
         while True:
-            posted = (await emulator.ask("report", messages=[], channels=list(threads.values())))["posted"]
+            posted = (await report(emulator, [], list(threads.values())))["posted"]
             if all(any("starts" in m["content"] for m in posted[str(t)]) for t in threads.values()):
                 break
             await asyncio.sleep(1)
@@ -400,7 +415,7 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
     catch_ups = count_log(bots, "Reaction catch-up:")
     for bot in bots:
         await bot.start()
-    await emulator.ask("wait_ready", count=SHARDS, timeout=READY_TIMEOUT)
+    await emulator.wait_for_ready(SHARDS, READY_TIMEOUT)
     await wait_for_log(bots, "Reaction catch-up:", catch_ups)
     for bot in bots:
         await bot.stop()
@@ -411,8 +426,8 @@ async def run_scenario(emulator: Emulator, bots: list[BotProcess], guilds, datab
 async def check(emulator, bots, guilds, database, posts, sessions, options) -> None:
     messages = [[c, m] for g in guilds for _, c, m in posts[g["id"]]]
     channels = [sessions[g["id"]].thread_id for g in guilds] + [g["digest"] for g in guilds]
-    seen = await emulator.ask("report", messages=messages, channels=channels)
-    bot_user = emulator.world["bot_user_id"]
+    bot_user = (await info(emulator))["bot_user_id"]
+    seen = await report(emulator, messages, channels)
     FIGURES["members_reactions_at_end"] = sum(
         len(set(users) - {bot_user}) for r in seen["reactions"].values() for users in r.values()
     )
@@ -422,9 +437,7 @@ async def check(emulator, bots, guilds, database, posts, sessions, options) -> N
             gid = g["id"]
             areas, stances = options[gid]
             numbered = [(number, message_id) for number, _, message_id in posts[gid]]
-            expected = expected_tally(
-                seen["reactions"], numbered, areas, stances, {emulator.world["bot_user_id"]}
-            )
+            expected = expected_tally(seen["reactions"], numbered, areas, stances, {bot_user})
             stored = await stored_tally(db, gid)
             assert sum(cell[0] for cell in expected.values()) > 0, f"no reactions reached guild {gid}"
             assert {k: v for k, v in stored.items() if any(v)} == {
