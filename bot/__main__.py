@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -49,6 +50,7 @@ async def _run_bot(settings: Settings, token: str) -> int:
 
     database = await Database.open(settings.database_path)
     bot = ConsultationBot(settings, database=database, content=default_content(settings))
+    calm_garbage_collector()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -67,6 +69,14 @@ async def _run_bot(settings: Settings, token: str) -> int:
     finally:
         await database.close()
     return 0
+
+
+def calm_garbage_collector() -> None:
+    """Fewer, shorter collections in the serving process (issue 14's rush profile: the answers' outliers
+    were collector pauses, 0.55-0.85 s per 1,000-click phase with full collections of 130-280 ms; with the
+    start-up objects frozen and a higher first threshold, 0.25-0.34 s and no full collection)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def default_content(settings: Settings) -> Content:

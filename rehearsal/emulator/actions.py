@@ -180,8 +180,8 @@ def add_reaction(
     if users is None:
         if sum(1 for u in msg.reactions.values() if u) >= MAX_REACTION_EMOJI:
             raise ApiError(400, 30010, "Maximum number of reactions reached (20)")
-        users = msg.reactions[key] = []
-    users.append(user_id)
+        users = msg.reactions[key] = {}
+    users[user_id] = None
     if dispatch:
         emu.gateway.emit("MESSAGE_REACTION_ADD", reaction_event(emu, msg, user_id, key, add=True))
     return True
@@ -193,7 +193,7 @@ def remove_reaction(
     users = msg.reactions.get(key)
     if not users or user_id not in users:
         return False
-    users.remove(user_id)
+    del users[user_id]
     if not users:
         del msg.reactions[key]
     if dispatch:

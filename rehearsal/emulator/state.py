@@ -195,7 +195,8 @@ class Message:
     ephemeral: bool = False
     deleted: bool = False
     # emoji key ("👍" or "name:id") -> user ids in reaction order
-    reactions: dict[str, list[int]] = field(default_factory=dict)
+    # emoji -> the users who reacted, in order (a dict as an ordered set: membership is O(1) at 10k users)
+    reactions: dict[str, dict[int, None]] = field(default_factory=dict)
 
     @property
     def files(self) -> list[tuple[str, bytes]]:

@@ -388,14 +388,16 @@ async def test_own_items_edit_and_withdraw(world: World) -> None:
     [item] = await items_of(world, "eve")
     opened = await world.command("eve", "feedback edit", item=item.id)
     done = await submit(world, "eve", opened, {"text": "Zweite Fassung."})
-    assert done.content == t("feedback.edited", reference=item.id)
+    assert done.content == t("feedback.edited", world.locales["eve"], reference=item.id)
     assert [h.body for h in await FeedbackRepository(world.db).history(item.id)] == ["Erste Fassung."]
     refused = await world.command("bob", "feedback withdraw", item=item.id)
     assert refused.content == t("feedback.not_yours", world.locales["bob"], reference=item.id)
     done = await world.command("eve", "feedback withdraw", item=item.id)
-    assert done.content == t("feedback.withdrawn", reference=item.id)
+    assert done.content == t("feedback.withdrawn", world.locales["eve"], reference=item.id)
     assert (await items_of(world, "eve"))[0].status == "withdrawn"
-    assert (await world.command("eve", "feedback mine")).content == t("feedback.mine_empty")
+    assert (await world.command("eve", "feedback mine")).content == t(
+        "feedback.mine_empty", world.locales["eve"]
+    )
 
 
 async def test_text_channel_posts_button_and_thread_reply(text_world: World) -> None:

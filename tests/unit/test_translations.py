@@ -228,7 +228,7 @@ async def test_synced_payload_carries_the_translations(loaded_bot):
     await tree.set_translator(None)
     [feedback] = [p for p in payloads if p["name"] == "feedback"]
     assert feedback["name_localizations"] == {}
-    assert set(feedback["description_localizations"]) == {"fr", "es-ES", "es-419"}
+    assert {"fr", "es-ES", "es-419"} <= set(feedback["description_localizations"])
     [give] = [o for o in feedback["options"] if o["name"] == "give"]
     assert give["description_localizations"]["fr"].startswith("Dire au groupe de travail")
     assert not give.get("name_localizations")
