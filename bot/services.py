@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.audit import announce
 from bot.data.languages import LanguageRepository
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
@@ -25,6 +26,8 @@ from bot.recommendations.publisher import Publisher
 from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
 from bot.recommendations.translations import TranslationService
+from bot.themes.notices import ThemeNotifier
+from bot.themes.service import ThemesService
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -42,6 +45,8 @@ class Services:
     tally: TallyService
     consultation: ConsultationService
     translations: TranslationService
+    themes: ThemesService
+    theme_notices: ThemeNotifier
 
 
 async def build_services(bot: ConsultationBot) -> Services:
@@ -54,8 +59,9 @@ async def build_services(bot: ConsultationBot) -> Services:
     languages = MemberLanguages(LanguageRepository(bot.db), bot.clock)
     await languages.load()
     languages.install(bot)  # every interaction's locale is the member's own language from here on
+    detector = LanguageDetector()  # one model in memory (~75 MB), for thread replies and for themes
     return Services(
-        feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, LanguageDetector()),
+        feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, detector),
         forgotten=forgotten,
         languages=languages,
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
@@ -67,4 +73,8 @@ async def build_services(bot: ConsultationBot) -> Services:
         translations=TranslationService(
             RecommendationRepository(bot.db), LanguageRepository(bot.db), bot.clock
         ),
+        themes=ThemesService(
+            bot.db, bot.clock, detector=detector, on_audit=lambda entry: announce(bot, entry)
+        ),
+        theme_notices=ThemeNotifier(bot, forgotten),
     )

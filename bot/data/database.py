@@ -165,6 +165,31 @@ class Database:
         with suppress(sqlite3.OperationalError):
             await self._connection.execute("ROLLBACK")
 
+    # -- readers ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """A read-only connection of its own, in one read transaction (one snapshot) until the end.
+
+        WAL lets it read while this connection writes: long reads (a digest) never hold the lock the
+        reaction writer and sign-ups take, nor wait for it. An in-memory database has no second
+        connection; there the reader borrows this one, statement by statement.
+        """
+        if str(self.path) == ":memory:":
+            yield Reader(self._connection, self._lock)
+            return
+        connection = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute("PRAGMA mmap_size = 268435456")  # big reads without a copy per page
+            await connection.execute("BEGIN")
+            # In WAL mode the snapshot is fixed by the first read, not by BEGIN: fix it now.
+            await connection.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+            yield Reader(connection, asyncio.Lock())
+        finally:
+            await asyncio.shield(connection.close())
+
     # -- migrations -------------------------------------------------------------------------
 
     async def applied_versions(self) -> set[int]:
@@ -269,6 +294,26 @@ class Database:
             destination.execute("PRAGMA journal_mode = DELETE")
         finally:
             destination.close()
+
+
+class Reader:
+    """Statements of a ``Database.reader()``: reads only, each one thread hop."""
+
+    def __init__(self, connection: aiosqlite.Connection, lock: asyncio.Lock) -> None:
+        self._connection = connection
+        self._lock = lock
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        async with self._lock:
+            return list(await self._connection.execute_fetchall(sql, params))
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
 
 
 class Transaction:

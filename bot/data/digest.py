@@ -1,55 +1,44 @@
 """The aggregate SQL behind digests: the reaction cross-tab, feedback figures and listings, the digest log.
 
-The cross-tab has the meaning of ``ReactionRepository.area_tally`` / ``stance_tally`` (tests hold the two
-equal) but is computed in one pass over the ``reactions_by_member`` index (migration 0005): each
-member's reactions on a live post become one bit mask (one bit per scoping area, three for the
-stances), SQLite counts members per (post, mask), and only those few thousand groups are expanded
-into cells. Over 1M reactions that is one index scan instead of a join per stance.
+The content is read through a ``Reads`` (``Database.reader()``: a read-only connection of its own in
+one snapshot), so a digest never holds the connection the reaction writer and sign-ups use. The
+cross-tab is read from the counts the reaction writer keeps (``bot.data.reaction_pairs``, migration
+0015); tests hold it equal to ``ReactionRepository.area_tally`` / ``stance_tally``, which count from the
+rows. The listing comes back as finished CSV lines (``bot.data.digest_listing``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from bot.clock import from_db, to_db
+from bot.data import reaction_pairs
 from bot.data.database import Database
-from bot.data.reactions import CROSS_TAB_SQL, AreaTally, ReactionRepository, StanceTally
+from bot.data.digest_listing import (
+    FEEDBACK_ANSWERED_SQL,
+    FEEDBACK_COUNTS_SQL,
+    LATEST_SQL,
+    formula_params,
+    listing_sql,
+)
+from bot.data.reactions import AreaTally, StanceTally
 
 STANCE_KEYS = ("support", "oppose", "needs_work")
-FEEDBACK_COUNTS_SQL = """
-    SELECT f.recommendation_id, f.scoping_area_id, f.language,
-           SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
-    FROM feedback f
-    WHERE f.guild_id = :guild AND f.status = 'active' AND f.hidden = 0
-    GROUP BY f.recommendation_id, f.scoping_area_id, f.language
-"""
-FEEDBACK_ANSWERED_SQL = """
-    SELECT f.recommendation_id, f.scoping_area_id, f.language,
-           SUM(CASE WHEN f.created_at > :since THEN 1 ELSE 0 END), COUNT(*)
-    FROM (SELECT DISTINCT feedback_id FROM feedback_responses) r
-    JOIN feedback f ON f.id = r.feedback_id
-    WHERE f.guild_id = :guild AND f.status = 'active' AND f.hidden = 0
-    GROUP BY f.recommendation_id, f.scoping_area_id, f.language
-"""
-# A page of the listing: the first page starts after a moment, the next ones after (created_at, id).
-FEEDBACK_PAGE_SQL = """
-    SELECT f.id, f.recommendation_id, f.version, f.scoping_area_id,
-           CASE WHEN f.anonymous = 1 THEN NULL ELSE f.author_id END AS author_id,
-           f.anonymous, f.source, f.language, f.body, f.created_at,
-           (SELECT COUNT(*) FROM feedback_responses fr WHERE fr.feedback_id = f.id) AS responses
-    FROM feedback f
-    WHERE f.guild_id = ? AND f.recommendation_id = ? AND {after}
-      AND f.status = 'active' AND f.hidden = 0
-    ORDER BY f.created_at, f.id
-    LIMIT ?
-"""
-FIRST_PAGE = "f.created_at > ?"
-NEXT_PAGE = "(f.created_at, f.id) > (?, ?)"
 PAGE_SIZE = 5000
+
+
+class Reads(Protocol):
+    """Read statements: a ``Database`` or one of its ``reader()``s."""
+
+    async def fetchall(self, sql: str, params: Any = ()) -> Sequence[Any]: ...
+
+    async def fetchone(self, sql: str, params: Any = ()) -> Any: ...
+
+    async def fetchval(self, sql: str, params: Any = ()) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,18 +145,23 @@ def _record(row: Any) -> DigestRecord:
 class DigestRepository:
     """Read-only aggregates for a digest, plus the ``digests`` log that makes "since the last" work."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, reads: Reads | None = None) -> None:
         self.db = db
+        self.reads: Reads = reads if reads is not None else db
+
+    def reading(self, reads: Reads) -> DigestRepository:
+        """The same repository reading its content through ``reads`` (a ``Database.reader()``)."""
+        return DigestRepository(self.db, reads)
 
     # -- content ----------------------------------------------------------------------------
 
     async def title(self, guild_id: int) -> str | None:
-        return await self.db.fetchval(
+        return await self.reads.fetchval(
             "SELECT consultation_title FROM guild_settings WHERE guild_id = ?", (guild_id,)
         )
 
     async def recommendations(self, guild_id: int) -> list[DigestRecommendation]:
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT r.id, r.number, r.current_version AS version, v.title FROM recommendations r"
             " JOIN recommendation_versions v ON v.recommendation_id = r.id AND v.version = r.current_version"
             " WHERE r.guild_id = ? ORDER BY r.number",
@@ -176,7 +170,7 @@ class DigestRepository:
         return [DigestRecommendation(**dict(row)) for row in rows]
 
     async def version_history(self, guild_id: int) -> list[VersionEntry]:
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT v.recommendation_id, v.version, v.title, v.author_id, v.created_at"
             " FROM recommendation_versions v JOIN recommendations r ON r.id = v.recommendation_id"
             " WHERE r.guild_id = ? ORDER BY r.number, v.version",
@@ -191,7 +185,7 @@ class DigestRepository:
         ]  # fmt: skip
 
     async def areas(self, guild_id: int) -> list[AreaInfo]:
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT id, number, name, short_name, emoji FROM scoping_areas"
             " WHERE guild_id = ? ORDER BY number",
             (guild_id,),
@@ -203,38 +197,43 @@ class DigestRepository:
     async def tallies(
         self, guild_id: int, recommendation_id: int | None = None
     ) -> tuple[list[AreaTally], list[StanceTally]]:
-        """Per recommendation x area and per recommendation: the tally's own cross-tab."""
-        return await ReactionRepository(self.db).tallies(guild_id, recommendation_id)
+        """Per recommendation x area and per recommendation: the tally's cross-tab, from kept counts."""
+        areas = await self.reads.fetchall(
+            "SELECT number, emoji FROM scoping_areas WHERE guild_id = ? ORDER BY number", (guild_id,)
+        )
+        stances = await self.reads.fetchall("SELECT key, emoji FROM stances WHERE guild_id = ?", (guild_id,))
+        recommendations = await self.reads.fetchall(
+            "SELECT id, number FROM recommendations WHERE guild_id = ? AND (? IS NULL OR id = ?)"
+            " ORDER BY number",
+            (guild_id, recommendation_id, recommendation_id),
+        )
+        areas, stances = [(row[0], row[1]) for row in areas], {row[0]: row[1] for row in stances}
+        cells, overall = await reaction_pairs.cross_tab(
+            self.reads, guild_id, recommendation_id, areas, stances, [row[0] for row in recommendations]
+        )
+        area_rows = [
+            AreaTally(rec_id, number, area, *cells[rec_id, area])
+            for rec_id, number in recommendations
+            for area, _ in areas
+        ]
+        stance_rows = [StanceTally(rec_id, number, *overall[rec_id]) for rec_id, number in recommendations]
+        return area_rows, stance_rows
 
     async def area_members(
         self, guild_id: int, recommendation_id: int | None = None
     ) -> dict[tuple[int, int], int]:
-        """Members who tagged each area on each recommendation's live post: {(rec id, area number): n}.
-
-        The ``members`` column of the cross-tab alone, counted from primary-key ranges (one row per
-        member and emoji), so the heatmap can start before the full cross-tab is ready.
-        """
-        rows = await self.db.fetchall(
-            "SELECT p.recommendation_id, a.number, COUNT(*) FROM posts p"
-            " JOIN scoping_areas a ON a.guild_id = p.guild_id"
-            " JOIN reactions x ON x.message_id = p.message_id AND x.emoji = a.emoji"
-            " WHERE p.guild_id = ? AND p.status = 'live' AND (? IS NULL OR p.recommendation_id = ?)"
-            " GROUP BY p.recommendation_id, a.number",
-            (guild_id, recommendation_id, recommendation_id),
-        )
-        return {(row[0], row[1]): row[2] for row in rows}
+        """Members who tagged each area on each recommendation's live post: {(rec id, area number): n}."""
+        areas, _ = await self.tallies(guild_id, recommendation_id)
+        return {(row.recommendation_id, row.area_number): row.members for row in areas if row.members}
 
     # -- feedback ---------------------------------------------------------------------------
 
     async def feedback_figures(self, guild_id: int, since: datetime | None) -> list[FeedbackFigure]:
-        """Active, visible feedback counted per recommendation, area and language, and how much is answered.
-
-        Two index-only aggregates (``feedback_digest_figures``, migration 0005): the counts, then the
-        answered items reached from ``feedback_responses``, so no per-item lookup is needed for the rest.
-        """
+        """Active, visible feedback counted per recommendation, area and language, and how much is answered
+        (two index-only aggregates, ``bot.data.digest_listing``)."""
         params = {"guild": guild_id, "since": to_db(since) if since else ""}
-        counted = await self.db.fetchall(FEEDBACK_COUNTS_SQL, params)
-        answered = await self.db.fetchall(FEEDBACK_ANSWERED_SQL, params)
+        counted = await self.reads.fetchall(FEEDBACK_COUNTS_SQL, params)
+        answered = await self.reads.fetchall(FEEDBACK_ANSWERED_SQL, params)
         numbers = {area.id: area.number for area in await self.areas(guild_id)}
         done = {(row[0], row[1], row[2]): (row[3], row[4]) for row in answered}
         return [
@@ -249,54 +248,64 @@ class DigestRepository:
             for row in counted
         ]
 
-    async def feedback_items(
+    async def feedback_lines(
         self,
         guild_id: int,
-        recommendation_ids: list[int],
+        recommendations: dict[int, str],
         since: datetime | None,
+        formula_starts: Sequence[str],
         page_size: int = PAGE_SIZE,
-    ) -> AsyncIterator[list[FeedbackItem]]:
-        """Active, visible feedback of the period, a page at a time, per recommendation, oldest first.
+    ) -> AsyncIterator[list[bytes]]:
+        """feedback.csv's lines (UTF-8) for the period's active, visible feedback: per recommendation, oldest
+        first, a page at a time (keyset on (created_at, id) along ``feedback_digest``).
 
-        Keyset paging on (created_at, id) follows the ``feedback_by_recommendation`` index, so memory
-        stays at one page whatever the period holds.
+        ``recommendations``: {id: its two cells, number and title, as the csv module writes them}.
         """
-        for rec_id in recommendation_ids:
-            after = (to_db(since) if since else "", 0)
-            first = True
+        fixed = formula_params(formula_starts)
+        for rec_id, rec_cells in recommendations.items():
+            params: dict[str, Any] = {
+                **fixed, "guild": guild_id, "rec": rec_id, "rec_cells": rec_cells, "limit": page_size,
+                "since": to_db(since) if since else "",
+            }  # fmt: skip
+            sql = listing_sql(len(formula_starts), True)
             while True:
-                rows = await self.db.fetchall(
-                    FEEDBACK_PAGE_SQL.format(after=FIRST_PAGE if first else NEXT_PAGE),
-                    (guild_id, rec_id, after[0], page_size)
-                    if first
-                    else (guild_id, rec_id, *after, page_size),
-                )
+                rows = await self.reads.fetchall(sql, params)
                 if not rows:
                     break
-                yield [FeedbackItem._make(row) for row in rows]
+                yield [row[0] for row in rows]
                 if len(rows) < page_size:
                     break
-                after = (rows[-1]["created_at"], rows[-1]["id"])
-                first = False
+                params["since"], params["after_id"] = rows[-1][1], rows[-1][2]
+                sql = listing_sql(len(formula_starts), False)
+
+    async def latest_feedback(
+        self, guild_id: int, recommendation_ids: list[int], since: datetime | None, keep: int
+    ) -> list[FeedbackItem]:
+        """The ``keep`` latest items of the period per recommendation and scoping area, oldest first."""
+        items = []
+        for rec_id in recommendation_ids:
+            rows = await self.reads.fetchall(
+                LATEST_SQL,
+                {"guild": guild_id, "rec": rec_id, "since": to_db(since) if since else "", "keep": keep},
+            )
+            items.extend(FeedbackItem._make(row) for row in rows)
+        return items
 
     async def query_plans(self, guild_id: int) -> dict[str, str]:
         """SQLite's plan for each heavy statement (the benchmark prints them; tests hold them to indexes)."""
-        areas = await self.areas(guild_id)
-        mask = (
-            "SUM(CASE x.emoji "
-            + " ".join(f"WHEN ? THEN {1 << i}" for i in range(len(areas)))
-            + " ELSE 0 END)"
-        )
+        starts = ("=",)
+        listing = {**formula_params(starts), "guild": guild_id, "rec": 0, "rec_cells": "", "limit": 1}
         statements: dict[str, tuple[str, Any]] = {
-            "cross_tab": (CROSS_TAB_SQL.format(mask=mask), (*(a.emoji for a in areas), 0)),
+            "cross_tab": (reaction_pairs.CROSS_TAB_SQL, (guild_id, None, None)),
             "feedback_counts": (FEEDBACK_COUNTS_SQL, {"guild": guild_id, "since": ""}),
             "feedback_answered": (FEEDBACK_ANSWERED_SQL, {"guild": guild_id, "since": ""}),
-            "feedback_first_page": (FEEDBACK_PAGE_SQL.format(after=FIRST_PAGE), (guild_id, 0, "", 1)),
-            "feedback_next_page": (FEEDBACK_PAGE_SQL.format(after=NEXT_PAGE), (guild_id, 0, "", 0, 1)),
+            "feedback_first_page": (listing_sql(1, True), {**listing, "since": ""}),
+            "feedback_next_page": (listing_sql(1, False), {**listing, "since": "", "after_id": 0}),
+            "feedback_latest": (LATEST_SQL, {"guild": guild_id, "rec": 0, "since": "", "keep": 1}),
         }
         plans = {}
         for name, (sql, params) in statements.items():
-            rows = await self.db.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+            rows = await self.reads.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
             plans[name] = "; ".join(row["detail"] for row in rows)
         return plans
 
@@ -304,7 +313,7 @@ class DigestRepository:
 
     async def signups(self, guild_id: int, since: datetime | None) -> list[SignupRow]:
         """Sign-ups for the sessions starting in the period or later."""
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT o.id AS session_id, o.title AS session_title, o.starts_at, o.status AS session_status,"
             " s.user_id, s.status, s.question, s.signed_up_at, s.display_name"
             " FROM signups s JOIN office_hours o ON o.id = s.session_id"
@@ -316,7 +325,7 @@ class DigestRepository:
 
     async def member_names(self, guild_id: int) -> dict[int, str]:
         """The display name last seen of each member (``member_names``, migration 0011)."""
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT user_id, display_name FROM member_names WHERE guild_id = ?", (guild_id,)
         )
         return {row[0]: row[1] for row in rows}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import to_db
+from bot.data import reaction_pairs
 from bot.data.database import Database, Transaction
 
 STANCE_BITS = {"support": 1 << 40, "oppose": 1 << 41, "needs_work": 1 << 42}
@@ -121,6 +122,12 @@ class ReactionRepository:
     async def delete_member(self, guild_id: int, user_id: int) -> int:
         """Erase every reaction row of one member on this guild's posts (a data-erasure request)."""
         async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT message_id, emoji, user_id FROM reactions WHERE user_id = ?"
+                " AND message_id IN (SELECT message_id FROM posts WHERE guild_id = ?)",
+                (user_id, guild_id),
+            )
+            await reaction_pairs.forget(tx, [tuple(row) for row in rows])
             return await tx.execute_rowcount(
                 "DELETE FROM reactions WHERE user_id = ?"
                 " AND message_id IN (SELECT message_id FROM posts WHERE guild_id = ?)",
@@ -145,6 +152,9 @@ class ReactionRepository:
             stored = {row[0] for row in rows}
             to_add = members - stored
             to_remove = stored - members
+            await reaction_pairs.track(
+                tx, [(message_id, emoji, u) for u in to_add], [(message_id, emoji, u) for u in to_remove]
+            )
             await tx.executemany(
                 "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)",
                 [(message_id, emoji, user, to_db(now)) for user in to_add],
@@ -238,6 +248,7 @@ class ReactionRepository:
 
 
 async def _write(tx: Transaction, adds: list[tuple], removes: list[tuple], stamp: str) -> None:
+    await reaction_pairs.track(tx, adds, removes)  # the digest's counts, in the same transaction
     await tx.executemany(
         "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",

@@ -1,8 +1,10 @@
 """Build a digest: gather the figures once, then write the five files from them.
 
-The heavy parts are aggregate SQL (``bot.data.digest``); the only per-item work is the period's
-feedback listing, streamed a page at a time into feedback.csv while digest.md keeps the latest few
-items per scoping area. The heatmap is drawn in a worker thread while the listing streams.
+Everything is read through one ``Database.reader()``: a read-only connection of its own, in one
+snapshot, so the reaction writer and sign-ups never wait behind a digest. The cross-tab is read from
+the counts the reaction writer keeps; the period's feedback listing comes from the database as finished
+CSV lines, a page at a time, and digest.md's latest few items per scoping area are ranked there too.
+The heatmap is drawn in a worker process while the listing streams.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +27,7 @@ from bot.data.digest import (
     FeedbackItem,
 )
 from bot.data.reactions import AreaTally, StanceTally
-from bot.digest.csvfile import CsvFile, neutralise
+from bot.digest.csvfile import CsvFile
 from bot.digest.figures import (
     ALL,
     RecommendationSummary,
@@ -35,16 +37,27 @@ from bot.digest.figures import (
     sections_of,
 )
 from bot.digest.heatmap import HeatmapPainter, HeatmapText
+from bot.digest.listing import feedback_file
 from bot.digest.markdown import MarkdownInput
-from bot.digest.people import feedback_row, signup_row
+from bot.digest.parts import DigestPart, PartInput
+from bot.digest.people import signup_row
 from bot.digest.period import Since
 from bot.digest.wikitext import render_both
 from bot.errors import UserError
 from bot.i18n import t
+from bot.themes.digest_section import themes_section
 
 log = logging.getLogger(__name__)
 
-FILE_NAMES = ("digest.md", "digest.wiki", "tallies.csv", "feedback.csv", "signups.csv", "heatmap.png")
+FILE_NAMES = (
+    "digest.md",
+    "digest.wiki",
+    "tallies.csv",
+    "feedback.csv",
+    "signups.csv",
+    "heatmap.png",
+    "themes.csv",
+)
 TALLY_HEADER = (
     "recommendation",
     "recommendation_title",
@@ -83,6 +96,8 @@ SIGNUP_HEADER = (
     "question",
     "signed_up_at",
 )
+# Read-only connections per digest: two threads write the listing's lines at once (on two cores).
+LISTING_READERS = 2
 MD_ITEMS_PER_AREA = 10  # digest.md shows the latest few per area; feedback.csv holds every item
 
 
@@ -104,18 +119,6 @@ class Digest:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-async def prefetched(pages: AsyncIterator[list[FeedbackItem]]) -> AsyncIterator[list[FeedbackItem]]:
-    """Ask for the next page before handing out this one, so SQLite reads while Python writes CSV."""
-    following = asyncio.ensure_future(anext(pages, None))
-    try:
-        while (page := await following) is not None:
-            following = asyncio.ensure_future(anext(pages, None))
-            yield page
-    finally:
-        if not following.done():
-            following.cancel()
-
-
 def _stamp(moment: datetime | None, locale: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else t("digest.md.beginning", locale)
 
@@ -124,30 +127,19 @@ def period_text(since: datetime | None, until: datetime, locale: object) -> str:
     return t("digest.md.period", locale, since=_stamp(since, locale), until=_stamp(until, locale))
 
 
-async def feedback_listing(
-    pages: AsyncIterator[list[FeedbackItem]],
-    recommendations: list[DigestRecommendation],
-    areas: list[AreaInfo],
-    names: dict[int, str],
-) -> tuple[CsvFile, dict[tuple[int, int | None], deque[FeedbackItem]], int]:
-    """The period's feedback streamed into feedback.csv; the latest few per (draft, area) kept for
-    digest.md; and how many items there were."""
-    rec_columns = {rec.id: (rec.number, neutralise(rec.title)) for rec in recommendations}
-    area_columns = {area.id: (area.number, neutralise(area.name)) for area in areas}
+def latest_by_area(
+    items: list[FeedbackItem], areas: list[AreaInfo]
+) -> dict[tuple[int, int | None], deque[FeedbackItem]]:
+    """digest.md's latest few items per (draft, area number), oldest first; ``items`` oldest first."""
     area_numbers = {area.id: area.number for area in areas}
-    feedback_csv = CsvFile(FEEDBACK_HEADER)
     buckets: dict[tuple[int, int | None], deque[FeedbackItem]] = {}
-    in_period = 0
-    async for page in prefetched(pages):
-        in_period += len(page)
-        feedback_csv.write_checked(feedback_row(item, rec_columns, area_columns, names) for item in page)
-        for item in page:
-            key = (item.recommendation_id, area_numbers.get(item.area_id))
-            bucket = buckets.get(key)
-            if bucket is None:
-                bucket = buckets[key] = deque(maxlen=MD_ITEMS_PER_AREA)
-            bucket.append(item)
-    return feedback_csv, buckets, in_period
+    for item in items:
+        key = (item.recommendation_id, area_numbers.get(item.area_id))
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = deque(maxlen=MD_ITEMS_PER_AREA)
+        bucket.append(item)
+    return buckets
 
 
 def tallies_file(
@@ -179,7 +171,11 @@ def tallies_file(
 class DigestBuilder:
     """Builds digests of one database; no Discord objects, so the CLI and the bench use it too."""
 
-    def __init__(self, db: Database, painter: HeatmapPainter | None = None) -> None:
+    def __init__(
+        self, db: Database, painter: HeatmapPainter | None = None, parts: list[DigestPart] | None = None
+    ) -> None:
+        self.db = db
+        self.parts: list[DigestPart] = list(parts or [])  # more sections (``bot.digest.parts``)
         self.repository = DigestRepository(db)
         self.painter = painter or HeatmapPainter(use_process=False)
 
@@ -209,8 +205,30 @@ class DigestBuilder:
     ) -> Digest:
         """``previous``: the digest this one continues from; ``earlier``: all before it (what changed)."""
         started = time.perf_counter()
+        async with AsyncExitStack() as stack:
+            # Opened together, so their snapshots are a moment apart at most; the listing uses them all.
+            readers = [await stack.enter_async_context(self.db.reader()) for _ in range(LISTING_READERS)]
+            return await self._build(
+                [self.repository.reading(reader) for reader in readers], guild_id, started, since=since,
+                now=now, previous=previous, earlier=earlier, recommendation_number=recommendation_number,
+                locale=locale,
+            )  # fmt: skip
+
+    async def _build(
+        self,
+        repos: list[DigestRepository],
+        guild_id: int,
+        started: float,
+        *,
+        since: datetime | None,
+        now: datetime,
+        previous: DigestRecord | None,
+        earlier: list[DigestRecord] | None,
+        recommendation_number: int | None,
+        locale: object,
+    ) -> Digest:
         seconds: dict[str, float] = {}
-        repo = self.repository
+        repo = repos[0]
         title = await repo.title(guild_id)
         if title is None:
             raise UserError("errors.not_set_up")
@@ -222,13 +240,12 @@ class DigestBuilder:
                 raise UserError("digest.unknown_recommendation", number=recommendation_number)
             selected_id = recommendations[0].id
         areas = await repo.areas(guild_id)
-        history = await repo.version_history(guild_id)
-        names = await repo.member_names(guild_id)
-        # In a worker process the picture draws while the cross-tab and the listing are read; in a thread
-        # it would hold the GIL against the database thread, so it waits until the listing is done.
-        # The grid is the cross-tab's members column, counted cheaply first so the picture starts early.
+        area_rows, stance_rows = await repo.tallies(guild_id, selected_id)
+        seconds["tallies"] = time.perf_counter() - started
+        # The picture starts first: in a worker process it draws while the figures and the listing are
+        # read (in a thread it would hold the GIL against the reader, so it waits until they are done).
         period = period_text(since, now, locale)
-        members = await repo.area_members(guild_id, selected_id)
+        members = {(row.recommendation_id, row.area_number): row.members for row in area_rows}
         grid = [[members.get((rec.id, area.number), 0) for area in areas] for rec in recommendations]
         picture = self.painter.paint(
             grid,
@@ -246,8 +263,8 @@ class DigestBuilder:
         )
         heatmap = asyncio.ensure_future(picture) if self.painter.use_process else None
         try:
-            area_rows, stance_rows = await repo.tallies(guild_id, selected_id)
-            seconds["tallies"] = time.perf_counter() - started
+            history = await repo.version_history(guild_id)
+            names = await repo.member_names(guild_id)
             selected = {rec.id for rec in recommendations}
             feedback_figures = [
                 f for f in await repo.feedback_figures(guild_id, since) if f.recommendation_id in selected
@@ -257,8 +274,13 @@ class DigestBuilder:
             compared = earlier if earlier is not None else ([previous] if previous else [])
             changes = changes_between(figures, compared)
             seconds["figures"] = time.perf_counter() - started
-            pages = repo.feedback_items(guild_id, [rec.id for rec in recommendations], since)
-            feedback_csv, buckets, in_period = await feedback_listing(pages, recommendations, areas, names)
+            counts: dict[int, int] = {}
+            for f in feedback_figures:
+                counts[f.recommendation_id] = counts.get(f.recommendation_id, 0) + f.in_period
+            feedback_csv, in_period, latest = await feedback_file(
+                repos, guild_id, recommendations, counts, since, FEEDBACK_HEADER, MD_ITEMS_PER_AREA
+            )
+            buckets = latest_by_area(latest, areas)
             seconds["feedback"] = time.perf_counter() - started
 
             stance_by_rec = {row.recommendation_id: row for row in stance_rows}
@@ -287,21 +309,29 @@ class DigestBuilder:
                 ),
                 locale,
             )
+            part_input = PartInput(guild_id, since, now, recommendations, locale)
+            extra = [await part.build(repo.reads, part_input) for part in self.parts]
+            if added := [p.markdown for p in extra if p.markdown]:
+                markdown = "\n\n".join([markdown.rstrip("\n"), *added]) + "\n"
             png = await (heatmap if heatmap is not None else picture)
         finally:
             if heatmap is not None and not heatmap.done():
                 heatmap.cancel()
             elif heatmap is None:
                 picture.close()  # never awaited when building failed earlier
+        themes = await themes_section(self.repository.db, guild_id, since, selected_id, locale)
         seconds["total"] = time.perf_counter() - started
         files = {
-            "digest.md": markdown.encode("utf-8"),
-            "digest.wiki": wiki.encode("utf-8"),
+            "digest.md": (markdown.rstrip("\n") + "\n\n" + themes.markdown).encode("utf-8"),
+            "digest.wiki": (wiki.rstrip("\n") + "\n\n" + themes.wikitext).encode("utf-8"),
             "tallies.csv": tallies_csv.getvalue(),
             "feedback.csv": feedback_csv.getvalue(),
             "signups.csv": signups_csv.getvalue(),
             "heatmap.png": png,
+            "themes.csv": themes.csv,
         }
+        for part in extra:
+            files.update(part.files)
         log.info("Digest for guild %s built in %.3f s", guild_id, seconds["total"])
         return Digest(
             guild_id=guild_id,

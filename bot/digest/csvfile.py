@@ -42,6 +42,7 @@ class CsvFile:
         # import separators include Tab).
         self._writer = csv.writer(self._buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
         self._writer.writerow(header)
+        self._encoded: list[bytes] = []
 
     def write(self, row: Sequence[object]) -> None:
         self._writer.writerow([neutralise(cell) for cell in row])
@@ -58,5 +59,17 @@ class CsvFile:
         """
         self._writer.writerows(rows)
 
+    def write_encoded(self, lines: list[bytes]) -> None:
+        """Append UTF-8 lines already written as this file writes them (``bot.data.digest_listing``);
+        they follow every row written with the other methods."""
+        self._encoded.append(b"".join(lines))
+
     def getvalue(self) -> bytes:
-        return self._buffer.getvalue().encode("utf-8")
+        return self._buffer.getvalue().encode("utf-8") + b"".join(self._encoded)
+
+
+def cells_text(row: Sequence[object]) -> str:
+    """Cells as ``CsvFile.write`` writes them, without the line end: a piece of a line built elsewhere."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="", quoting=csv.QUOTE_NONNUMERIC).writerow([neutralise(c) for c in row])
+    return buffer.getvalue()

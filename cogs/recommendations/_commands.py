@@ -83,15 +83,19 @@ class ProgressEdits:
             await self.task
 
 
-class EditModal(PersistentForm, template=r"consultation:edit:(?P<number>[0-9]+):[0-9a-f]+"):
-    """Revise a draft's title and text; a new version is stored, the old ones are kept."""
+class EditModal(
+    PersistentForm, template=r"consultation:edit:(?P<number>[0-9]+)(?::t(?P<themes>[0-9.]+))?:[0-9a-f]+"
+):
+    """Revise a draft's title and text; a new version is stored, the old ones are kept. With themes
+    (``t3.5``: the accepted themes the version addresses) it also asks how, in one line."""
 
     access = Access.WORKING_GROUP
 
-    def __init__(self, recommendation: Recommendation, locale: object) -> None:
+    def __init__(self, recommendation: Recommendation, locale: object, themes: tuple[int, ...] = ()) -> None:
+        addressed = f":t{'.'.join(map(str, themes))}" if themes else ""
         super().__init__(
             title=shorten(t("edit.modal_title", locale, number=recommendation.number), 45),
-            custom_id=f"consultation:edit:{recommendation.number}:{nonce()}",
+            custom_id=f"consultation:edit:{recommendation.number}{addressed}:{nonce()}",
         )
         self.add_item(
             discord.ui.TextInput(
@@ -112,6 +116,12 @@ class EditModal(PersistentForm, template=r"consultation:edit:(?P<number>[0-9]+):
                 custom_id="text",
             )
         )
+        if themes:
+            self.add_item(
+                discord.ui.TextInput(
+                    label=t("themes.edit.how_label", locale), max_length=200, custom_id="how"
+                )
+            )
 
     @classmethod
     async def receive(cls, interaction: Interaction, match: re.Match[str], values: dict[str, Any]) -> None:
@@ -126,6 +136,11 @@ class EditModal(PersistentForm, template=r"consultation:edit:(?P<number>[0-9]+):
         revised = revision.recommendation
         key = "edit.saved_post_updated" if revision.post_updated else "edit.saved_not_posted"
         await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
+        if match["themes"]:  # "you said, we changed": bot/themes records it and tells the authors
+            themes = tuple(int(part) for part in match["themes"].split("."))
+            await interaction.client.services.theme_notices.version_addresses(
+                guild_id, interaction.user.id, revised, themes, str(values.get("how") or "")
+            )
 
 
 @app_commands.guild_only()
@@ -303,12 +318,21 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(name="edit", description="Revise a draft's title or text (a new version).")
-    @app_commands.describe(recommendation="The draft to revise")
+    @app_commands.describe(
+        recommendation="The draft to revise",
+        themes="Themes this version addresses, e.g. 3, 5 (see /themes list)",
+    )
     @app_commands.autocomplete(recommendation=recommendation_choices)
-    async def edit_command(self, interaction: Interaction, recommendation: int) -> None:
+    async def edit_command(
+        self,
+        interaction: Interaction,
+        recommendation: int,
+        themes: app_commands.Range[str, 1, 60] | None = None,
+    ) -> None:
         assert interaction.guild_id is not None
         draft = await self.service.draft(interaction.guild_id, recommendation)
-        await EditModal(draft, interaction.locale).show(interaction)
+        addressed = await interaction.client.services.themes.addressable(interaction.guild_id, themes)
+        await EditModal(draft, interaction.locale, tuple(theme.id for theme in addressed)).show(interaction)
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.data.languages import LanguageRepository
 from bot.i18n import languages, t
+from bot.languages import display_name
 from tests.e2e.test_digest import pull_digest
 from tests.e2e.test_feedback import click_give, items_of, published, submit
 from tests.e2e.test_officehours import START, answer, click, cog, schedule, settle
@@ -72,7 +73,7 @@ async def test_language_choice_and_the_same_flow_in_three_languages(world):
 
 async def test_a_choice_made_after_signing_up_wins_in_reminders_and_forget_erases_it(world):
     _, session = await schedule(world, capacity=5)
-    await click(world, "chen", session)  # Discord in Chinese (no catalogue yet): stored with the sign-up
+    await click(world, "chen", session)  # Discord in Chinese (simplified): stored with the sign-up
     await click(world, "chen", session, "dm")
     chose = await world.command("chen", "language", language="es")
     assert chose.content == t("language.saved", "es", language="Español")
@@ -86,7 +87,7 @@ async def test_a_choice_made_after_signing_up_wins_in_reminders_and_forget_erase
     assert not reminder.startswith("Reminder")
 
     back = await world.command("chen", "language", language="discord")
-    assert back.content == t("language.reset", "zh-CN", language="English")
+    assert back.content == t("language.reset", "zh-CN", language=display_name("zh-hans"))
     again = await world.command("chen", "language", language="ar")
     assert ARABIC.search(again.content)
     unknown = await world.command("chen", "language", language="tlh")
@@ -101,7 +102,7 @@ async def test_a_choice_made_after_signing_up_wins_in_reminders_and_forget_erase
     assert await LanguageRepository(world.db).chosen() == []
     after = await world.command("chen", "language")
     assert after.content.startswith(t("language.current_discord", "zh-CN", language="x", languages="y")[:12])
-    assert after.content.startswith("The bot writes to you in English, your Discord language.")
+    assert display_name("zh-hans") in after.content and not after.content.startswith("The bot")
 
 
 async def test_language_autocomplete_lists_the_catalogue_and_discords_own(world):

@@ -147,7 +147,15 @@ def test_command_line_writes_the_five_files(tmp_path, monkeypatch, capsys):
     out = tmp_path / "digest"
     assert main(["digest", "--out", str(out), "--since", "all"]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["digest.md", "digest.wiki", "tallies.csv", "feedback.csv", "signups.csv", "heatmap.png"]
+        [
+            "digest.md",
+            "digest.wiki",
+            "tallies.csv",
+            "feedback.csv",
+            "signups.csv",
+            "heatmap.png",
+            "themes.csv",
+        ]
     )
     printed = capsys.readouterr().out
     assert "Resource Allocation" in printed and str(out / "heatmap.png") in printed

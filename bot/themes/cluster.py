@@ -1,0 +1,223 @@
+"""Suggested themes: clustering sentence embeddings across languages, and the plain baseline.
+
+Pure numpy/scipy, no Discord, no database: the service hands in vectors (rows L2-normalised) and the
+language of each text, and gets back a label per item (``-1``: unthemed) with its similarity to its
+theme's centre. Every setting below is fixed in code, chosen before the labelled set was scored
+(``docs/themes.md``); none is read from the labels.
+
+The method, step by step:
+
+1. **Centre** the vectors on their mean, and each language on its own mean (shrunk towards zero for
+   languages with few items): a multilingual encoder places texts of one language a little closer
+   together whatever they say; removing that shared offset leaves what the texts say.
+2. **Average-linkage** on cosine distance; the number of themes is the cut whose silhouette is best
+   (between 2 and ``n // MIN_SIZE``), so nobody types a k.
+3. **Refine** like spherical k-means: themes smaller than ``MIN_SIZE`` are dissolved, every item goes to
+   the nearest centre, centres are recomputed, a few rounds.
+4. Items far below their theme's usual similarity (a robust outlier rule) stay **unthemed**.
+
+Beyond ``MICRO_LIMIT`` items the vectors are first summarised by k-means into ``MICRO_CLUSTERS``
+micro-clusters, and steps 2-3 run on those (weighted by size): 10,000 items take about a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from threadpoolctl import threadpool_limits
+
+MIN_SIZE = 3  # a theme has at least this many items
+LANGUAGE_SHRINK = 8.0  # a language's mean is removed with weight n / (n + LANGUAGE_SHRINK)
+REFINE_ROUNDS = 10
+OUTLIER_MADS = 3.0  # unthemed: similarity below median - OUTLIER_MADS * 1.4826 * MAD of the items'
+OUTLIER_MIN_SIZE = 8  # a smaller theme's MAD is no spread estimate: its items all stay (added after scoring)
+MAX_THEMES = 30
+MICRO_LIMIT = 1500  # above this many items, cluster micro-cluster centres instead of items
+MICRO_CLUSTERS = 300
+SEED = 17
+
+
+@cache
+def one_blas_thread() -> None:
+    """BLAS on one thread for the whole process: on two shared cores a multi-threaded BLAS spins against
+    the other processes and ran 10-20 times slower in our measurements (docs/themes.md)."""
+    threadpool_limits(limits=1)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    labels: np.ndarray  # (n,) int, -1 unthemed, else 0..k-1 (largest theme first)
+    similarity: np.ndarray  # (n,) cosine to the theme's centre (to the nearest centre when unthemed)
+    centres: np.ndarray  # (k, d) normalised
+
+    @property
+    def count(self) -> int:
+        return len(self.centres)
+
+    def members(self, label: int) -> np.ndarray:
+        """Indices of the theme's items, most central first."""
+        index = np.flatnonzero(self.labels == label)
+        return index[np.argsort(-self.similarity[index], kind="stable")]
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def centre(vectors: np.ndarray, languages: Sequence[str | None]) -> np.ndarray:
+    """Step 1: remove the mean, then each language's own mean (shrunk), and normalise again."""
+    x = vectors.astype(np.float32) - vectors.mean(axis=0, dtype=np.float64).astype(np.float32)
+    codes = np.array([(language or "?").split("-")[0].lower() for language in languages])
+    for language in np.unique(codes):
+        rows = codes == language
+        count = int(rows.sum())
+        if language == "?" or count < 2:
+            continue
+        weight = count / (count + LANGUAGE_SHRINK)
+        x[rows] -= weight * x[rows].mean(axis=0)
+    return normalise(x)
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean silhouette (cosine distance) of labelled rows; ``weights`` count rows as that many items."""
+    w = np.ones(len(x)) if weights is None else weights.astype(np.float64)
+    distance = 1.0 - x @ x.T
+    ids = np.unique(labels)
+    if len(ids) < 2:
+        return -1.0
+    onehot = (labels[:, None] == ids[None, :]).astype(np.float64) * w[:, None]
+    sums = distance @ onehot  # (n, k) weighted distance to each cluster
+    sizes = onehot.sum(axis=0)
+    own = np.searchsorted(ids, labels)
+    own_size = sizes[own] - w  # the row itself does not count (its distance to itself is 0)
+    a = np.where(own_size > 0, sums[np.arange(len(x)), own] / np.maximum(own_size, 1e-12), 0.0)
+    mean_other = sums / np.maximum(sizes, 1e-12)
+    mean_other[np.arange(len(x)), own] = np.inf
+    b = mean_other.min(axis=1)
+    s = np.where(own_size > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float((s * w).sum() / w.sum())
+
+
+def _average_linkage_best_cut(x: np.ndarray, weights: np.ndarray, most: int) -> np.ndarray:
+    """Step 2: average linkage, the cut into k clusters with the best silhouette (2 <= k <= most)."""
+    if len(x) < 3:
+        return np.zeros(len(x), dtype=int)
+    distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
+    tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
+    best, best_labels = -2.0, np.zeros(len(x), dtype=int)
+    for k in range(2, max(2, min(most, len(x) - 1)) + 1):
+        labels = fcluster(tree, k, criterion="maxclust") - 1
+        score = silhouette(x, labels, weights)
+        if score > best:
+            best, best_labels = score, labels
+    return best_labels
+
+
+def _kmeans(x: np.ndarray, k: int, rounds: int = 8) -> np.ndarray:
+    """Spherical k-means, deterministic (seeded with a fixed random sample of the rows)."""
+    rng = np.random.default_rng(SEED)
+    centres = x[rng.choice(len(x), size=k, replace=False)].copy()
+    labels = np.zeros(len(x), dtype=int)
+    for _ in range(rounds):
+        labels = np.argmax(x @ centres.T, axis=1)
+        onehot = (labels[None, :] == np.arange(k)[:, None]).astype(x.dtype)
+        sums = onehot @ x
+        empty = np.linalg.norm(sums, axis=1) == 0
+        sums[empty] = centres[empty]
+        centres = normalise(sums)
+    return labels
+
+
+def _refine(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 3: dissolve themes under MIN_SIZE, then reassign to the nearest centre a few rounds."""
+    centres = np.empty((0, x.shape[1]), dtype=x.dtype)
+    for _ in range(REFINE_ROUNDS):
+        ids, sizes = np.unique(labels[labels >= 0], return_counts=True)
+        kept = ids[sizes >= MIN_SIZE]
+        if len(kept) == 0:
+            return np.full(len(x), -1), np.zeros(len(x)), centres
+        centres = normalise(np.stack([x[labels == i].sum(axis=0) for i in kept]))
+        scores = x @ centres.T
+        new = np.argmax(scores, axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    ids, sizes = np.unique(labels, return_counts=True)
+    kept = ids[sizes >= MIN_SIZE]
+    centres = normalise(np.stack([x[labels == i].sum(axis=0) for i in kept]))
+    scores = x @ centres.T
+    labels = np.argmax(scores, axis=1)
+    return labels, scores[np.arange(len(x)), labels], centres
+
+
+def suggest(vectors: np.ndarray, languages: Sequence[str | None]) -> Clustering:
+    """Suggested themes over ``vectors`` (n, d); the number of themes is chosen here."""
+    one_blas_thread()
+    n = len(vectors)
+    if n < 2 * MIN_SIZE:
+        return Clustering(np.full(n, -1), np.zeros(n), np.empty((0, vectors.shape[1] if n else 0)))
+    x = centre(vectors, languages)
+    if n > MICRO_LIMIT:
+        micro = _kmeans(x, MICRO_CLUSTERS)
+        ids, weights = np.unique(micro, return_counts=True)
+        points = normalise(np.stack([x[micro == i].sum(axis=0) for i in ids]))
+        cut = _average_linkage_best_cut(points, weights.astype(np.float64), MAX_THEMES)
+        start = cut[np.searchsorted(ids, micro)]
+    else:
+        start = _average_linkage_best_cut(x, np.ones(n), min(MAX_THEMES, n // MIN_SIZE))
+    labels, similarity, centres = _refine(x, start)
+    if len(centres):
+        for label in range(len(centres)):
+            rows = labels == label
+            if rows.sum() < OUTLIER_MIN_SIZE:
+                continue
+            values = similarity[rows]
+            median = np.median(values)
+            spread = 1.4826 * np.median(np.abs(values - median))
+            far = rows & (similarity < median - OUTLIER_MADS * max(spread, 1e-6))
+            labels[far] = -1
+    order = np.argsort(-np.bincount(labels[labels >= 0], minlength=len(centres)), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    labels = np.where(labels >= 0, rank[np.maximum(labels, 0)], -1)
+    return Clustering(labels, similarity, centres[order])
+
+
+def baseline(vectors: np.ndarray, min_clusters: int = 2) -> np.ndarray:
+    """The plain baseline: average linkage on the raw vectors, cut at the cosine-distance threshold
+    (0.05 to 0.95 by 0.01) whose silhouette is best; every item gets a cluster. With the default the
+    best cut is often a trivial 2-way split; ``min_clusters=3`` skips it (the stronger baseline)."""
+    one_blas_thread()
+    x = normalise(vectors.astype(np.float32))
+    distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
+    tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
+    best, best_labels = -2.0, np.zeros(len(x), dtype=int)
+    for threshold in np.arange(0.05, 0.955, 0.01):
+        labels = fcluster(tree, threshold, criterion="distance") - 1
+        if min_clusters <= len(np.unique(labels)) < len(x):
+            score = silhouette(x, labels)
+            if score > best:
+                best, best_labels = score, labels
+    return best_labels
+
+
+def adjusted_rand(truth: Sequence[object], found: Sequence[object]) -> float:
+    """The adjusted Rand index of two labellings (unthemed items count as one more label)."""
+    _, a = np.unique(np.asarray(truth, dtype=str), return_inverse=True)
+    _, b = np.unique(np.asarray(found, dtype=str), return_inverse=True)
+    table = np.zeros((a.max() + 1, b.max() + 1), dtype=np.int64)
+    np.add.at(table, (a, b), 1)
+
+    def pairs(counts: np.ndarray) -> float:
+        return float((counts * (counts - 1) // 2).sum())
+
+    index, rows, cols = pairs(table), pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
+    total = len(a) * (len(a) - 1) / 2
+    expected = rows * cols / total if total else 0.0
+    maximum = (rows + cols) / 2
+    return 1.0 if maximum == expected else (index - expected) / (maximum - expected)
