@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv install demo test conformance lint format bench clean
+.PHONY: scale venv install demo test conformance lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(STAMP)
 # (tests/conformance/openapi.py says where the spec file is looked for).
 conformance: $(STAMP)
 	DISCORD_SPEC_CHECK=all $(BIN)/python -m pytest -q -m "not slow" tests/emulator tests/e2e tests/reliability tests/conformance
+
+# The scale test (issue 15): python -m bot run processes x shards over 30 guilds, the emulator in its
+# own process, a SIGKILL mid flood. About 2 min per backend on 2 cores: not part of make test or CI.
+scale: $(STAMP)
+	$(BIN)/python -m pytest -q -s -m slow tests/scale
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

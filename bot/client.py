@@ -1,4 +1,4 @@
-"""The bot: a ``commands.Bot`` that owns the database, loads every cog and answers errors kindly."""
+"""The bot: an ``AutoShardedBot`` that owns the database, loads every cog and answers errors kindly."""
 
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ from bot.forms import FormRouter
 from bot.i18n import t
 from bot.replies import respond
 from bot.services import Services, build_services
+from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
 
 COMMAND_TREE_HASH = "command_tree_hash"
+IDENTIFY_INTERVAL = 5.0  # seconds between identifies of one rate-limit bucket (Discord's limit)
 
 
 def intents() -> discord.Intents:
@@ -76,8 +78,9 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 
-class ConsultationBot(commands.Bot):
-    """One bot serving the consultation of every guild it is in."""
+class ConsultationBot(commands.AutoShardedBot):
+    """One bot serving the consultation of every guild of its shards (all of them unless
+    ``SHARD_COUNT``/``SHARD_IDS`` say otherwise); ``scope`` says which guilds its jobs work on."""
 
     def __init__(
         self,
@@ -88,6 +91,9 @@ class ConsultationBot(commands.Bot):
         content: Content | None = None,
         **options: Any,
     ) -> None:
+        if settings.shard_count is not None:
+            options.setdefault("shard_count", settings.shard_count)
+            options.setdefault("shard_ids", list(settings.shard_ids) if settings.shard_ids else None)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -103,6 +109,13 @@ class ConsultationBot(commands.Bot):
         self.content: Content = content or load_content()
         self._database = database
         self._owns_database = database is None
+        # Known now when configured; else resolved from Discord's recommendation in setup_hook.
+        self.scope: ShardScope = (
+            ShardScope.of(settings.shard_count, settings.shard_ids) if settings.shard_count else ALL_SHARDS
+        )
+        self._max_concurrency = 1
+        self._identify_lock = asyncio.Lock()
+        self._last_identify: dict[int, float] = {}
         self.services: Services
         self.tree.on_error = self.on_app_command_error
         # Every persistent form of every capability is answered here, from its custom id alone.
@@ -119,14 +132,38 @@ class ConsultationBot(commands.Bot):
         await use_api_base(self.settings.discord_api_base, token)
         await super().login(token)
 
+    async def resolve_shards(self) -> ShardScope:
+        """Ask Discord (``GET /gateway/bot``) for the recommended shard count when none is configured,
+        and for ``max_concurrency`` (how many shards may identify at once)."""
+        count, _, limits = await self.http.get_bot_gateway()
+        self._max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+        if self.shard_count is None:
+            self.shard_count = count
+        self.scope = ShardScope.of(self.shard_count, self.shard_ids)
+        log.info("Running %s (max_concurrency %d)", self.scope.describe(), self._max_concurrency)
+        return self.scope
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Discord's identify limit: one identify per bucket (``shard_id % max_concurrency``) every 5 s;
+        shards of different buckets identify together."""
+        bucket = (shard_id or 0) % self._max_concurrency
+        async with self._identify_lock:
+            loop = asyncio.get_running_loop()
+            last = self._last_identify.get(bucket)
+            if last is not None:
+                await asyncio.sleep(max(0.0, last + IDENTIFY_INTERVAL - loop.time()))
+            self._last_identify[bucket] = loop.time()
+
     async def setup_hook(self) -> None:
+        await self.resolve_shards()
         if self._database is None:
             self._database = await Database.open(self.settings.database_target)
         await self.build_services()
         for name in extension_names():
             await self.load_extension(name)
         await self.tree.set_translator(CommandTranslator())
-        await self.sync_commands_if_changed()
+        if self.scope.process_wide:  # one process syncs: the one running shard 0
+            await self.sync_commands_if_changed()
 
     async def build_services(self) -> None:
         """The repositories and services every cog is handed (the composition root, ``bot.services``)."""
@@ -153,7 +190,7 @@ class ConsultationBot(commands.Bot):
         return True
 
     async def on_ready(self) -> None:
-        log.info("Connected as %s to %d guild(s)", self.user, len(self.guilds))
+        log.info("Connected as %s to %d guild(s) (%s)", self.user, len(self.guilds), self.scope.describe())
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self.guild_repository.ensure(guild.id, self.content, self.clock.now())

@@ -31,6 +31,8 @@ class Settings:
     discord_api_base: str
     content_path: Path | None = None
     database_url: str | None = None  # postgresql://... ; None: the SQLite file at database_path
+    shard_count: int | None = None  # None: as many as Discord recommends (GET /gateway/bot)
+    shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
 
     @property
     def database_target(self) -> str:
@@ -92,14 +94,42 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
     if content_path is not None and not content_path.is_file():
         raise ConfigError(f"CONTENT_PATH names {content_path}, which is not a readable file.")
 
+    shard_count, shard_ids = read_shards(environ)
+
     return Settings(
         content_path=content_path,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
         discord_token=token,
         database_path=database_path,
         database_url=database_url,
         log_level=log_level,
         discord_api_base=api_base,
     )
+
+
+def read_shards(environ: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """``SHARD_COUNT`` and ``SHARD_IDS`` ("0,1"): the shards this process runs; neither set means all."""
+    raw_count = environ.get("SHARD_COUNT", "").strip()
+    raw_ids = environ.get("SHARD_IDS", "").strip()
+    if not raw_count:
+        if raw_ids:
+            raise ConfigError(
+                "SHARD_IDS is set without SHARD_COUNT: set both (e.g. SHARD_COUNT=6, SHARD_IDS=0,1)."
+            )
+        return None, None
+    if not raw_count.isdigit() or int(raw_count) < 1:
+        raise ConfigError(f"SHARD_COUNT must be a whole number of 1 or more, not {raw_count!r}.")
+    count = int(raw_count)
+    if not raw_ids:
+        return count, None
+    parts = [part.strip() for part in raw_ids.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise ConfigError(f"SHARD_IDS must be shard numbers separated by commas (e.g. 0,1), not {raw_ids!r}.")
+    ids = tuple(sorted({int(part) for part in parts}))
+    if ids[-1] >= count:
+        raise ConfigError(f"SHARD_IDS names shard {ids[-1]}, but shards are numbered 0 to {count - 1}.")
+    return count, ids
 
 
 def read_token(environ: Mapping[str, str]) -> tuple[str | None, str]:

@@ -235,7 +235,7 @@ class DigestCog(commands.Cog):
     async def run_due_digests(self) -> int:
         """Post every weekly digest that is due; returns how many were posted."""
         posted = 0
-        for due in await self.service.due_weekly():
+        for due in await self.service.due_weekly(self.bot.scope):
             channel = self.bot.get_channel(due.target.digest_channel_id)
             guild = self.bot.get_guild(due.target.guild_id)
             if guild is None or not isinstance(channel, discord.abc.Messageable):

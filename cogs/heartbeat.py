@@ -8,7 +8,7 @@ import logging
 from discord.ext import commands, tasks
 
 from bot.client import ConsultationBot
-from bot.data.heartbeat import HeartbeatRepository
+from bot.data.heartbeat import HeartbeatRepository, heartbeat_key
 from bot.ops.heartbeat import HEARTBEAT_SECONDS, Heartbeat
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,8 @@ class HeartbeatCog(commands.Cog):
 
     def __init__(self, bot: ConsultationBot) -> None:
         self.bot = bot
-        self.heartbeat = Heartbeat(HeartbeatRepository(bot.db), bot.clock)
+        key = heartbeat_key(bot.settings.shard_ids)  # one beat per process sharing the database
+        self.heartbeat = Heartbeat(HeartbeatRepository(bot.db, key), bot.clock)
 
     async def cog_load(self) -> None:
         self.periodic.start()

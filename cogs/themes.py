@@ -88,7 +88,7 @@ class ThemesCog(commands.GroupCog, group_name="themes"):
     @tasks.loop(seconds=EMBED_PERIOD_SECONDS)
     async def embed_loop(self) -> None:
         try:
-            await self.service.embed_pending()
+            await self.service.embed_pending(self.bot.scope)  # only guilds of this process's shards
         except Exception:  # the loop must survive one bad batch; the next pass retries
             log.exception("Embedding feedback failed")
 

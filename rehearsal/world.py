@@ -45,6 +45,7 @@ class World:
     voice_id: int
     bot: ConsultationBot | None = None
     database_url: str | None = None  # postgresql://...; None: the SQLite file at database_path
+    shards: tuple[int, tuple[int, ...] | None] | None = None  # (SHARD_COUNT, SHARD_IDS) of the bot
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -57,13 +58,17 @@ class World:
         guild_name: str = "Wikimedia Movement Strategy",
         guild_locale: str = "en-US",
         database_url: str | None = None,
+        emu: DiscordEmulator | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> World:
-        """``database_url``: a ``postgresql://`` URL to run on PostgreSQL (``sqlite:///`` is the path)."""
+        """``database_url``: a ``postgresql://`` URL to run on PostgreSQL (``sqlite:///`` is the path);
+        ``emu``: another guild in a running emulator; ``shard`` (id, count): a guild that shard serves."""
         if database_url is not None and database_url.startswith("sqlite:///"):
             database_path, database_url = Path(database_url.removeprefix("sqlite:///")), None
-        emu = DiscordEmulator()
-        await emu.start()
-        guild = emu.create_guild(guild_name, locale=guild_locale)
+        if emu is None:
+            emu = DiscordEmulator()
+            await emu.start()
+        guild = emu.create_guild(guild_name, locale=guild_locale, shard=shard)
         roles = {
             "admin": emu.create_role(guild.id, "Admins", permissions=ADMINISTRATOR).id,
             "working_group": emu.create_role(
@@ -107,6 +112,8 @@ class World:
             database_url=self.database_url,
             log_level="INFO",
             discord_api_base=self.emu.api_base,
+            shard_count=self.shards[0] if self.shards else None,
+            shard_ids=self.shards[1] if self.shards else None,
         )
 
     @property

@@ -12,6 +12,12 @@ from bot.data.database import Database
 KEY = "heartbeat"
 
 
+def heartbeat_key(shard_ids: tuple[int, ...] | None) -> str:
+    """One beat per process: a process running configured shards (``SHARD_IDS``) beats under its own
+    key, so processes sharing a database never overwrite each other's beat."""
+    return KEY if shard_ids is None else f"{KEY}:shards:{','.join(map(str, shard_ids))}"
+
+
 @dataclass(frozen=True, slots=True)
 class Beat:
     at: datetime  # when it was written
@@ -22,8 +28,9 @@ class Beat:
 
 
 class HeartbeatRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, key: str = KEY) -> None:
         self.db = db
+        self.key = key
 
     async def write(self, beat: Beat) -> None:
         value = json.dumps(
@@ -38,16 +45,16 @@ class HeartbeatRepository:
         await self.db.execute(
             "INSERT INTO bot_state (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (KEY, value),
+            (self.key, value),
         )
 
     async def clear(self) -> None:
-        await self.db.execute("DELETE FROM bot_state WHERE key = ?", (KEY,))
+        await self.db.execute("DELETE FROM bot_state WHERE key = ?", (self.key,))
 
     async def read(self) -> Beat | None:
         """The last beat, or None when no bot ever wrote one (or the database has no schema yet)."""
         try:
-            raw = await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (KEY,))
+            raw = await self.db.fetchval("SELECT value FROM bot_state WHERE key = ?", (self.key,))
         except Exception:  # no schema yet (either backend), or the database is busy
             return None
         if raw is None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.clock import to_db
 from bot.data.database import Database
 from bot.data.officehours._rows import MAX_SESSION_MINUTES, Session, session_row
+from bot.sharding import ALL_SHARDS, ShardScope
 
 ACTIVE = "active"
 COMPLETED = "completed"
@@ -49,28 +50,32 @@ class OfficeHoursEventsRepository:
             row = await tx.fetchone("SELECT * FROM office_hours WHERE id = ?", (session_id,))
         return session_row(row) if row else None
 
-    async def due_to_start(self, now: datetime) -> list[Session]:
-        """Scheduled sessions with an event whose start has come and whose event was never started."""
+    async def due_to_start(self, now: datetime, scope: ShardScope = ALL_SHARDS) -> list[Session]:
+        """Scheduled sessions (of guilds of ``scope``) with an event whose start has come and whose
+        event was never started."""
+        shards, params = scope.where("o.guild_id")
         rows = await self.db.fetchall(
             "SELECT o.* FROM office_hours o WHERE o.status = 'scheduled'"
             " AND o.scheduled_event_id IS NOT NULL AND o.starts_at <= ? AND o.starts_at > ?"
             " AND NOT EXISTS (SELECT 1 FROM officehours_event_phases p"
-            "   WHERE p.session_id = o.id AND p.phase = 'active')"
-            " ORDER BY o.starts_at, o.id",
-            (to_db(now), to_db(now - CATCH_UP)),
+            "   WHERE p.session_id = o.id AND p.phase = 'active')" + shards + " ORDER BY o.starts_at, o.id",
+            (to_db(now), to_db(now - CATCH_UP), *params),
         )
         return [session_row(r) for r in rows]
 
-    async def due_to_complete(self, now: datetime) -> list[Session]:
-        """Sessions whose event the bot started, that have ended and were not completed yet."""
+    async def due_to_complete(self, now: datetime, scope: ShardScope = ALL_SHARDS) -> list[Session]:
+        """Sessions (of guilds of ``scope``) whose event the bot started, that have ended and were not
+        completed yet."""
+        shards, params = scope.where("o.guild_id")
         rows = await self.db.fetchall(
             "SELECT o.* FROM office_hours o"
             " JOIN officehours_event_phases a ON a.session_id = o.id AND a.phase = 'active'"
             " WHERE o.status = 'scheduled' AND o.starts_at <= ? AND o.starts_at > ?"
             " AND NOT EXISTS (SELECT 1 FROM officehours_event_phases p"
             "   WHERE p.session_id = o.id AND p.phase = 'completed')"
-            " ORDER BY o.starts_at, o.id",
-            (to_db(now), to_db(now - CATCH_UP - timedelta(minutes=MAX_SESSION_MINUTES))),
+            + shards
+            + " ORDER BY o.starts_at, o.id",
+            (to_db(now), to_db(now - CATCH_UP - timedelta(minutes=MAX_SESSION_MINUTES)), *params),
         )
         return [s for s in (session_row(r) for r in rows) if s.ends_at <= now]
 

@@ -13,6 +13,7 @@ from bot.data.digest import WeeklyTarget
 from bot.digest.builder import Digest, DigestBuilder
 from bot.digest.heatmap import HeatmapPainter
 from bot.digest.period import latest_slot, parse_since, week_key
+from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,14 @@ class DigestService:
             digest.figures,
         )
 
-    async def due_weekly(self) -> list[DueDigest]:
-        """Guilds whose latest weekly slot has passed, that was after their set-up, and is unclaimed."""
+    async def due_weekly(self, scope: ShardScope = ALL_SHARDS) -> list[DueDigest]:
+        """Guilds of ``scope`` whose latest weekly slot has passed, that was after their set-up, and is
+        unclaimed."""
         now = self.clock.now()
         due = []
         for target in await self.repository.weekly_targets():
+            if not scope.owns(target.guild_id):
+                continue
             slot = latest_slot(now, target.digest_weekday, target.digest_hour)
             if slot <= target.created_at:
                 continue  # the first weekly digest is the first slot after the consultation was set up

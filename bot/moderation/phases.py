@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.data.guilds import PHASES, GuildRepository, GuildSettings
 from bot.errors import UserError
+from bot.sharding import ALL_SHARDS, ShardScope
 
 # The refusal when the consultation is already in the asked phase.
 ALREADY = {
@@ -76,11 +77,11 @@ class PhaseService:
             raise UserError("moderation.phase.nothing_scheduled")
         return await self.guilds.update(guild_id, self.clock.now(), closes_at=None)
 
-    async def due_closes(self) -> list[int]:
-        """Guilds whose scheduled close has come and that are not closed yet."""
+    async def due_closes(self, scope: ShardScope = ALL_SHARDS) -> list[int]:
+        """Guilds of ``scope`` whose scheduled close has come and that are not closed yet."""
         now = self.clock.now()
         due = []
-        for guild_id in await self.guilds.guild_ids():
+        for guild_id in filter(scope.owns, await self.guilds.guild_ids()):
             settings = await self.guilds.get(guild_id)
             if settings and settings.closes_at and settings.closes_at <= now and settings.phase != "closed":
                 due.append(guild_id)

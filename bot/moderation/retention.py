@@ -25,6 +25,7 @@ from bot.data.retention import DueRetention, PseudonymisedCounts, RetentionRepos
 from bot.errors import UserError
 from bot.i18n import t
 from bot.moderation.privacy import ForgottenRegistry
+from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,14 @@ class RetentionService:
                 return candidate.closed_at + timedelta(days=candidate.days)
         return None
 
-    async def due(self) -> list[DueRetention]:
+    async def due(self, scope: ShardScope = ALL_SHARDS) -> list[DueRetention]:
+        """Closings of guilds of ``scope`` whose retention period has passed."""
         now = self.clock.now()
-        return [c for c in await self.repo.candidates() if c.closed_at + timedelta(days=c.days) <= now]
+        return [
+            c
+            for c in await self.repo.candidates()
+            if scope.owns(c.guild_id) and c.closed_at + timedelta(days=c.days) <= now
+        ]
 
     async def run(self, due: DueRetention, registry: ForgottenRegistry) -> RetentionRun:
         """Replace the guild's member ids by pseudonyms (the salt is made if nobody made it yet)."""

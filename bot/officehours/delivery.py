@@ -194,7 +194,7 @@ class Notifier:
 
     async def _deliver_next(self) -> bool:
         async with self._one_at_a_time:
-            notice = await self.repo.claim_notice(self.bot.clock.now())
+            notice = await self.repo.claim_notice(self.bot.clock.now(), self.bot.scope)
             if notice is None:
                 return False
             session = await self.repo.get(notice.session_id)

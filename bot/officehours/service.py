@@ -36,6 +36,7 @@ from bot.officehours.outcomes import (
 )
 from bot.officehours.seats import Click
 from bot.officehours.timeparse import parse_duration, parse_reminders, parse_start
+from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +224,9 @@ class OfficeHoursService:
 
     # -- the scheduler ----------------------------------------------------------------------
 
-    async def claim_due_reminders(self) -> list[DueReminder]:
-        """Claim every due reminder: stamped sent in one transaction, before anything is posted.
+    async def claim_due_reminders(self, scope: ShardScope = ALL_SHARDS) -> list[DueReminder]:
+        """Claim every due reminder of the guilds of ``scope``: stamped sent in one transaction,
+        before anything is posted.
 
         Only the nearest due reminder of a session is returned (a bot that was down does not send
         a day-before reminder 10 minutes before); the others, and reminders of sessions already
@@ -234,7 +236,7 @@ class OfficeHoursService:
         claimed: list[DueReminder] = []
         seen: set[int] = set()
         async with self.repo.reminder_claim(now) as claim:
-            pending = await claim.due()  # by session, nearest first
+            pending = await claim.due(scope)  # by session, nearest first
             await claim.stamp_sent([p.reminder_id for p in pending])
             for due in pending:
                 session = due.session

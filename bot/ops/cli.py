@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.data.heartbeat import heartbeat_key
 from bot.ops.backup import BackupError, restore_backup, take_backup
 from bot.ops.heartbeat import Health, check_health
 
@@ -34,4 +35,5 @@ async def restore_command(settings: Settings, backup: Path) -> str:
 
 async def health_command(settings: Settings, max_age: float) -> Health:
     database = settings.database_url or settings.database_path
-    return await check_health(database, SystemClock().now(), max_age)
+    key = heartbeat_key(settings.shard_ids)  # the beat of the process with this SHARD_IDS
+    return await check_health(database, SystemClock().now(), max_age, key)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.data.database import Database
-from bot.data.heartbeat import Beat, HeartbeatRepository
+from bot.data.heartbeat import KEY, Beat, HeartbeatRepository
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +71,16 @@ def judge(beat: Beat | None, now: datetime, max_age: float = MAX_AGE_SECONDS) ->
     return Health(True, f"healthy: gateway connected, last heartbeat {max(0, round(age))} s ago.")
 
 
-async def check_health(database: Path | str, now: datetime, max_age: float = MAX_AGE_SECONDS) -> Health:
-    """The verdict from the database's heartbeat (a SQLite path, or a ``postgresql://`` URL); never
-    creates the database."""
+async def check_health(
+    database: Path | str, now: datetime, max_age: float = MAX_AGE_SECONDS, key: str = KEY
+) -> Health:
+    """The verdict from the database's heartbeat (a SQLite path, or a ``postgresql://`` URL; ``key``:
+    the process's); never creates the database."""
     if isinstance(database, Path) and not _exists(database):
         return Health(False, f"no heartbeat: there is no database at {database}.")
     db = await Database.open(database, migrate=False)
     try:
-        beat = await HeartbeatRepository(db).read()
+        beat = await HeartbeatRepository(db, key).read()
     finally:
         await db.close()
     return judge(beat, now, max_age)

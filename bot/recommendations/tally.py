@@ -139,8 +139,8 @@ class TallyService:
         for post in await self.recommendations.live_posts():
             if only is not None and post.message_id not in only:
                 continue
-            if post.guild_id not in self.filter.counting:
-                continue  # closed (tally frozen at closing) or still a draft
+            if post.guild_id not in self.filter.counting or not self.bot.scope.owns(post.guild_id):
+                continue  # closed (tally frozen at closing), still a draft, or another process's shard
             with self.writer.watching(post.message_id) as watch:
                 lists = await self._discord_lists(post.guild_id, post.message_channel_id, post.message_id)
                 if lists is None:

@@ -22,6 +22,7 @@ from bot.data.recommendations import RecommendationRepository
 from bot.data.themes import StoredVector, Theme, ThemeItem, ThemesRepository
 from bot.errors import UserError
 from bot.feedback.language import LanguageDetector
+from bot.sharding import ALL_SHARDS, ShardScope
 from bot.themes import cluster
 from bot.themes.embedder import Embedder, UsemEmbedder, quantise
 from bot.themes.summary import ThemeSummary, summarise, vectors_of
@@ -79,7 +80,7 @@ class ThemesService:
     def _encode(self, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
         return self.embedder.encode(texts), [self.detector.detect(text) for text in texts]
 
-    async def embed_pending(self) -> int:
+    async def embed_pending(self, scope: ShardScope = ALL_SHARDS) -> int:
         """Drop the vectors of items no longer visible, embed the new and changed texts (in a worker
         thread), suggest each new item for its nearest accepted theme. Returns how many were embedded."""
         async with self._embedding:
@@ -87,7 +88,7 @@ class ThemesService:
             if dropped:
                 self._centres.clear()
             embedded = 0
-            while work := await self.repo.embedding_work(self.embedder.name, BATCH):
+            while work := await self.repo.embedding_work(self.embedder.name, BATCH, scope):
                 changed = [w for w in work if w.text_hash != text_hash(w.body)]
                 await self.repo.mark_seen([(w.feedback_id, w.updated_at) for w in work if w not in changed])
                 if not changed:

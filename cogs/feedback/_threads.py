@@ -83,6 +83,12 @@ class ThreadRepliesCog(commands.Cog):
         if self._catch_up is None or self._catch_up.done():
             self._catch_up = asyncio.create_task(self._catch_up_safely(), name="thread-reply-catch-up")
 
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """With several shards, one that re-identifies gets no ``on_ready``: read back after it too."""
+        if self.bot.is_ready() and len(self.bot.shards) > 1:
+            await self.on_ready()
+
     async def _catch_up_safely(self) -> None:
         try:
             await self.catch_up()
@@ -93,8 +99,8 @@ class ThreadRepliesCog(commands.Cog):
         """Read each draft's thread back: replies written, edited or deleted while the bot was away."""
         added = edited = deleted = 0
         for post in await self.service.live_posts():
-            if post.thread_id is None:
-                continue
+            if post.thread_id is None or not self.bot.scope.owns(post.guild_id):
+                continue  # no thread, or a guild of another process's shards
             stored = await self.service.thread_replies(post.thread_id)
             seen: set[int] = set()
             try:

@@ -148,7 +148,7 @@ class ConsultationEffects:
     async def keep_threads_open(self) -> int:
         """Every open guild's archived recommendation threads, un-archived (the daily pass)."""
         count = 0
-        for guild_id in await self.bot.guild_repository.guild_ids():
+        for guild_id in filter(self.bot.scope.owns, await self.bot.guild_repository.guild_ids()):
             settings = await self.bot.guild_repository.get(guild_id)
             if settings is None or not settings.is_open:
                 continue

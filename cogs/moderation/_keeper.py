@@ -67,7 +67,7 @@ class PhaseKeeper(commands.Cog):
     async def run_due_phase_changes(self) -> list[int]:
         """Close every consultation whose scheduled close has come; the guild ids closed."""
         closed = []
-        for guild_id in await self.phases.due_closes():
+        for guild_id in await self.phases.due_closes(self.bot.scope):
             change = await self.phases.change(guild_id, "closed")
             effects = await self.effects.apply_phase(change)
             await record_action(
@@ -84,7 +84,7 @@ class PhaseKeeper(commands.Cog):
     async def run_due_retention(self) -> list[RetentionRun]:
         """Pseudonymise every closed consultation whose retention period has passed (once per closing)."""
         runs = []
-        for due in await self.retention.due():
+        for due in await self.retention.due(self.bot.scope):
             run = await self.retention.run(due, self.bot.services.forgotten)
             self.bot.services.names.forget_guild(due.guild_id)
             await announce(self.bot, run.entry)

@@ -297,10 +297,10 @@ class OfficeHoursCog(commands.Cog):
             await self.event_sync.reconcile()  # changes made in Discord while the bot was away
         self._last_tick = now
         await self.event_sync.run_due_transitions()
-        for session in await self.repo.started_between(since, now):
+        for session in await self.repo.started_between(since, now, self.bot.scope):
             self.cards.mark(session.id)  # sign-ups closed: the card says so and its buttons go grey
         posted = 0
-        for due in await self.service.claim_due_reminders():
+        for due in await self.service.claim_due_reminders(self.bot.scope):
             if due.attendee_ids:
                 await self.publisher.announce(
                     due.session, "officehours.notice.reminder_thread", list(due.attendee_ids)

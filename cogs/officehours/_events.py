@@ -133,10 +133,10 @@ class ScheduledEventSync:
         """Start the events of sessions that began, complete those of sessions that ended."""
         now = self.bot.clock.now()
         done = 0
-        for session in await self.events.due_to_start(now):
+        for session in await self.events.due_to_start(now, self.bot.scope):
             if await self.events.claim_phase(session.id, ACTIVE, now):
                 done += await self._set_status(session, discord.EventStatus.active)
-        for session in await self.events.due_to_complete(now):
+        for session in await self.events.due_to_complete(now, self.bot.scope):
             if await self.events.claim_phase(session.id, COMPLETED, now):
                 done += await self._set_status(session, discord.EventStatus.completed)
         self.transitions += done

@@ -86,6 +86,12 @@ class TallyCog(commands.Cog):
     async def on_ready(self) -> None:
         self.tally.request_catch_up()
 
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """With several shards, one that re-identifies gets no ``on_ready``: catch up after it too."""
+        if self.bot.is_ready() and len(self.bot.shards) > 1:
+            self.tally.request_catch_up()
+
     @tasks.loop(seconds=TAG_REFRESH_SECONDS)
     async def refresh_tags(self) -> None:
         await self.tally.apply_dirty_tags()

@@ -181,6 +181,15 @@ class DiscordEmulator(WorldControl, MemberControl, InteractionControl, Scheduled
     async def wait_for_ready(self, count: int = 1, timeout: float = 10) -> None:
         await self.gateway.wait_for_ready(count, timeout)
 
+    def shard_as(self, recommended: int, max_concurrency: int = 1) -> None:
+        """What ``GET /gateway/bot`` recommends: ``recommended`` shards, ``max_concurrency`` at once."""
+        self.gateway.recommended_shards = recommended
+        self.gateway.max_concurrency = max_concurrency
+
+    def shards_connected(self) -> list[list[int] | None]:
+        """The ``[shard_id, shard_count]`` of every connected gateway session (None: not sharded)."""
+        return self.gateway.shards_connected()
+
     async def drop_connections(self, resume: bool = True) -> None:
         """Close every websocket (code 4000). ``resume=False`` also forgets the sessions, so the
         client's RESUME gets INVALID_SESSION and it re-IDENTIFIES."""

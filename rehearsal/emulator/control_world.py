@@ -20,6 +20,7 @@ from .state import (
     Role,
     User,
     snowflake,
+    snowflake_on_shard,
 )
 
 if TYPE_CHECKING:
@@ -35,12 +36,18 @@ class WorldControl:
         return user
 
     def create_guild(
-        self: DiscordEmulator, name: str, *, owner_id: int | None = None, locale: str = "en-US"
+        self: DiscordEmulator,
+        name: str,
+        *,
+        owner_id: int | None = None,
+        locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
         """A guild with @everyone, a "Bot" role (``BOT_DEFAULT`` permissions) and the bot as member.
 
-        Without ``owner_id`` an "Owner" member is created."""
-        gid = snowflake()
+        Without ``owner_id`` an "Owner" member is created; ``shard`` (id, count) picks an id that
+        shard serves."""
+        gid = snowflake_on_shard(*shard) if shard is not None else snowflake()
         if owner_id is None:
             owner_id = self._new_user(f"{name} Owner").id
         guild = Guild(gid, name, owner_id, preferred_locale=locale)

@@ -1,5 +1,10 @@
 """The gateway websocket: HELLO/IDENTIFY/READY/RESUME, per-session sequence numbers and replay
-buffers, intent filtering (MESSAGE_CONTENT blanking included) and event fan-out to every session."""
+buffers, intent filtering (MESSAGE_CONTENT blanking included) and event fan-out to every session.
+
+Sharding as Discord does it: IDENTIFY may carry ``shard: [id, count]``; READY lists, GUILD_CREATE
+describes and events reach only the guilds of that shard (``(guild_id >> 22) % count``), events
+without a guild (DMs) only shard 0. ``GET /gateway/bot`` recommends ``recommended_shards`` and
+reports ``max_concurrency`` and the session start budget (``session_start_total`` less identifies)."""
 
 from __future__ import annotations
 
@@ -30,6 +35,9 @@ MESSAGE_CONTENT = 1 << 15
 GUILD_SCHEDULED_EVENTS = 1 << 16
 
 HEARTBEAT_INTERVAL_MS = 41250
+SESSION_START_TOTAL = 1000
+SESSION_START_RESET_MS = 24 * 3600 * 1000
+GUILD_EVENTS_BY_ID = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")
 REPLAY_BUFFER = 2000
 MAX_SESSIONS = 64
 
@@ -48,6 +56,21 @@ class Session:
         default_factory=lambda: collections.deque(maxlen=REPLAY_BUFFER)
     )
     ready: bool = False
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether Discord would send this session an event of ``guild_id`` (None: not in a guild)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % count == shard_id
+
+
+def event_guild(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event belongs to (None for DMs and events outside guilds)."""
+    raw = data.get("id") if event in GUILD_EVENTS_BY_ID else data.get("guild_id")
+    return int(raw) if raw else None
 
 
 def required_intent(event: str, data: dict[str, Any]) -> int:
@@ -93,6 +116,21 @@ class Gateway:
         self._held: list[tuple[Session, str]] = []
         self._ready_event = asyncio.Event()
         self._sockets: set[web.WebSocketResponse] = set()
+        self.recommended_shards = 1  # what GET /gateway/bot answers in ``shards``
+        self.max_concurrency = 1
+        self.identifies: list[tuple[list[int] | None, float]] = []  # (shard, loop time) of each IDENTIFY
+
+    def session_start_limit(self) -> dict[str, int]:
+        return {
+            "total": SESSION_START_TOTAL,
+            "remaining": max(0, SESSION_START_TOTAL - len(self.identifies)),
+            "reset_after": SESSION_START_RESET_MS,
+            "max_concurrency": self.max_concurrency,
+        }
+
+    def shards_connected(self) -> list[list[int] | None]:
+        """The shard of every connected, ready session."""
+        return [s.shard for s in self.sessions.values() if s.ws is not None and s.ready]
 
     @property
     def connected(self) -> int:
@@ -103,11 +141,12 @@ class Gateway:
     def emit(self, event: str, data: dict[str, Any]) -> None:
         """Queue ``event`` for every session whose intents allow it (synchronous, ordered)."""
         needed = required_intent(event, data)
+        guild_id = event_guild(event, data)
         twice = self.duplicate_events or self.duplicate_next > 0
         if self.duplicate_next > 0:
             self.duplicate_next -= 1
         for session in list(self.sessions.values()):
-            if not session.ready or (needed and not session.intents & needed):
+            if not session.ready or (needed and not session.intents & needed) or not session.serves(guild_id):
                 continue
             payload = data
             if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not (session.intents & MESSAGE_CONTENT):
@@ -187,8 +226,18 @@ class Gateway:
             if self.sessions[oldest].ws is not None:
                 break
             del self.sessions[oldest]
+        shard = data.get("shard")
+        if shard is not None and not (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) for n in shard)
+            and 0 <= shard[0] < shard[1]
+        ):
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return None
+        self.identifies.append((shard, asyncio.get_running_loop().time()))
         session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
-        session.shard = data.get("shard")
+        session.shard = shard
         session.ws, session.queue = ws, queue
         self.sessions[session.id] = session
         emu = self.emu
@@ -198,7 +247,7 @@ class Gateway:
         ready: dict[str, Any] = {
             "v": 10,
             "user": me,
-            "guilds": [{"id": str(g), "unavailable": True} for g in state.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in state.guilds if session.serves(g)],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": emu.gateway_url,
@@ -214,7 +263,7 @@ class Gateway:
             ready["shard"] = session.shard
         self._send_dispatch(session, "READY", ready)
         if session.intents & GUILDS:
-            for guild in state.guilds.values():
+            for guild in [g for g in state.guilds.values() if session.serves(g.id)]:
                 payload = guild_create_payload(
                     state,
                     guild,
@@ -223,7 +272,7 @@ class Gateway:
                 )
                 self._send_dispatch(session, "GUILD_CREATE", payload)
         session.ready = True
-        log.info("Gateway session %s identified (intents %s)", session.id, session.intents)
+        log.info("Gateway session %s identified (intents %s, shard %s)", session.id, session.intents, shard)
         self._ready_event.set()
         return session
 

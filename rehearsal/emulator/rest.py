@@ -313,13 +313,8 @@ async def get_gateway(emu: DiscordEmulator, req: Req) -> Any:
 async def get_gateway_bot(emu: DiscordEmulator, req: Req) -> Any:
     return {
         "url": emu.gateway_url,
-        "shards": 1,
-        "session_start_limit": {
-            "total": 1000,
-            "remaining": 999,
-            "reset_after": 14400000,
-            "max_concurrency": 1,
-        },
+        "shards": emu.gateway.recommended_shards,
+        "session_start_limit": emu.gateway.session_start_limit(),
     }
 
 

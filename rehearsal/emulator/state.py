@@ -63,6 +63,15 @@ def snowflake() -> int:
         return _last_id
 
 
+def snowflake_on_shard(shard_id: int, shard_count: int) -> int:
+    """A new snowflake whose guild would be served by shard ``shard_id`` of ``shard_count``."""
+    global _last_id
+    with _lock:
+        base = max(discord.utils.time_snowflake(discord.utils.utcnow()), _last_id + 1)
+        _last_id = base + ((shard_id - (base >> 22) % shard_count) % shard_count << 22)
+        return _last_id
+
+
 def now() -> datetime.datetime:
     return discord.utils.utcnow()
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.clock import to_db
 from bot.data.database import Database, Transaction
 from bot.data.officehours._rows import Notice, Signup
+from bot.sharding import ALL_SHARDS, ShardScope
 
 
 async def enqueue(
@@ -30,15 +31,20 @@ class NoticeQueries:
 
     db: Database
 
-    async def claim_notice(self, now: datetime) -> Notice | None:
-        """The next notice to deliver (promotions first), stamped sent before it is delivered."""
+    async def claim_notice(self, now: datetime, scope: ShardScope = ALL_SHARDS) -> Notice | None:
+        """The next notice of a guild of ``scope`` to deliver (promotions first), stamped sent before it
+        is delivered."""
+        shards, params = scope.where("o.guild_id")
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT n.*, s.locale FROM officehours_notices n"
+                " JOIN office_hours o ON o.id = n.session_id"
                 " LEFT JOIN signups s ON s.session_id = n.session_id AND s.user_id = n.user_id"
                 " WHERE n.sent_at IS NULL"
-                " ORDER BY CASE n.kind WHEN 'promoted' THEN 0 ELSE 1 END, n.id LIMIT 1"
-                + tx.skip_locked("n")  # PostgreSQL: a notice another process is claiming is skipped
+                + shards
+                + " ORDER BY CASE n.kind WHEN 'promoted' THEN 0 ELSE 1 END, n.id LIMIT 1"
+                + tx.skip_locked("n"),  # PostgreSQL: a notice another process is claiming is skipped
+                params,
             )
             if row is None:
                 return None

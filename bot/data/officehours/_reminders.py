@@ -11,6 +11,7 @@ from bot.clock import from_db, to_db
 from bot.data.database import Database, Transaction
 from bot.data.officehours._outbox import enqueue
 from bot.data.officehours._rows import Session, Signup, session_row, signup_row
+from bot.sharding import ALL_SHARDS, ShardScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +31,17 @@ class ReminderClaim:
         self._tx = tx
         self._stamp = stamp
 
-    async def due(self) -> list[PendingReminder]:
-        """Unsent reminders due by now, by session then nearest first."""
+    async def due(self, scope: ShardScope = ALL_SHARDS) -> list[PendingReminder]:
+        """Unsent reminders due by now in guilds of ``scope``, by session then nearest first."""
+        shards, params = scope.where("o.guild_id")
         rows = await self._tx.fetchall(
             "SELECT r.id AS reminder_id, r.minutes_before, r.due_at, o.*"
             " FROM reminders r JOIN office_hours o ON o.id = r.session_id"
-            " WHERE r.sent_at IS NULL AND r.due_at <= ? ORDER BY r.session_id, r.minutes_before"
+            " WHERE r.sent_at IS NULL AND r.due_at <= ?"
+            + shards
+            + " ORDER BY r.session_id, r.minutes_before"
             + self._tx.skip_locked("r"),  # PostgreSQL: another process's claim is not ours
-            (self._stamp,),
+            (self._stamp, *params),
         )
         return [
             PendingReminder(r["reminder_id"], r["minutes_before"], from_db(r["due_at"]), session_row(r))

@@ -18,6 +18,7 @@ from bot.data.officehours._rows import (
     signup_row,
     summary_row,
 )
+from bot.sharding import ALL_SHARDS, ShardScope
 
 
 class SessionQueries:
@@ -121,11 +122,16 @@ class SessionQueries:
         live = [summary_row(r) for r in rows]
         return [s for s in live if s.session.ends_at > now][:limit]
 
-    async def started_between(self, since: datetime, until: datetime) -> list[Session]:
-        """Scheduled sessions whose start fell in ``(since, until]`` (their cards must show closed)."""
+    async def started_between(
+        self, since: datetime, until: datetime, scope: ShardScope = ALL_SHARDS
+    ) -> list[Session]:
+        """Scheduled sessions of guilds of ``scope`` whose start fell in ``(since, until]`` (their cards
+        must show closed)."""
+        shards, params = scope.where("guild_id")
         rows = await self.db.fetchall(
-            "SELECT * FROM office_hours WHERE status = 'scheduled' AND starts_at > ? AND starts_at <= ?",
-            (to_db(since), to_db(until)),
+            "SELECT * FROM office_hours WHERE status = 'scheduled' AND starts_at > ? AND starts_at <= ?"
+            + shards,
+            (to_db(since), to_db(until), *params),
         )
         return [session_row(r) for r in rows]
 

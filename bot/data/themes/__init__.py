@@ -23,6 +23,7 @@ from bot.data.themes._rows import (
     _notice,
     _theme,
 )
+from bot.sharding import ALL_SHARDS, ShardScope
 
 VISIBLE = "f.status = 'active' AND f.hidden = 0"
 
@@ -34,15 +35,20 @@ class ThemesRepository:
 
     # -- embeddings -------------------------------------------------------------------------
 
-    async def embedding_work(self, model: str, limit: int) -> list[EmbeddingWork]:
-        """Visible items never embedded, embedded by another model, or changed since last checked."""
+    async def embedding_work(
+        self, model: str, limit: int, scope: ShardScope = ALL_SHARDS
+    ) -> list[EmbeddingWork]:
+        """Visible items (of guilds of ``scope``) never embedded, embedded by another model, or changed
+        since last checked."""
+        shards, params = scope.where("f.guild_id")
         rows = await self.db.fetchall(
             "SELECT f.id, f.guild_id, f.recommendation_id, f.body, f.updated_at, e.text_hash, e.model"
             " FROM feedback f"
             " LEFT JOIN feedback_embeddings e ON e.feedback_id = f.id"
             f" WHERE {VISIBLE} AND (e.feedback_id IS NULL OR e.model <> ? OR e.seen_updated <> f.updated_at)"
-            " ORDER BY f.id LIMIT ?",
-            (model, limit),
+            + shards
+            + " ORDER BY f.id LIMIT ?",
+            (model, *params, limit),
         )
         return [
             EmbeddingWork(
