@@ -15,6 +15,7 @@ BENCHMARKS = (
     ("memory", []),
     ("outside", []),
     ("postgres", []),
+    ("themes", []),
 )
 
 
