@@ -118,6 +118,11 @@ class ReactionRepository:
                 " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
                 " AND r.user_id = b.user_id)"
             )
+            await reaction_pairs.track(  # the digest's counts, before the writes they describe
+                tx,
+                [key for key, added in last.items() if added],
+                [key for key, added in last.items() if not added],
+            )
             await tx.execute(
                 "INSERT INTO reactions (message_id, emoji, user_id, reacted_at)"
                 " SELECT message_id, emoji, user_id, ? FROM reaction_batch WHERE last_added = 1"
