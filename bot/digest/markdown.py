@@ -73,6 +73,28 @@ def _area_name(areas: dict[int, AreaInfo], number: int | None, locale: object) -
     return f"{areas[number].emoji} {areas[number].name}"
 
 
+def area_header(locale: object) -> list[str]:
+    """The columns of a recommendation's scoping-area table (digest.md and digest.wiki)."""
+    return [
+        t("digest.md.col_area", locale),
+        t("digest.md.col_members", locale),
+        t("digest.md.col_support", locale),
+        t("digest.md.col_oppose", locale),
+        t("digest.md.col_needs_work", locale),
+    ]
+
+
+def area_rows(
+    section: RecommendationSection, areas: dict[int, AreaInfo], locale: object
+) -> list[tuple[str, int, int, int, int]]:
+    """The areas members tagged on one recommendation, most tagged first, with their stances."""
+    tagged = sorted((c for c in section.cells if c.members), key=lambda c: (-c.members, c.area_number))
+    return [
+        (_area_name(areas, c.area_number, locale), c.members, c.support, c.oppose, c.needs_work)
+        for c in tagged
+    ]
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
@@ -181,21 +203,8 @@ def render_markdown(data: MarkdownInput, locale: object) -> str:
             f"### {t('digest.md.areas_heading', locale)}",
             "",
         ]
-        tagged = sorted((c for c in section.cells if c.members), key=lambda c: (-c.members, c.area_number))
-        if tagged:
-            lines += _table(
-                [
-                    t("digest.md.col_area", locale),
-                    t("digest.md.col_members", locale),
-                    t("digest.md.col_support", locale),
-                    t("digest.md.col_oppose", locale),
-                    t("digest.md.col_needs_work", locale),
-                ],
-                [
-                    (_area_name(areas, c.area_number, locale), c.members, c.support, c.oppose, c.needs_work)
-                    for c in tagged
-                ],
-            )
+        if tagged := area_rows(section, areas, locale):
+            lines += _table(area_header(locale), tagged)
         else:
             lines.append(t("digest.md.no_areas_tagged", locale))
         lines.append("")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.data.digest import AreaInfo
-from bot.digest.markdown import MarkdownInput, _changes, one_line, render_markdown
+from bot.digest.markdown import MarkdownInput, _changes, area_header, area_rows, one_line, render_markdown
 from bot.digest.people import member_text
 from bot.i18n import t
 
@@ -111,21 +111,8 @@ def render_wikitext(data: MarkdownInput, locale: object) -> str:
         )
         lines += ["", heading(4, t("digest.md.stances_heading", locale)), text(stances), ""]
         lines.append(heading(4, t("digest.md.areas_heading", locale)))
-        tagged = sorted((c for c in section.cells if c.members), key=lambda c: (-c.members, c.area_number))
-        if tagged:
-            lines += table(
-                [
-                    t("digest.md.col_area", locale),
-                    t("digest.md.col_members", locale),
-                    t("digest.md.col_support", locale),
-                    t("digest.md.col_oppose", locale),
-                    t("digest.md.col_needs_work", locale),
-                ],
-                [
-                    (_area(areas, c.area_number, locale), c.members, c.support, c.oppose, c.needs_work)
-                    for c in tagged
-                ],
-            )
+        if tagged := area_rows(section, areas, locale):
+            lines += table(area_header(locale), tagged)
         else:
             lines.append(text(t("digest.md.no_areas_tagged", locale)))
         lines.append("")

@@ -42,3 +42,12 @@ def cooldown_retry_after(
         return 0
     free_at = in_window[-items] + window
     return max(1, math.ceil((free_at - now).total_seconds()))
+
+
+def refuse_if_too_fast(recent: list[datetime], now: datetime, items: int) -> None:
+    """Refuse one more form item while ``items`` of them fall within the cooldown window."""
+    wait = cooldown_retry_after(recent, now, items=items)
+    if wait:
+        raise UserError(
+            "feedback.too_fast", items=items, window=round(COOLDOWN_WINDOW.total_seconds()), seconds=wait
+        )

@@ -25,8 +25,8 @@ from bot.feedback.rules import (
     MAX_LENGTH,
     MAX_RESPONSE,
     check_text,
-    cooldown_retry_after,
     is_blank,
+    refuse_if_too_fast,
 )
 from bot.feedback.submissions import PHASE_REFUSALS, FormSubmission, FormWriter
 
@@ -114,14 +114,7 @@ class FeedbackService:
     async def check_cooldown(self, guild_id: int, user_id: int) -> None:
         now = self.clock.now()
         recent = await self.feedback.recent_form_times(guild_id, user_id, now - COOLDOWN_WINDOW)
-        wait = cooldown_retry_after(recent, now, items=self.cooldown_items)
-        if wait:
-            raise UserError(
-                "feedback.too_fast",
-                items=self.cooldown_items,
-                window=round(COOLDOWN_WINDOW.total_seconds()),
-                seconds=wait,
-            )
+        refuse_if_too_fast(recent, now, self.cooldown_items)
 
     async def check_may_give(self, guild_id: int, user_id: int) -> None:
         """Before the form opens: the phase and the cooldown (checked again on submit)."""

@@ -16,7 +16,7 @@ from bot.data.feedback import Feedback, FeedbackRepository, NewForm
 from bot.data.guilds import GuildRepository, GuildSettings, ScopingArea
 from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
-from bot.feedback.rules import COOLDOWN_WINDOW, MAX_LENGTH, check_text, cooldown_retry_after
+from bot.feedback.rules import COOLDOWN_WINDOW, MAX_LENGTH, check_text, refuse_if_too_fast
 
 # Why feedback is refused outside the open phase, by phase.
 PHASE_REFUSALS = {"draft": "feedback.phase_draft", "closed": "feedback.phase_closed"}
@@ -103,14 +103,7 @@ class FormWriter:
             area = areas.get(form.area_number)
             if area is None:
                 raise UserError("feedback.unknown_area", number=form.area_number)
-        wait = cooldown_retry_after(recent, now, items=self.cooldown_items)
-        if wait:
-            raise UserError(
-                "feedback.too_fast",
-                items=self.cooldown_items,
-                window=round(COOLDOWN_WINDOW.total_seconds()),
-                seconds=wait,
-            )
+        refuse_if_too_fast(recent, now, self.cooldown_items)
         recent.append(now)
         return NewForm(
             guild_id=form.guild_id,
