@@ -107,14 +107,14 @@ async def themes_section(
 ) -> ThemesSection:
     repo = ThemesRepository(db)
     items = await repo.items(guild_id, recommendation_id)
-    themes = await repo.themes(guild_id, "accepted")
-    stances = await repo.stances_of_authors(guild_id)
-    addressed = await repo.addressed(guild_id)
     table = CsvFile(THEMES_HEADER)
     lines = [f"## {t('themes.digest.heading', locale)}", ""]
     if not items:
         lines += [t("themes.digest.empty", locale), ""]
         return ThemesSection("\n".join(lines), table.getvalue())
+    themes = await repo.themes(guild_id, "accepted")
+    stances = await repo.stances_of_authors(guild_id)
+    addressed = await repo.addressed(guild_id)
     summaries: list[ThemeSummary] = []
     if themes:
         names = {theme.id: theme.name for theme in themes}
