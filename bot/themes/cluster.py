@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from threadpoolctl import threadpool_limits
 
 MIN_SIZE = 3  # a theme has at least this many items
 LANGUAGE_SHRINK = 8.0  # a language's mean is removed with weight n / (n + LANGUAGE_SHRINK)
@@ -45,6 +43,8 @@ SEED = 17
 def one_blas_thread() -> None:
     """BLAS on one thread for the whole process: on two shared cores a multi-threaded BLAS spins against
     the other processes and ran 10-20 times slower in our measurements (docs/themes.md)."""
+    from threadpoolctl import threadpool_limits  # imported on first use, as scipy below
+
     threadpool_limits(limits=1)
 
 
@@ -108,6 +108,9 @@ def _average_linkage_best_cut(x: np.ndarray, weights: np.ndarray, most: int) -> 
     if len(x) < 3:
         return np.zeros(len(x), dtype=int)
     distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
+    # scipy is imported when themes are first clustered, not with the bot (~35 MB and 0.35 s at start-up).
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
     best, best_labels = -2.0, np.zeros(len(x), dtype=int)
     for k in range(2, max(2, min(most, len(x) - 1)) + 1):
@@ -195,6 +198,9 @@ def baseline(vectors: np.ndarray, min_clusters: int = 2) -> np.ndarray:
     one_blas_thread()
     x = normalise(vectors.astype(np.float32))
     distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
+    # scipy is imported when themes are first clustered, not with the bot (~35 MB and 0.35 s at start-up).
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
     best, best_labels = -2.0, np.zeros(len(x), dtype=int)
     for threshold in np.arange(0.05, 0.955, 0.01):
