@@ -7,8 +7,8 @@ Two jobs, both pure functions so they are cached and unit-tested without a serve
   type PostgreSQL can infer, so it gets a cast chosen from the Python value bound to it.
 - ``translate_ddl``: a migration statement written for SQLite becomes PostgreSQL DDL (``INTEGER`` ->
   ``BIGINT``: snowflakes are 64-bit; an ``id INTEGER PRIMARY KEY`` -> an identity column; ``BLOB`` ->
-  ``BYTEA``; ``REAL`` -> ``DOUBLE PRECISION``, SQLite's REAL being 8 bytes where PostgreSQL's is 4). The file itself is
-  unchanged, so its checksum is the same on both backends.
+  ``BYTEA``; ``REAL`` -> ``DOUBLE PRECISION``, SQLite's REAL being 8 bytes where PostgreSQL's is 4).
+  The file itself is unchanged, so its checksum is the same on both backends.
 """
 
 from __future__ import annotations
