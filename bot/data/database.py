@@ -175,6 +175,11 @@ class Database:
         """The backend's EXPLAIN of ``sql`` (SQLite: ``EXPLAIN QUERY PLAN``)."""
         return self._backend.explain(sql)
 
+    def as_bytes(self, expr: str) -> str:
+        """The text expression ``expr`` as its UTF-8 bytes (SQLite: ``CAST AS BLOB``; PostgreSQL has no
+        BLOB type and no text-to-bytea cast that encodes: ``convert_to``)."""
+        return self._backend.as_bytes(expr)
+
     async def tables(self) -> list[str]:
         return await self._backend.tables()
 

@@ -153,6 +153,9 @@ class PostgresBackend:
     def explain(self, sql: str) -> str:
         return f"EXPLAIN {sql}"
 
+    def as_bytes(self, expr: str) -> str:
+        return f"convert_to({expr}, 'UTF8')"
+
     async def after_migrate(self) -> None:
         """Learn which tables have an identity ``id`` (an INSERT into them returns it)."""
         rows = await self.fetchall(
