@@ -51,6 +51,8 @@ def test_migration_ddl_gets_bytea_for_blobs_and_eight_byte_reals():
     )
     assert "scale DOUBLE PRECISION NOT NULL" in ddl and "vector BYTEA NOT NULL" in ddl
     assert "realm TEXT" in ddl and "BLOB" not in ddl
+    temp = translate_ddl("CREATE TEMP TABLE a (real INTEGER PRIMARY KEY, alias INTEGER)")
+    assert temp == "CREATE TEMP TABLE a (real BIGINT PRIMARY KEY, alias BIGINT)"
 
 
 def test_urls():
