@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from bot.clock import FakeClock
 from bot.data.database import Database
@@ -78,9 +77,16 @@ async def test_a_group_whose_transaction_fails_stores_none_of_it(
         *(svc.give(**form(guild, user, rec)) for user in (11, 12, 13, 14)),  # type: ignore[arg-type]
         return_exceptions=True,
     )
-    assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
-    for user in (11, 12, 13, 14):
-        assert await FeedbackRepository(db).for_author(guild, user) == []
+    # Which submissions share 13's group depends on how fast the language detection threads return
+    # (PostgreSQL starts the first group sooner than SQLite): 13's group fails whole, the others stand.
+    failed = {u for u, r in zip((11, 12, 13, 14), results, strict=True) if isinstance(r, BaseException)}
+    assert 13 in failed
+    for user, result in zip((11, 12, 13, 14), results, strict=True):
+        stored = await FeedbackRepository(db).for_author(guild, user)
+        if user in failed:
+            assert "fault_target" in str(result) and stored == [], (user, result)
+        else:
+            assert [i.body for i in stored] == ["Good."], (user, result)
     await remove_insert_fault(db, "feedback")
     again = await svc.give(**form(guild, 11, rec))  # type: ignore[arg-type]
     assert again.body == "Good."
