@@ -118,6 +118,12 @@ class ReactionRepository:
                 " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
                 " AND r.user_id = b.user_id)"
             )
+            # The digest's counts, before the writes (the set-based writes below bypass ``_write``).
+            await reaction_pairs.track(
+                tx,
+                [key for key, added in last.items() if added],
+                [key for key, added in last.items() if not added],
+            )
             await tx.execute(
                 "INSERT INTO reactions (message_id, emoji, user_id, reacted_at)"
                 " SELECT message_id, emoji, user_id, ? FROM reaction_batch WHERE last_added = 1"
