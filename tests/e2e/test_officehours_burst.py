@@ -38,7 +38,10 @@ async def test_a_group_whose_transaction_fails_answers_everyone_busy_and_stores_
     await install_insert_fault(world.db, "signups", "user_id", members[3])
     queue = world.bot.services.officehours.signups
     clicks = []
-    async with world.db.transaction():  # holds the connection: the clicks queue up behind it
+    # Holds the session: the clicks queue up behind it (SQLite: the write lock; PostgreSQL: the
+    # session's row, which a sign-up group locks first).
+    async with world.db.transaction() as tx:
+        await tx.lock_row("office_hours", "id", session.id)
         for member in members:
             clicks.append(
                 await world.emu.click_button(
