@@ -294,16 +294,14 @@ class DigestRepository:
     async def query_plans(self, guild_id: int) -> dict[str, str]:
         """SQLite's plan for each heavy statement (the benchmark prints them; tests hold them to indexes)."""
         starts = ("=",)
+        as_bytes = self.db.as_bytes("{}")
         listing = {**formula_params(starts), "guild": guild_id, "rec": 0, "rec_cells": "", "limit": 1}
         statements: dict[str, tuple[str, Any]] = {
             "cross_tab": (reaction_pairs.CROSS_TAB_SQL, (guild_id, None, None)),
             "feedback_counts": (FEEDBACK_COUNTS_SQL, {"guild": guild_id, "since": ""}),
             "feedback_answered": (FEEDBACK_ANSWERED_SQL, {"guild": guild_id, "since": ""}),
-            "feedback_first_page": (listing_sql(1, True, self.db.as_bytes("{}")), {**listing, "since": ""}),
-            "feedback_next_page": (
-                listing_sql(1, False, self.db.as_bytes("{}")),
-                {**listing, "since": "", "after_id": 0},
-            ),
+            "feedback_first_page": (listing_sql(1, True, as_bytes), {**listing, "since": ""}),
+            "feedback_next_page": (listing_sql(1, False, as_bytes), {**listing, "since": "", "after_id": 0}),
             "feedback_latest": (LATEST_SQL, {"guild": guild_id, "rec": 0, "since": "", "keep": 1}),
         }
         plans = {}
