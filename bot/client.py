@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import pkgutil
-import sqlite3
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.command_translations import CommandTranslator
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.data.database import Database, DatabaseBusy
+from bot.data.database import Database, is_operational
 from bot.data.guilds import GuildRepository
 from bot.endpoint import use_api_base
 from bot.errors import AccessDenied, UserError
@@ -241,7 +240,7 @@ class ConsultationBot(commands.AutoShardedBot):
         elif isinstance(error, discord.HTTPException):
             log.warning("Discord request failed: %s", error)
             text = t("errors.discord_unavailable", locale)
-        elif isinstance(error, DatabaseBusy | sqlite3.OperationalError):
+        elif is_operational(error):
             log.error("Database error", exc_info=error)
             text = t("errors.database_busy", locale)
         else:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -34,7 +35,28 @@ def _migrations_dir() -> Path:
 MIGRATIONS_DIR = _migrations_dir()
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
-__all__ = ["Database", "DatabaseBusy", "MigrationError", "Params", "Row", "Transaction", "parse_url"]
+__all__ = [
+    "Database",
+    "DatabaseBusy",
+    "MigrationError",
+    "Params",
+    "Row",
+    "Transaction",
+    "is_operational",
+    "parse_url",
+]
+
+
+def is_operational(error: BaseException) -> bool:
+    """The database failed the statement at run time (either backend): busy, or SQLite's
+    OperationalError and its PostgreSQL counterparts. Members read the same sentence for all of them."""
+    if isinstance(error, DatabaseBusy | sqlite3.OperationalError):
+        return True
+    if "asyncpg" not in sys.modules:  # asyncpg only when PostgreSQL is used
+        return False
+    from bot.data.backends.postgres import OPERATIONAL_ERRORS
+
+    return isinstance(error, OPERATIONAL_ERRORS)
 
 
 def parse_url(target: Path | str) -> tuple[str, Path | str]:
@@ -174,6 +196,11 @@ class Database:
     def explain(self, sql: str) -> str:
         """The backend's EXPLAIN of ``sql`` (SQLite: ``EXPLAIN QUERY PLAN``)."""
         return self._backend.explain(sql)
+
+    def as_bytes(self, expr: str) -> str:
+        """The text expression ``expr`` as its UTF-8 bytes (SQLite: ``CAST AS BLOB``; PostgreSQL has no
+        BLOB type and no text-to-bytea cast that encodes: ``convert_to``)."""
+        return self._backend.as_bytes(expr)
 
     async def tables(self) -> list[str]:
         return await self._backend.tables()

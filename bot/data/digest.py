@@ -267,7 +267,7 @@ class DigestRepository:
                 **fixed, "guild": guild_id, "rec": rec_id, "rec_cells": rec_cells, "limit": page_size,
                 "since": to_db(since) if since else "",
             }  # fmt: skip
-            sql = listing_sql(len(formula_starts), True)
+            sql = listing_sql(len(formula_starts), True, self.db.as_bytes("{}"))
             while True:
                 rows = await self.reads.fetchall(sql, params)
                 if not rows:
@@ -276,7 +276,7 @@ class DigestRepository:
                 if len(rows) < page_size:
                     break
                 params["since"], params["after_id"] = rows[-1][1], rows[-1][2]
-                sql = listing_sql(len(formula_starts), False)
+                sql = listing_sql(len(formula_starts), False, self.db.as_bytes("{}"))
 
     async def latest_feedback(
         self, guild_id: int, recommendation_ids: list[int], since: datetime | None, keep: int
@@ -294,13 +294,14 @@ class DigestRepository:
     async def query_plans(self, guild_id: int) -> dict[str, str]:
         """SQLite's plan for each heavy statement (the benchmark prints them; tests hold them to indexes)."""
         starts = ("=",)
+        as_bytes = self.db.as_bytes("{}")
         listing = {**formula_params(starts), "guild": guild_id, "rec": 0, "rec_cells": "", "limit": 1}
         statements: dict[str, tuple[str, Any]] = {
             "cross_tab": (reaction_pairs.CROSS_TAB_SQL, (guild_id, None, None)),
             "feedback_counts": (FEEDBACK_COUNTS_SQL, {"guild": guild_id, "since": ""}),
             "feedback_answered": (FEEDBACK_ANSWERED_SQL, {"guild": guild_id, "since": ""}),
-            "feedback_first_page": (listing_sql(1, True), {**listing, "since": ""}),
-            "feedback_next_page": (listing_sql(1, False), {**listing, "since": "", "after_id": 0}),
+            "feedback_first_page": (listing_sql(1, True, as_bytes), {**listing, "since": ""}),
+            "feedback_next_page": (listing_sql(1, False, as_bytes), {**listing, "since": "", "after_id": 0}),
             "feedback_latest": (LATEST_SQL, {"guild": guild_id, "rec": 0, "since": "", "keep": 1}),
         }
         plans = {}

@@ -69,13 +69,13 @@ def formula_params(starts: Sequence[str]) -> dict[str, str]:
 
 # The line as UTF-8 bytes: Python then joins bytes (a copy) instead of decoding 100k lines to str,
 # widening them to one string kind and encoding the result again (0.17 s of 0.87 s at 100k items).
-# The one dialect bit here: PostgreSQL spells it convert_to({}, 'UTF8').
-AS_BYTES = "CAST({} AS BLOB)"
+# The one dialect bit here, so the caller passes it: ``Database.as_bytes("{}")``, SQLite's
+# ``CAST({} AS BLOB)`` or PostgreSQL's ``convert_to({}, 'UTF8')``.
 _AUTHORLESS = "i.anonymous <> 0 OR i.author_id IS NULL"
 
 
 @cache
-def listing_sql(starts: int, first: bool) -> str:
+def listing_sql(starts: int, first: bool, as_bytes: str) -> str:
     """One page of a recommendation's listing, oldest first, keyset-paged on (created_at, id) along the
     ``feedback_digest`` index; the responses are counted once per item, in the inner query.
 
@@ -90,25 +90,29 @@ def listing_sql(starts: int, first: bool) -> str:
 
     # One format() call writes the line (portable: SQLite's and PostgreSQL's format() both take %s);
     # chained || would copy the growing line once per cell.
+    # Parameters given to format() or to || are CAST AS TEXT: PostgreSQL cannot infer their type there.
     cells = [
         "i.id",
         _quoted("i.created_at"),
-        ":rec_cells",
+        "CAST(:rec_cells AS TEXT)",
         "i.version",
         f"CASE WHEN a.id IS NULL THEN '\"\",\"\"' ELSE a.number || ',' || {neutral('a.name')} END",
         neutral("coalesce(i.language, '')"),
         _quoted("i.source"),
         "CASE WHEN i.anonymous <> 0 THEN '\"yes\"' ELSE '\"no\"' END",
-        f"CASE WHEN {_AUTHORLESS} THEN '\"\",\"\"' ELSE '\"' || :tab || i.author_id || '\",' || "
+        f'CASE WHEN {_AUTHORLESS} THEN \'"",""\''
+        " ELSE '\"' || CAST(:tab AS TEXT) || i.author_id || '\",' || "
         + neutral("coalesce(n.display_name, '')")
         + " END",
         "CASE WHEN i.responses > 0 THEN '\"yes\",' ELSE '\"no\",' END || i.responses",
         neutral("i.body"),
     ]
-    line = "format('" + ",".join(["%s"] * len(cells)) + "%s', " + ", ".join(cells) + ", :line_end)"
+    line = (
+        "format('" + ",".join(["%s"] * len(cells)) + "%s', " + ", ".join(cells) + ", CAST(:line_end AS TEXT))"
+    )
     after = "f.created_at > :since" if first else "(f.created_at, f.id) > (:since, :after_id)"
     return f"""
-    SELECT {AS_BYTES.format(line)} AS line, i.created_at, i.id
+    SELECT {as_bytes.format(line)} AS line, i.created_at, i.id
     FROM (
         SELECT f.id, f.guild_id, f.version, f.scoping_area_id, f.author_id, f.anonymous, f.source,
                f.language, f.body, f.created_at,

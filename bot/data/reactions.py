@@ -118,7 +118,8 @@ class ReactionRepository:
                 " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
                 " AND r.user_id = b.user_id)"
             )
-            await reaction_pairs.track(  # the digest's counts, before the writes they describe
+            # The digest's counts, before the writes (the set-based writes below bypass ``_write``).
+            await reaction_pairs.track(
                 tx,
                 [key for key, added in last.items() if added],
                 [key for key, added in last.items() if not added],

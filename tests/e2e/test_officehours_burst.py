@@ -7,6 +7,7 @@ import logging
 
 from bot.data.officehours import OfficeHoursRepository
 from bot.i18n import t
+from tests.faults import install_insert_fault, remove_insert_fault
 
 
 async def test_the_cards_own_edits_do_not_load_the_language_model(world):
@@ -34,15 +35,13 @@ async def test_a_group_whose_transaction_fails_answers_everyone_busy_and_stores_
     busy sentence and none of its rows is stored; the queue then serves the next click."""
     session = await world.schedule_office_hours("Faulty", capacity=10, place="https://meet.example/f")
     members = [world.emu.create_member(world.guild_id, f"fault{i}").id for i in range(6)]
-    await world.db.execute("CREATE TABLE fault_target (x INTEGER)")
-    await world.db.execute(
-        f"CREATE TRIGGER fault AFTER INSERT ON signups WHEN NEW.user_id = {members[3]}"
-        " BEGIN INSERT INTO fault_target VALUES (1); END"
-    )
-    await world.db.execute("DROP TABLE fault_target")
+    await install_insert_fault(world.db, "signups", "user_id", members[3])
     queue = world.bot.services.officehours.signups
     clicks = []
-    async with world.db.transaction():  # holds the connection: the clicks queue up behind it
+    # Holds the session: the clicks queue up behind it (SQLite: the write lock; PostgreSQL: the
+    # session's row, which a sign-up group locks first).
+    async with world.db.transaction() as tx:
+        await tx.lock_row("office_hours", "id", session.id)
         for member in members:
             clicks.append(
                 await world.emu.click_button(
@@ -63,7 +62,7 @@ async def test_a_group_whose_transaction_fails_answers_everyone_busy_and_stores_
     assert members[3] in refused and len(refused) >= 2
     signed = await OfficeHoursRepository(world.db).signups(session.id)
     assert {s.user_id for s in signed} == seated  # none of the refused group is stored
-    await world.db.execute("DROP TRIGGER fault")
+    await remove_insert_fault(world.db, "signups")
     again = await world.emu.click_button(
         members[3], session.card_channel_id, session.card_message_id, f"officehours:signup:{session.id}"
     )

@@ -75,8 +75,11 @@ async def test_suggest_accept_address_and_tell_the_authors(world: World) -> None
     await addressing_edit(world, theme_id)
 
     async def told() -> bool:
-        thread = [m.content for m in world.emu.messages(thread_id)]
-        return any("Night buses added." in m for m in thread) and bool(world.emu.dms(world.members["dana"]))
+        # The thread's announcement, the public notices and the DM are separate sends; on PostgreSQL
+        # the DM can land before the notices: wait for every one of them.
+        thread = " ".join(m.content for m in world.emu.messages(thread_id))
+        authors = all(f"<@{world.members[n]}>" in thread for n in ("alice", "bob", "eve"))
+        return "Night buses added." in thread and authors and bool(world.emu.dms(world.members["dana"]))
 
     await wait_for(told)
     thread = [m for m in world.emu.messages(thread_id) if m.author_id == world.emu.bot_user_id]

@@ -45,6 +45,16 @@ def test_migration_ddl_gets_bigint_snowflakes_and_identity_ids():
     assert "guild_id BIGINT NOT NULL" in ddl and "INTEGER" not in ddl
 
 
+def test_migration_ddl_gets_bytea_for_blobs_and_eight_byte_reals():
+    ddl = translate_ddl(
+        "CREATE TABLE v (\n    scale REAL NOT NULL,\n    vector BLOB NOT NULL,\n    realm TEXT)"
+    )
+    assert "scale DOUBLE PRECISION NOT NULL" in ddl and "vector BYTEA NOT NULL" in ddl
+    assert "realm TEXT" in ddl and "BLOB" not in ddl
+    temp = translate_ddl("CREATE TEMP TABLE a (real INTEGER PRIMARY KEY, alias INTEGER)")
+    assert temp == "CREATE TEMP TABLE a (real BIGINT PRIMARY KEY, alias BIGINT)"
+
+
 def test_urls():
     assert parse_url("postgresql://u@h/db") == ("postgresql", "postgresql://u@h/db")
     assert str(parse_url("sqlite:///data/x.sqlite3")[1]) == "data/x.sqlite3"

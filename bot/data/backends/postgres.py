@@ -38,6 +38,18 @@ _BUSY_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# What sqlite3.OperationalError is to SQLite: the database failed the statement at run time (a table
+# or column that is gone, resources, the server's own errors), not a rule of the data (IntegrityError).
+OPERATIONAL_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.UndefinedTableError,
+    asyncpg.exceptions.UndefinedColumnError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.PostgresSystemError,
+    asyncpg.exceptions.InternalServerError,
+)
+
+
 @contextmanager
 def mapped_errors() -> Iterator[None]:
     try:
@@ -152,6 +164,9 @@ class PostgresBackend:
 
     def explain(self, sql: str) -> str:
         return f"EXPLAIN {sql}"
+
+    def as_bytes(self, expr: str) -> str:
+        return f"convert_to({expr}, 'UTF8')"
 
     async def after_migrate(self) -> None:
         """Learn which tables have an identity ``id`` (an INSERT into them returns it)."""

@@ -114,6 +114,9 @@ class SqliteBackend:
     def explain(self, sql: str) -> str:
         return f"EXPLAIN QUERY PLAN {sql}"
 
+    def as_bytes(self, expr: str) -> str:
+        return f"CAST({expr} AS BLOB)"
+
     async def after_migrate(self) -> None:
         return None
 
