@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, ClassVar, TypeVar
 
 import discord
 
 from bot.access import Access, ensure_access
+
+T = TypeVar("T")
+
+# Discord's deadline for the first answer is 3 s; work still running after this is answered with a
+# deferral (the member sees "thinking...") and its result follows, rather than "This interaction failed".
+DEFER_AFTER = 2.0
+
+
+async def answer_in_time(interaction: discord.Interaction[Any], work: Awaitable[T]) -> T:
+    """``work``'s result; on a busy machine (or database) that has not finished within ``DEFER_AFTER``
+    the interaction is deferred, privately, so ``respond`` then sends the answer as a follow-up."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+    if not done and not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    return await task
 
 
 async def respond(

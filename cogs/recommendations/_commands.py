@@ -22,7 +22,7 @@ from bot.recommendations.publisher import PublishPlan, feedback_view
 from bot.recommendations.render import post_embed, shorten, tally_detail_embed, tally_overview_embed
 from bot.recommendations.service import ConsultationService, Setup
 from bot.recommendations.translations import ReadButton
-from bot.replies import respond
+from bot.replies import answer_in_time, respond
 from bot.selfcheck import PermissionReport, RoleReach, check_permissions, check_reach
 from bot.selfcheck.render import permission_lines, reach_lines
 from cogs.recommendations._translate import TranslateModal, language_choices, open_translation_form
@@ -189,17 +189,20 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
             moderator_role_id=moderator_role.id if moderator_role else None,
             digest_channel_id=digest_channel.id if digest_channel else None,
         )
+        embed = await answer_in_time(interaction, self.configured_status(interaction, setup))
+        await respond(interaction, t("setup.saved", interaction.locale), embed=embed)
+
+    async def configured_status(self, interaction: Interaction, setup: Setup) -> discord.Embed:
+        assert interaction.guild_id is not None
         await self.service.configure(interaction.guild_id, interaction.user.id, setup)
-        await respond(
-            interaction, t("setup.saved", interaction.locale), embed=await self.status_embed(interaction)
-        )
+        return await self.status_embed(interaction)
 
     @require(Access.WORKING_GROUP)
     @app_commands.command(
         name="status", description="Show how the consultation is set up and what is missing."
     )
     async def status_command(self, interaction: Interaction) -> None:
-        await respond(interaction, embed=await self.status_embed(interaction))
+        await respond(interaction, embed=await answer_in_time(interaction, self.status_embed(interaction)))
 
     async def status_embed(self, interaction: Interaction) -> discord.Embed:
         assert interaction.guild_id is not None

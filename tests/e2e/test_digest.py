@@ -13,6 +13,7 @@ from bot.data.digest import DigestRepository
 from bot.digest.builder import FILE_NAMES
 from bot.i18n import t
 from rehearsal.world import World, database_tally, discord_tally
+from tests.e2e.test_feedback import wait_for
 
 STANCES = ("👍", "👎", "🛠️")
 AREAS = tuple(f"{n}\ufe0f\u20e3" for n in range(1, 10))
@@ -49,10 +50,20 @@ def tally_cells(data: bytes) -> dict[tuple[int, int | str], tuple[int, int, int,
 
 
 async def pull_digest(world: World, name: str = "wg", **options):
+    """``/digest``; a digest delivered is recorded after its last file reached the member, so this
+    returns once it is in the digest log (the next digest starts where it ended)."""
+    log = DigestRepository(world.db)
+    before = len(await log.digests(world.guild_id))
     result = await world.command(name, "digest", timeout=30, **options)
     assert result.deferred and result.ephemeral, result.content
     assert result.answered_within_deadline
     followup = await result.wait_for_followup(timeout=60)
+    if followup.files:
+
+        async def recorded() -> bool:
+            return len(await log.digests(world.guild_id)) > before
+
+        await wait_for(recorded)
     return result, followup
 
 

@@ -161,3 +161,14 @@ async def test_status_says_when_discord_cannot_be_asked(world: World):
     status = await world.command("wg", "consultation status")
     assert field_text(status, "selfcheck.reach_header") == t("selfcheck.reach_unknown")
     assert "✅" in field_text(status, "selfcheck.permissions_header")  # the rest is still checked
+
+
+async def test_setup_answers_in_time_when_discord_is_slow_to_tell_the_overrides(bare_world: World):
+    """Discord rate-limits the overrides' read for 2.5 s: the set-up is deferred (the administrator sees
+    the bot thinking) and its answer follows, instead of "This interaction failed" past 3 s."""
+    world = bare_world
+    world.emu.fail_route("GET", r"/guilds/\d+/commands/permissions$", status=429, retry_after=2.5)
+    answer = await world.setup_consultation("forum")
+    assert answer.answered_within_deadline and answer.deferred and answer.ephemeral
+    followup = await answer.wait_for_followup(timeout=10)
+    assert followup.content == t("setup.saved") and followup.embeds
