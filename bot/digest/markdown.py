@@ -73,6 +73,29 @@ def _area_name(areas: dict[int, AreaInfo], number: int | None, locale: object) -
     return f"{areas[number].emoji} {areas[number].name}"
 
 
+def summary_header(locale: object) -> list[str]:
+    """The columns of the table of every recommendation (digest.md and digest.wiki)."""
+    return [
+        t("digest.md.col_recommendation", locale),
+        t("digest.md.col_members", locale),
+        t("digest.md.col_support", locale),
+        t("digest.md.col_oppose", locale),
+        t("digest.md.col_needs_work", locale),
+        t("digest.md.col_feedback", locale),
+        t("digest.md.col_unanswered", locale),
+    ]
+
+
+def summary_rows(data: MarkdownInput, locale: object) -> list[tuple[object, ...]]:
+    return [
+        (
+            f"{t('digest.md.rec_label', locale, number=s.number)} {s.title}",
+            s.members, s.support, s.oppose, s.needs_work, s.feedback, s.unanswered,
+        )
+        for s in data.summaries
+    ]  # fmt: skip
+
+
 def area_header(locale: object) -> list[str]:
     """The columns of a recommendation's scoping-area table (digest.md and digest.wiki)."""
     return [
@@ -145,29 +168,7 @@ def render_markdown(data: MarkdownInput, locale: object) -> str:
         f"## {t('digest.md.summary_heading', locale)}",
         "",
     ]
-    lines += _table(
-        [
-            t("digest.md.col_recommendation", locale),
-            t("digest.md.col_members", locale),
-            t("digest.md.col_support", locale),
-            t("digest.md.col_oppose", locale),
-            t("digest.md.col_needs_work", locale),
-            t("digest.md.col_feedback", locale),
-            t("digest.md.col_unanswered", locale),
-        ],
-        [
-            (
-                f"{t('digest.md.rec_label', locale, number=s.number)} {s.title}",
-                s.members,
-                s.support,
-                s.oppose,
-                s.needs_work,
-                s.feedback,
-                s.unanswered,
-            )
-            for s in data.summaries
-        ],
-    )
+    lines += _table(summary_header(locale), summary_rows(data, locale))
     for section in data.sections:
         s = section.summary
         lines += [

@@ -10,8 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.data.digest import AreaInfo
-from bot.digest.markdown import MarkdownInput, _changes, area_header, area_rows, one_line, render_markdown
+from bot.digest.markdown import (
+    MarkdownInput,
+    _area_name,
+    _changes,
+    area_header,
+    area_rows,
+    one_line,
+    render_markdown,
+    summary_header,
+    summary_rows,
+)
 from bot.digest.people import member_text
 from bot.i18n import t
 
@@ -42,12 +51,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return lines
 
 
-def _area(areas: dict[int, AreaInfo], number: int | None, locale: object) -> str:
-    if number is None or number not in areas:
-        return t("digest.md.no_area", locale)
-    return f"{areas[number].emoji} {areas[number].name}"
-
-
 def render_wikitext(data: MarkdownInput, locale: object) -> str:
     areas = {area.number: area for area in data.areas}
     previous = data.previous.strftime("%Y-%m-%d %H:%M UTC") if data.previous else t("digest.md.none", locale)
@@ -68,24 +71,7 @@ def render_wikitext(data: MarkdownInput, locale: object) -> str:
         "",
         heading(3, t("digest.md.summary_heading", locale)),
     ]
-    lines += table(
-        [
-            t("digest.md.col_recommendation", locale),
-            t("digest.md.col_members", locale),
-            t("digest.md.col_support", locale),
-            t("digest.md.col_oppose", locale),
-            t("digest.md.col_needs_work", locale),
-            t("digest.md.col_feedback", locale),
-            t("digest.md.col_unanswered", locale),
-        ],
-        [
-            (
-                f"{t('digest.md.rec_label', locale, number=s.number)} {s.title}",
-                s.members, s.support, s.oppose, s.needs_work, s.feedback, s.unanswered,
-            )
-            for s in data.summaries
-        ],
-    )  # fmt: skip
+    lines += table(summary_header(locale), summary_rows(data, locale))
     for section in data.sections:
         s = section.summary
         label = t("digest.md.rec_label", locale, number=s.number)
@@ -117,7 +103,7 @@ def render_wikitext(data: MarkdownInput, locale: object) -> str:
             lines.append(text(t("digest.md.no_areas_tagged", locale)))
         lines.append("")
         if section.gaps:
-            names = ", ".join(_area(areas, n, locale) for n in section.gaps)
+            names = ", ".join(_area_name(areas, n, locale) for n in section.gaps)
             lines.append(text(t("digest.md.gaps", locale, areas=names)))
         else:
             lines.append(text(t("digest.md.no_gaps", locale)))
@@ -135,7 +121,7 @@ def render_wikitext(data: MarkdownInput, locale: object) -> str:
             lines.append("")
             lines.append(text(t("digest.md.languages", locale, languages=spoken)))
         for group in section.feedback:
-            lines += ["", heading(5, f"{_area(areas, group.area_number, locale)} ({group.count})")]
+            lines += ["", heading(5, f"{_area_name(areas, group.area_number, locale)} ({group.count})")]
             for item in group.latest:
                 author = (
                     t("digest.md.anonymous", locale)
