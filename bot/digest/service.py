@@ -13,6 +13,7 @@ from bot.data.digest import WeeklyTarget
 from bot.digest.builder import Digest, DigestBuilder
 from bot.digest.heatmap import HeatmapPainter
 from bot.digest.period import latest_slot, parse_since, week_key
+from bot.digest.servers import GuildNames
 from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,15 @@ class DueDigest:
 class DigestService:
     """Builds digests and keeps the digest log that makes "since the last digest" and "once a week" hold."""
 
-    def __init__(self, db: Database, clock: Clock, painter: HeatmapPainter | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        painter: HeatmapPainter | None = None,
+        guild_names: GuildNames | None = None,
+    ) -> None:
         self.clock = clock
-        self.builder = DigestBuilder(db, painter)
+        self.builder = DigestBuilder(db, painter, guild_names=guild_names)
         self.repository = self.builder.repository
 
     async def manual(
