@@ -102,13 +102,17 @@ class ServerDigestRepository:
             return []
         draft_values, draft_params = _values(drafts, ("BIGINT", "BIGINT"))
         bit_values, bit_params = _values([*bits, (0, "", 0)], ("BIGINT", "TEXT", "BIGINT"))
+        # The join order is fixed (CROSS JOIN: SQLite keeps it): drafts -> their live posts -> reactions
+        # along reactions_by_member. Left free, SQLite walks reactions_by_user for the OVERALL grouping,
+        # a table lookup per reaction (16.7 s against 7.4 s at 1M reactions on a loaded machine).
+        # SUM(DISTINCT) measured faster than a MAX per bit (23 s) or DISTINCT rows then SUM (9.1 s).
         rows = await self.reads.fetchall(
             f"WITH d (rec, home) AS (VALUES {draft_values}), k (g, e, b) AS (VALUES {bit_values})"
             " SELECT u.k, u.mask, COUNT(*) FROM ("
             f"  SELECT {key} AS k, r.user_id, CAST(SUM(DISTINCT coalesce(k.b, 0)) AS BIGINT) AS mask"
-            "   FROM d JOIN posts p ON p.recommendation_id = d.rec AND p.status = 'live'"
-            "   JOIN reactions r ON r.message_id = p.message_id"
+            "   FROM d CROSS JOIN posts p CROSS JOIN reactions r"
             "   LEFT JOIN k ON k.g = p.guild_id AND k.e = r.emoji"
+            "   WHERE p.recommendation_id = d.rec AND p.status = 'live' AND r.message_id = p.message_id"
             f"  GROUP BY {group}"
             " ) u GROUP BY u.k, u.mask",
             [*draft_params, *bit_params],

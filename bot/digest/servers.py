@@ -33,6 +33,7 @@ from bot.i18n import t
 
 GuildNames = Callable[[int], str | None]  # a server's name from the bot's cache; None: not seen
 HOME = "home"
+Masks = list[tuple[int, int, int]]  # (key, mask, people): ``ServerDigestRepository.masks``
 STANCES = ("support", "oppose", "needs_work")
 
 
@@ -109,6 +110,11 @@ class Servers:
         self._bits: list[tuple[int, str, int]] | None = None
         self._areas: dict[int, list[AreaInfo]] = {}
         self._figures: dict[int, list[FeedbackFigure]] = {}
+        # The participation counts (two more passes over the reactions) read on the second reader while
+        # the first reads the tallies, figures and feedback (``tallies`` starts them).
+        self._side: asyncio.Future[tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] | None = (
+            None
+        )
 
     @classmethod
     async def read(
@@ -164,7 +170,10 @@ class Servers:
 
     async def tallies(self) -> tuple[list[AreaTally], list[StanceTally]]:
         """The home tally over every server, each person counted once per cell."""
-        rows = await self.reads.masks(PER_DRAFT, self._drafts(), await self._emoji_bits())
+        drafts, bits = self._drafts(), await self._emoji_bits()
+        if len(self.repos) > 1 and self._side is None:
+            self._side = asyncio.ensure_future(self._participation_masks(self.repos[1], drafts, bits))
+        rows = await self.reads.masks(PER_DRAFT, drafts, bits)
         overall = {rec.id: [0, 0, 0, 0] for rec in self.recommendations}
         cells = {(rec.id, area.number): [0, 0, 0, 0] for rec in self.recommendations for area in self.areas}
         for home_id, mask, people in rows:
@@ -198,13 +207,29 @@ class Servers:
             )
         return found
 
+    @staticmethod
+    async def _participation_masks(
+        repo: DigestRepository, drafts: list[tuple[int, int]], bits: list[tuple[int, str, int]]
+    ) -> tuple[Masks, Masks]:
+        reads = ServerDigestRepository(repo.reads)
+        return await reads.masks(PER_SERVER, drafts, bits), await reads.masks(OVERALL, drafts, bits)
+
+    def cancel(self) -> None:
+        """Stop the reads still running on the second reader (the digest failed before it needed them)."""
+        if self._side is not None and not self._side.done():
+            self._side.cancel()
+
     async def participation(self) -> Participation:
         """Per server: who reacted, its feedback, its members per scoping area; and everyone once."""
-        drafts, bits = self._drafts(), await self._emoji_bits()
+        if self._side is None:
+            self._side = asyncio.ensure_future(
+                self._participation_masks(self.repos[0], self._drafts(), await self._emoji_bits())
+            )
+        server_masks, overall_masks = await self._side
         per_server: dict[int, list[tuple[int, int]]] = {}
-        for guild_id, mask, people in await self.reads.masks(PER_SERVER, drafts, bits):
+        for guild_id, mask, people in server_masks:
             per_server.setdefault(guild_id, []).append((mask, people))
-        everyone = [(mask, people) for _, mask, people in await self.reads.masks(OVERALL, drafts, bits)]
+        everyone = [(mask, people) for _, mask, people in overall_masks]
 
         def by_area(masks: list[tuple[int, int]]) -> dict[int, int]:
             return {
@@ -278,7 +303,7 @@ class Servers:
             for server in self.servers
             if (copy_id := server.copies.get(rec.id)) is not None
         ]
-        readers = len(self.repos)
+        readers = 1 if self._side is not None else len(self.repos)  # the second reads participation
         as_bytes = self.repos[0].db.as_bytes("{}")
 
         async def run(index: int) -> list[tuple[int, list[tuple[bytes, str, int]]]]:
