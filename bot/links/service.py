@@ -3,7 +3,8 @@
 The home server's working group makes a join code (``invite``); an administrator of another server
 joins with it (``join``: every refusal a distinct sentence, the code spent by a conditional UPDATE in the
 same transaction that stores the server's channel and roles and the link). Events after each commit:
-``consultation_server_linked(home, guild)`` and ``consultation_server_unlinked(home, guild, status)``;
+``consultation_server_linked(home, guild)`` and ``consultation_server_unlinked(home, guild, status)``,
+and ``consultation_server_health(home, guild, health)`` when a linked server's health changes;
 copying the drafts is the ``drafts`` capability's answer to the first.
 """
 
@@ -243,6 +244,8 @@ class LinkService:
             log.info("Linked server %s: health %s -> %s (%s)", guild_id, link.health, health, detail)
             target = self.server_name(guild_id)
             await self.audit(link.home_guild_id, None, f"links.health.{health}", target)
+        if changed:
+            self.dispatch("consultation_server_health", link.home_guild_id, guild_id, health)
         return changed
 
     async def channel_deleted(self, guild_id: int, channel_id: int) -> bool:
