@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.audit import announce
+from bot.audit import announce, record_action
 from bot.data.languages import LanguageRepository
 from bot.data.moderation import ModerationRepository
 from bot.data.officehours import OfficeHoursRepository
@@ -18,6 +18,7 @@ from bot.data.recommendations import RecommendationRepository
 from bot.feedback.language import LanguageDetector
 from bot.feedback.service import FeedbackService
 from bot.languages import MemberLanguages
+from bot.links.service import LinkService
 from bot.moderation.privacy import ForgottenRegistry
 from bot.officehours.publisher import SessionPublisher
 from bot.officehours.service import OfficeHoursService
@@ -38,6 +39,7 @@ class Services:
     feedback: FeedbackService
     forgotten: ForgottenRegistry
     languages: MemberLanguages
+    links: LinkService
     names: NameBook
     officehours: OfficeHoursService
     officehours_publisher: SessionPublisher
@@ -47,6 +49,12 @@ class Services:
     translations: TranslationService
     themes: ThemesService
     theme_notices: ThemeNotifier
+
+
+def server_name(bot: ConsultationBot, guild_id: int) -> str:
+    """ "name (id)" of a server the bot is in, else its id alone."""
+    guild = bot.get_guild(guild_id)
+    return f"{guild.name} ({guild_id})" if guild is not None else str(guild_id)
 
 
 async def build_services(bot: ConsultationBot) -> Services:
@@ -64,6 +72,17 @@ async def build_services(bot: ConsultationBot) -> Services:
         feedback=FeedbackService(bot.db, bot.guild_repository, bot.clock, detector),
         forgotten=forgotten,
         languages=languages,
+        links=LinkService(
+            bot.db,
+            bot.guild_repository,
+            bot.clock,
+            bot.content,
+            audit=lambda guild_id, actor_id, action, target: record_action(
+                bot, guild_id, actor_id, action, target
+            ),
+            dispatch=bot.dispatch,
+            server_name=lambda guild_id: server_name(bot, guild_id),
+        ),
         names=NameBook(PeopleRepository(bot.db), bot.clock, forgotten),
         officehours=officehours,
         officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),

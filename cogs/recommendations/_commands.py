@@ -25,6 +25,7 @@ from bot.recommendations.translations import ReadButton
 from bot.replies import answer_in_time, respond
 from bot.selfcheck import PermissionReport, RoleReach, check_permissions, check_reach
 from bot.selfcheck.render import permission_lines, reach_lines
+from cogs.recommendations._servers import ServersCommands
 from cogs.recommendations._translate import TranslateModal, language_choices, open_translation_form
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ class EditModal(
 
 @app_commands.guild_only()
 @app_commands.default_permissions(VISIBILITY[Access.WORKING_GROUP])
-class ConsultationCog(commands.GroupCog, group_name="consultation"):
+class ConsultationCog(ServersCommands, commands.GroupCog, group_name="consultation"):
     """Set up the consultation, publish the drafts, revise them and read the tally."""
 
     def __init__(self, bot: ConsultationBot, service: ConsultationService) -> None:
