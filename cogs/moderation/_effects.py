@@ -152,6 +152,7 @@ class ConsultationEffects:
         log.info(
             "Guild %s follows its home %s: %s (%d threads locked)", guild_id, home, phase, effects.locked
         )
+        self.bot.dispatch("consultation_phase_follow_done", guild_id, phase)
         return effects
 
     # -- keeping threads from auto-archiving ----------------------------------------------------

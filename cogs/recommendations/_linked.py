@@ -36,6 +36,7 @@ class LinkedDraftsCog(commands.Cog):
             return
         if report is not None:
             log.info("Published on linked server %s: %s", guild_id, " / ".join(report.notes))
+        self.bot.dispatch("consultation_drafts_copied", home_guild_id, guild_id)  # done: the copies are there
 
 
 def linked_tally_embed(
