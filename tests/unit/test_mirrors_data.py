@@ -15,6 +15,8 @@ from bot.data.links import LinkRepository
 from bot.data.mirrors import MirrorRepository
 from bot.data.reactions import ReactionChange, ReactionRepository
 from bot.data.recommendations import RecommendationRepository
+from bot.errors import UserError
+from bot.moderation.phases import PhaseService
 
 JOINED, OTHER = 6661, 6662
 ADMIN, WG = 81, 82
@@ -163,3 +165,33 @@ async def test_the_tally_counts_a_member_on_two_servers_once_per_cell(
     all_areas, all_stances = await mirrors.tallies(guild, everywhere)
     assert len(all_stances) == len(await recs.all(guild)) and all_stances[0] == overall
     assert [row for row in all_areas if row.recommendation_id == r1.id] == areas
+
+
+async def test_a_joined_server_follows_home_and_cannot_set_its_own_phase(
+    db: Database, clock: FakeClock, guild: int
+):
+    guilds = GuildRepository(db)
+    await link(db, clock, guild, JOINED)
+    phases = PhaseService(guilds, clock, namer=lambda guild_id: f"Home ({guild_id})")
+    for attempt in (
+        phases.change(JOINED, "closed"),
+        phases.schedule_close(JOINED, clock.now() + timedelta(hours=1)),
+        phases.cancel_scheduled_close(JOINED),
+    ):
+        try:
+            await attempt
+        except UserError as refused:
+            assert refused.key == "mirrors.phase_from_home" and refused.params["home"] == f"Home ({guild})"
+        else:
+            raise AssertionError("a joined server set its own phase")
+    await phases.schedule_close(guild, clock.now() + timedelta(hours=1))
+    assert await phases.linked(guild) == [JOINED]
+    assert await phases.due_follows() == [JOINED]  # the close is copied, not a change of phase
+    assert await phases.follow(JOINED) is None
+    assert await phases.due_follows() == []
+    clock.advance(hours=2)
+    assert await phases.due_closes() == [guild]  # the joined server closes when its home does
+    await phases.change(guild, "closed")
+    change = await phases.follow(JOINED)
+    assert change is not None and change.closed_now and change.after.phase == "closed"
+    assert await phases.follow(JOINED) is None and await phases.due_follows() == []
