@@ -23,6 +23,7 @@ from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
 from bot.i18n import t
 from bot.recommendations.publisher import Publisher, PublishReport
+from bot.recommendations.translations import best_match
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -167,10 +168,18 @@ class MirrorService:
         return updated
 
     async def translation_added(self, guild_id: int, translation: Translation) -> int:
+        """A translation saved at home: copied to every active linked server; a server whose language it
+        is shows it on its post at once. The number of posts updated."""
         home = await self.recommendations.by_id(translation.recommendation_id)
         if home is None or home.guild_id != guild_id:
             return 0
-        return await self.draft_changed(home, announce=False)
+        updated = 0
+        for guild_id_, copy_id in await self.repo.copies(home.id, await self.linked(home.guild_id)):
+            await self.repo.copy_draft(home.id, copy_id)
+            if best_match(self.publisher.server_locale(guild_id_), {translation.language}) is None:
+                continue
+            updated += await self._show(copy_id, announce=False)
+        return updated
 
     # -- the tally ------------------------------------------------------------------------------
 

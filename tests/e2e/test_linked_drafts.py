@@ -129,6 +129,20 @@ async def test_publish_edit_and_close_at_home_reach_every_server(servers):
         copy = await recs.by_number(world.guild_id, 1)
         assert copy is not None and (copy.version, copy.title) == (2, "A new title")
 
+    # A translation saved at home: the Spanish server's post reads it at once, the others as written.
+    opened = await home.command("wg", "consultation translate", recommendation=2, language="es")
+    assert opened.modal is not None
+    title_id, text_id = [row["components"][0]["custom_id"] for row in opened.modal["components"]]
+    translated = await home.emu.submit_modal(
+        home.members["wg"], opened, {title_id: "Segunda", text_id: "Texto dos."}
+    )
+    await translated.wait(10)
+    spanish_post = posts[text.guild_id][2]
+    await home.emu.wait_until(
+        lambda: home.emu.message(spanish_post.message_id).embeds[0]["title"] == "R2. Segunda", timeout=30
+    )
+    assert home.emu.message(posts[forum.guild_id][2].message_id).embeds[0]["title"] != "R2. Segunda"
+
     assert home.bot is not None
     followed = [
         home.bot.wait_for("consultation_phase_follow_done", check=lambda g, _, w=w: g == w, timeout=60)
