@@ -23,6 +23,7 @@ from bot.moderation.privacy import ForgottenRegistry
 from bot.officehours.publisher import SessionPublisher
 from bot.officehours.service import OfficeHoursService
 from bot.people import NameBook
+from bot.recommendations.mirrors import MirrorService
 from bot.recommendations.publisher import Publisher
 from bot.recommendations.service import ConsultationService
 from bot.recommendations.tally import TallyService
@@ -46,6 +47,7 @@ class Services:
     publisher: Publisher
     tally: TallyService
     consultation: ConsultationService
+    mirrors: MirrorService
     translations: TranslationService
     themes: ThemesService
     theme_notices: ThemeNotifier
@@ -62,6 +64,7 @@ async def build_services(bot: ConsultationBot) -> Services:
     await forgotten.load()
     publisher = Publisher(bot)
     tally = TallyService(bot, publisher, forgotten)
+    mirrors = MirrorService(bot, publisher)
     officehours_repo = OfficeHoursRepository(bot.db)
     officehours = OfficeHoursService(officehours_repo, bot.guild_repository, bot.clock)
     languages = MemberLanguages(LanguageRepository(bot.db), bot.clock)
@@ -88,7 +91,8 @@ async def build_services(bot: ConsultationBot) -> Services:
         officehours_publisher=SessionPublisher(bot, officehours_repo, officehours),
         publisher=publisher,
         tally=tally,
-        consultation=ConsultationService(bot, publisher, tally),
+        consultation=ConsultationService(bot, publisher, tally, mirrors),
+        mirrors=mirrors,
         translations=TranslationService(
             RecommendationRepository(bot.db), LanguageRepository(bot.db), bot.clock
         ),
