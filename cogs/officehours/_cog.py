@@ -24,7 +24,7 @@ from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
 from cogs.officehours._buttons import DYNAMIC_ITEMS, FORMS
 from cogs.officehours._events import ScheduledEventSync
-from cogs.officehours._render import attendees_text, list_text, name_of
+from cogs.officehours._render import attendees_text, list_text, name_of, server_of
 from cogs.officehours._servers import LinkedServers
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ class OfficeHoursCog(commands.Cog):
     async def attendees(self, interaction: Interaction, session: int) -> None:
         assert interaction.guild_id is not None
         summary, signups = await self.service.attendees(interaction.guild_id, session)
-        data = attendees_csv(signups, name_of(interaction.guild))
+        data = attendees_csv(signups, name_of(interaction.guild), server_of(self.bot, interaction.guild_id))
         await respond(
             interaction,
             attendees_text(summary, signups, interaction.locale),

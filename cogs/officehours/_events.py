@@ -92,6 +92,7 @@ class ScheduledEventSync:
         if outcome.edited is not None:
             session = outcome.edited
             self.publisher.cards.mark(session.id)
+            await self.publisher.offers.move_events(session)  # renamed: the linked servers' events too
             await record_action(
                 self.bot,
                 session.guild_id,

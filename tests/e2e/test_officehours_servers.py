@@ -5,6 +5,8 @@ on two linked servers (one text channel, one forum), 200 clicks spread over the 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -189,6 +191,10 @@ async def test_a_server_that_leaves_keeps_its_sign_ups_and_cancellations_reach_e
     assert (await gone.wait(10)).ephemeral
     promoted = await OfficeHoursRepository(home.db).signup(session.id, waiting)
     assert promoted is not None and promoted.status == "confirmed"
+    attendees = await home.command("wg", "officehours-manage attendees", session=session.id)
+    [(_, data)] = attendees.files
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][-1] == "server" and [r[-1] for r in rows[1:]] == [f"Affiliates ({forum.guild_id})"]
 
     # Cancelled at home: the forum server's event is cancelled and its thread pings its attendee.
     result = await home.command("wg", "officehours-manage cancel", session=session.id)
