@@ -199,6 +199,27 @@ class OfferPublisher:
             except discord.HTTPException as error:
                 log.warning("Could not move the event of %s on %s: %s", session.id, offer.guild_id, error)
 
+    async def set_event_status(self, session: Session, status: discord.EventStatus) -> int:
+        """The session started or ended (claimed once at home): the linked servers' events of this
+        process follow. Returns how many changed."""
+        changed = 0
+        for offer in await self.repo.offers(session.id):
+            event = await self._event(offer)
+            if event is None:
+                continue
+            try:
+                if status is discord.EventStatus.active and event.status is discord.EventStatus.scheduled:
+                    await event.start()
+                elif status is discord.EventStatus.completed and event.status is discord.EventStatus.active:
+                    await event.end()
+                else:
+                    continue
+            except (discord.HTTPException, discord.ClientException) as error:
+                log.warning("Could not set the event of %s on %s: %s", session.id, offer.guild_id, error)
+                continue
+            changed += 1
+        return changed
+
     async def cancel_events(self, session: Session) -> None:
         for offer in await self.repo.offers(session.id):
             await self._end_event(offer)

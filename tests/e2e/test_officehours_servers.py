@@ -153,6 +153,12 @@ async def test_one_pool_of_seats_and_reminders_on_three_servers(servers):
     [reminder] = [m for m in home.emu.messages(offers[text.guild_id].thread_id) if m.allowed_mentions]
     assert home_link in reminder.content
 
+    # The session starts and ends: the events on every server follow (2 active, 3 completed).
+    for moment, status in ((START, 2), (START + timedelta(minutes=61), 3)):
+        home.clock.set(moment)
+        await cog.run_due_reminders()
+        assert [e.status for w in worlds for e in home.emu.scheduled_events(w.guild_id)] == [status] * 3
+
 
 async def test_a_server_that_leaves_keeps_its_sign_ups_and_cancellations_reach_every_server(servers):
     home, text, forum = servers
