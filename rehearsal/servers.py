@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.data.links import LinkRepository
 from bot.data.mirrors import MirrorRepository
+from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from rehearsal.world import TallyCells, World
 
@@ -98,6 +99,17 @@ async def discord_tally_across(home: World, servers: Sequence[World]) -> TallyCe
             len(everyone), len(stance["support"]), len(stance["oppose"]), len(stance["needs_work"]),
         )  # fmt: skip
     return cells
+
+
+async def offered_card(home: World, session_id: int, guild_id: int, timeout: float = 30) -> tuple[int, int]:
+    """A linked server's card of a home session (channel id, message id), once its process posted it."""
+    repo = OfficeHoursRepository(home.db)
+    async with asyncio.timeout(timeout):
+        while True:
+            offer = await repo.offer(session_id, guild_id)
+            if offer is not None and offer.card_channel_id and offer.card_message_id:
+                return offer.card_channel_id, offer.card_message_id
+            await asyncio.sleep(0.05)
 
 
 def counted(cells: TallyCells) -> TallyCells:

@@ -17,7 +17,7 @@ from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import Post, RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator import InteractionResult
-from rehearsal.servers import counted, discord_tally_across, invite, join, stored_tally_across
+from rehearsal.servers import counted, discord_tally_across, invite, join, offered_card, stored_tally_across
 from rehearsal.world import World, database_tally, discord_tally
 
 SEATS, CLICKS = 20, 200
@@ -123,7 +123,7 @@ async def test_one_consultation_across_three_servers(servers):
     repo = OfficeHoursRepository(home.db)
     cards = {home.guild_id: (session.card_channel_id, session.card_message_id)}
     for world in (forum, text):
-        cards[world.guild_id] = await offered_card(repo, session.id, world.guild_id)
+        cards[world.guild_id] = await offered_card(home, session.id, world.guild_id)
     clickers = [
         (home.emu.create_member(worlds[n % 3].guild_id, f"attendee{n:03d}").id, worlds[n % 3].guild_id)
         for n in range(CLICKS)
@@ -158,13 +158,3 @@ async def test_one_consultation_across_three_servers(servers):
         assert await database_tally(world) == own[world.guild_id]
     cell = (1, areas[0].number)  # alice tagged it on two servers: one person in the home's count
     assert across[cell][0] == sum(own[w.guild_id][cell][0] for w in worlds) - 1
-
-
-async def offered_card(repo: OfficeHoursRepository, session_id: int, guild_id: int) -> tuple[int, int]:
-    """The linked server's card of the session, once its process has posted it."""
-    async with asyncio.timeout(30):
-        while True:
-            offer = await repo.offer(session_id, guild_id)
-            if offer is not None and offer.card_channel_id and offer.card_message_id:
-                return offer.card_channel_id, offer.card_message_id
-            await asyncio.sleep(0.05)
