@@ -55,6 +55,38 @@ class Link:
         return self.status == "active"
 
 
+@dataclass(frozen=True, slots=True)
+class JoinState:
+    """What decides whether a server may join with a code, read in one transaction."""
+
+    invite: Invite | None
+    home_of_guild: int | None  # the consultation the joining server takes part in now (None: its own)
+    home_of_inviter: int | None  # the inviting server has itself joined another consultation
+    linked_to_guild: int  # servers active in the joining server's own consultation
+    own_posts: int  # live posts on the joining server that are not copies of this home's drafts
+
+
+@dataclass(frozen=True, slots=True)
+class ServerFigures:
+    """A linked server's share of the consultation."""
+
+    reactions: int
+    members_reacting: int
+    feedback: int
+    signups: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinSettings:
+    """The joined server's own channel and roles (the options of /consultation setup)."""
+
+    channel_id: int
+    channel_kind: str  # "forum" or "text"
+    working_group_role_id: int | None = None
+    moderator_role_id: int | None = None
+    digest_channel_id: int | None = None
+
+
 _INVITE = "id, home_guild_id, created_by, created_at, expires_at, max_uses, uses, revoked_at"
 _LINK = "guild_id, home_guild_id, joined_by, joined_at, status, ended_by, ended_at, health, health_detail"
 
@@ -103,6 +135,16 @@ class LinkRepository:
             f"SELECT {_INVITE} FROM link_invites WHERE code_hash = ?", (code_hash(code),)
         )
         return _invite(row) if row else None
+
+    async def revoke_all(self, home_guild_id: int, actor_id: int, now: datetime) -> int:
+        """Revoke every code of the home server still usable: how many."""
+        async with self.db.transaction() as tx:
+            return await tx.execute_rowcount(
+                "UPDATE link_invites SET revoked_at = ?, revoked_by = ? WHERE home_guild_id = ?"
+                " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+                " AND (max_uses IS NULL OR uses < max_uses)",
+                (to_db(now), actor_id, home_guild_id, to_db(now)),
+            )
 
     async def invites(self, home_guild_id: int) -> list[Invite]:
         rows = await self.db.fetchall(
@@ -173,6 +215,68 @@ class LinkRepository:
             " ended_by = NULL, ended_at = NULL, health = 'ok', health_detail = NULL",
             (guild_id, home_guild_id, invite_id, actor_id, to_db(now)),
         )
+
+    @staticmethod
+    async def join_state(tx: Transaction, guild_id: int, code: str) -> JoinState:
+        """Everything a join is refused for, read inside the joining transaction."""
+        row = await tx.fetchone(f"SELECT {_INVITE} FROM link_invites WHERE code_hash = ?", (code_hash(code),))
+        invite = _invite(row) if row else None
+        active = "SELECT home_guild_id FROM linked_servers WHERE guild_id = ? AND status = 'active'"
+        inviter = await tx.fetchval(active, (invite.home_guild_id,)) if invite else None
+        return JoinState(
+            invite=invite,
+            home_of_guild=await tx.fetchval(active, (guild_id,)),
+            home_of_inviter=inviter,
+            linked_to_guild=await tx.fetchval(
+                "SELECT COUNT(*) FROM linked_servers WHERE home_guild_id = ? AND status = 'active'",
+                (guild_id,),
+            ),
+            own_posts=await tx.fetchval(
+                "SELECT COUNT(*) FROM posts p WHERE p.guild_id = ? AND p.status = 'live'"
+                " AND NOT EXISTS (SELECT 1 FROM recommendation_mirrors m"
+                "   JOIN recommendations h ON h.id = m.home_recommendation_id"
+                "   WHERE m.recommendation_id = p.recommendation_id AND h.guild_id = ?)",
+                (guild_id, invite.home_guild_id if invite else 0),
+            ),
+        )
+
+    @staticmethod
+    async def store_settings(
+        tx: Transaction, guild_id: int, title: str, settings: JoinSettings, now: datetime
+    ) -> None:
+        """The joined server's channel and roles, in the joining transaction (roles not given are kept)."""
+        stamp = to_db(now)
+        await tx.execute(
+            "INSERT INTO guild_settings (guild_id, consultation_title, channel_id, channel_kind,"
+            " working_group_role_id, moderator_role_id, digest_channel_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
+            " channel_id = excluded.channel_id, channel_kind = excluded.channel_kind,"
+            " working_group_role_id ="
+            "   COALESCE(excluded.working_group_role_id, guild_settings.working_group_role_id),"
+            " moderator_role_id = COALESCE(excluded.moderator_role_id, guild_settings.moderator_role_id),"
+            " digest_channel_id = COALESCE(excluded.digest_channel_id, guild_settings.digest_channel_id),"
+            " updated_at = excluded.updated_at",
+            (guild_id, title, settings.channel_id, settings.channel_kind, settings.working_group_role_id,
+             settings.moderator_role_id, settings.digest_channel_id, stamp, stamp),
+        )  # fmt: skip
+
+    async def figures(self, guild_id: int) -> ServerFigures:
+        """Reactions (and the members giving them), active feedback and active sign-ups on a server."""
+        reactions = await self.db.fetchone(
+            "SELECT COUNT(*), COUNT(DISTINCT r.user_id) FROM reactions r"
+            " JOIN posts p ON p.message_id = r.message_id WHERE p.guild_id = ?",
+            (guild_id,),
+        )
+        feedback = await self.db.fetchval(
+            "SELECT COUNT(*) FROM feedback WHERE guild_id = ? AND status = 'active'", (guild_id,)
+        )
+        signups = await self.db.fetchval(
+            "SELECT COUNT(*) FROM signups s JOIN office_hours o ON o.id = s.session_id"
+            " WHERE o.guild_id = ? AND s.status IN ('confirmed', 'waitlisted')",
+            (guild_id,),
+        )
+        assert reactions is not None
+        return ServerFigures(reactions[0], reactions[1], feedback, signups)
 
     async def end(self, guild_id: int, status: str, actor_id: int, now: datetime) -> bool:
         """``status``: 'left' (the server's administrator) or 'removed' (the home working group)."""

@@ -37,7 +37,7 @@ class NoticeQueries:
         shards, params = scope.where("o.guild_id")
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT n.*, s.locale FROM officehours_notices n"
+                "SELECT n.*, s.locale, s.guild_id AS signup_guild_id FROM officehours_notices n"
                 " JOIN office_hours o ON o.id = n.session_id"
                 " LEFT JOIN signups s ON s.session_id = n.session_id AND s.user_id = n.user_id"
                 " WHERE n.sent_at IS NULL"
@@ -52,8 +52,9 @@ class NoticeQueries:
                 "UPDATE officehours_notices SET sent_at = ? WHERE id = ?", (to_db(now), row["id"])
             )
         return Notice(
-            row["id"], row["session_id"], row["user_id"], row["kind"], row["reminder_id"], row["locale"]
-        )
+            row["id"], row["session_id"], row["user_id"], row["kind"], row["reminder_id"], row["locale"],
+            row["signup_guild_id"],
+        )  # fmt: skip
 
     async def finish_notice(self, notice_id: int, outcome: str) -> None:
         await self.db.execute("UPDATE officehours_notices SET outcome = ? WHERE id = ?", (outcome, notice_id))
