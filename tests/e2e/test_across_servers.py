@@ -8,7 +8,10 @@ the home's tally and digest equal Discord's distinct reactors per cell, each ser
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import random
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,7 +21,7 @@ from bot.data.recommendations import Post, RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator import InteractionResult
 from rehearsal.servers import counted, discord_tally_across, invite, join, offered_card, stored_tally_across
-from rehearsal.world import World, database_tally, discord_tally
+from rehearsal.world import TallyCells, World, database_tally, discord_tally
 
 SEATS, CLICKS = 20, 200
 
@@ -158,3 +161,29 @@ async def test_one_consultation_across_three_servers(servers):
         assert await database_tally(world) == own[world.guild_id]
     cell = (1, areas[0].number)  # alice tagged it on two servers: one person in the home's count
     assert across[cell][0] == sum(own[w.guild_id][cell][0] for w in worlds) - 1
+
+    # The home digest's files say the same: tallies.csv across the servers, tallies_by_server.csv each.
+    pulled = await home.command("wg", "digest", since="all", timeout=30)
+    files = dict((await pulled.wait_for_followup(60)).files)
+    assert csv_cells(files["tallies.csv"]) == across
+    by_server: dict[int, TallyCells] = {}
+    for row in csv.DictReader(io.StringIO(files["tallies_by_server.csv"].decode("utf-8-sig"))):
+        server = int(re.search(r"\((\d+)\)\s*$", row["server"])[1])
+        by_server.setdefault(server, {}).update(csv_cells_of([row]))
+    assert by_server == {w.guild_id: counted(own[w.guild_id]) for w in worlds}
+
+
+def csv_cells(data: bytes) -> TallyCells:
+    return csv_cells_of(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def csv_cells_of(rows) -> TallyCells:
+    """tallies.csv rows as tally cells: (draft, area number or "all") -> members, 👍, 👎, 🛠️."""
+    cells: TallyCells = {}
+    for row in rows:
+        area = row["scoping_area"]
+        key = (int(row["recommendation"]), int(area) if area.isdigit() else "all")
+        value = tuple(int(row[c]) for c in ("members", "support", "oppose", "needs_work"))
+        if any(value):
+            cells[key] = value
+    return cells
