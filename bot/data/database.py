@@ -202,6 +202,11 @@ class Database:
         BLOB type and no text-to-bytea cast that encodes: ``convert_to``)."""
         return self._backend.as_bytes(expr)
 
+    def joined_ids(self, expr: str) -> str:
+        """An aggregate of the integer expression ``expr``: its values as one text, comma-separated, in no
+        set order (SQLite: ``group_concat``; PostgreSQL: ``string_agg``). One row carries many ids."""
+        return self._backend.joined_ids(expr)
+
     async def tables(self) -> list[str]:
         return await self._backend.tables()
 

@@ -4,10 +4,9 @@ the home drafts, people counted once across servers, and feedback.csv's lines wi
 A linked server keeps its own copies of the home drafts (``recommendation_mirrors``), its own posts and
 reactions. The kept pair counts (``bot.data.reaction_pairs``) are per post, so they cannot say whether
 the member who tagged an area on one server is the one who tagged it on another: "distinct people across
-servers" is read here from the ``reactions`` rows, along ``reactions_by_member``. Each member's emoji over
-every post of a draft (on every server) become one bit mask, ``SUM(DISTINCT bit)`` (each bit a power of
-two, so the sum of the distinct bits is their OR, in portable SQL); the masks are then counted. Only a
-consultation with linked servers comes here: a server on its own keeps the pair counts' path.
+servers" needs the members themselves. ``member_ids`` hands them over compactly (one text of ids per post
+and emoji, read along the reactions' primary key with no sorting); ``bot.digest.server_counts`` counts
+them. Only a consultation with linked servers comes here: a server on its own keeps the pair counts' path.
 """
 
 from __future__ import annotations
@@ -24,14 +23,6 @@ from bot.data.digest_listing import formula_params, listing_sql
 # One bit per scoping area (by its place among the home server's areas), the stances above them.
 STANCE_BITS = {"support": 1 << 40, "oppose": 1 << 41, "needs_work": 1 << 42}
 MAX_AREAS = 40
-
-# What the masks are counted per: a home draft, a server (over every draft), the whole consultation.
-PER_DRAFT, PER_SERVER, OVERALL = "draft", "server", "overall"
-_KEYS = {  # (the key selected, the GROUP BY that makes a person's mask)
-    PER_DRAFT: ("d.home", "d.home, r.user_id"),
-    PER_SERVER: ("p.guild_id", "p.guild_id, r.user_id"),
-    OVERALL: ("0", "r.user_id"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,35 +80,31 @@ class ServerDigestRepository:
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
-    async def masks(
-        self, per: str, drafts: Sequence[tuple[int, int]], bits: Sequence[tuple[int, str, int]]
-    ) -> list[tuple[int, int, int]]:
-        """(key, mask, people): how many people have each mask, per ``per`` (``PER_DRAFT``: the home draft
-        id, ``PER_SERVER``: the server id, ``OVERALL``: 0), over the live posts of ``drafts`` ((a
-        recommendation id on any server, the home draft it is or copies)); ``bits``: (server, emoji,
-        bit). A member who reacted with other emoji only has mask 0: counted among the people who reacted.
+    async def member_ids(
+        self, drafts: Sequence[tuple[int, int]], joined_ids: str
+    ) -> list[tuple[int, int, str, str | None]]:
+        """(server, home draft, emoji, the ids of its members joined by commas) of every emoji on the live
+        posts of ``drafts`` ((a recommendation id on any server, the home draft it is or copies));
+        ``joined_ids``: ``Database.joined_ids("r.user_id")``.
+
+        The emoji present on a post are its kept counts' (post, e, e) rows (``reaction_pairs``); each
+        one's members are one range of the reactions' primary key (post, emoji, member), read in order
+        with no sorting and handed over as one text: ~3 bytes a reaction instead of a row each.
         """
-        key, group = _KEYS[per]
         if not drafts:
             return []
         draft_values, draft_params = _values(drafts, ("BIGINT", "BIGINT"))
-        bit_values, bit_params = _values([*bits, (0, "", 0)], ("BIGINT", "TEXT", "BIGINT"))
-        # The join order is fixed (CROSS JOIN: SQLite keeps it): drafts -> their live posts -> reactions
-        # along reactions_by_member. Left free, SQLite walks reactions_by_user for the OVERALL grouping,
-        # a table lookup per reaction (16.7 s against 7.4 s at 1M reactions on a loaded machine).
-        # SUM(DISTINCT) measured faster than a MAX per bit (23 s) or DISTINCT rows then SUM (9.1 s).
         rows = await self.reads.fetchall(
-            f"WITH d (rec, home) AS (VALUES {draft_values}), k (g, e, b) AS (VALUES {bit_values})"
-            " SELECT u.k, u.mask, COUNT(*) FROM ("
-            f"  SELECT {key} AS k, r.user_id, CAST(SUM(DISTINCT coalesce(k.b, 0)) AS BIGINT) AS mask"
-            "   FROM d CROSS JOIN posts p CROSS JOIN reactions r"
-            "   LEFT JOIN k ON k.g = p.guild_id AND k.e = r.emoji"
-            "   WHERE p.recommendation_id = d.rec AND p.status = 'live' AND r.message_id = p.message_id"
-            f"  GROUP BY {group}"
-            " ) u GROUP BY u.k, u.mask",
-            [*draft_params, *bit_params],
+            f"WITH d (rec, home) AS (VALUES {draft_values})"
+            " SELECT p.guild_id, d.home, c.emoji_a,"
+            f"  (SELECT {joined_ids} FROM reactions r"
+            "    WHERE r.message_id = c.message_id AND r.emoji = c.emoji_a)"
+            " FROM d CROSS JOIN posts p CROSS JOIN reaction_pairs c"
+            " WHERE p.recommendation_id = d.rec AND p.status = 'live' AND c.message_id = p.message_id"
+            " AND c.emoji_a = c.emoji_b AND c.emoji_a <> '' AND c.members <> 0",
+            draft_params,
         )
-        return [(int(row[0]), int(row[1]), int(row[2])) for row in rows]
+        return [(int(row[0]), int(row[1]), row[2], row[3]) for row in rows]
 
     async def feedback_lines(
         self,

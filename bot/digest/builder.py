@@ -302,8 +302,6 @@ class DigestBuilder:
                 wiki = "\n\n".join([wiki.rstrip("\n"), *added]) + "\n"
             png = await (heatmap if heatmap is not None else picture)
         finally:
-            if linked is not None:
-                linked.cancel()
             if heatmap is not None and not heatmap.done():
                 heatmap.cancel()
             elif heatmap is None:

@@ -2,9 +2,10 @@
 
 Each linked server keeps its own copies of the home drafts (same numbers), its own posts, reactions and
 feedback. The home digest maps every copy to its home draft: the tallies count each person once across
-servers (read from the reactions rows, ``bot.data.digest_servers``), feedback is summed and listed with
-its server, and each server's own share (its own tally, its participation per scoping area) is kept
-beside the total. Servers that left or were removed keep their data so far, marked as such.
+servers (their ids read once, ``bot.data.digest_servers``, counted by ``bot.digest.server_counts``),
+feedback is summed and listed with its server, and each server's own share (its own tally, its
+participation per scoping area) is kept beside the total. Servers that left or were removed keep
+their data so far, marked as such.
 
 ``Servers.read`` answers ``None`` for a server on its own (and for a joined server, whose own digest
 covers its own share only): the builder then takes the single-server path unchanged.
@@ -19,21 +20,14 @@ from datetime import datetime
 from itertools import chain
 
 from bot.data.digest import AreaInfo, DigestRecommendation, DigestRepository, FeedbackFigure, FeedbackItem
-from bot.data.digest_servers import (
-    MAX_AREAS,
-    OVERALL,
-    PER_DRAFT,
-    PER_SERVER,
-    STANCE_BITS,
-    ServerDigestRepository,
-)
+from bot.data.digest_servers import MAX_AREAS, STANCE_BITS, ServerDigestRepository
 from bot.data.reactions import AreaTally, StanceTally
 from bot.digest.csvfile import FORMULA_STARTS, CsvFile, cells_text
+from bot.digest.server_counts import Counts, count
 from bot.i18n import t
 
 GuildNames = Callable[[int], str | None]  # a server's name from the bot's cache; None: not seen
 HOME = "home"
-Masks = list[tuple[int, int, int]]  # (key, mask, people): ``ServerDigestRepository.masks``
 STANCES = ("support", "oppose", "needs_work")
 
 
@@ -110,11 +104,7 @@ class Servers:
         self._bits: list[tuple[int, str, int]] | None = None
         self._areas: dict[int, list[AreaInfo]] = {}
         self._figures: dict[int, list[FeedbackFigure]] = {}
-        # The participation counts (two more passes over the reactions) read on the second reader while
-        # the first reads the tallies, figures and feedback (``tallies`` starts them).
-        self._side: asyncio.Future[tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] | None = (
-            None
-        )
+        self._counts: Counts | None = None
 
     @classmethod
     async def read(
@@ -168,15 +158,24 @@ class Servers:
 
     # -- tallies ----------------------------------------------------------------------------
 
+    async def _people(self) -> Counts:
+        """Every member's emoji on the digest's drafts, each reader reading a share of the drafts."""
+        if self._counts is None:
+            drafts, bits = self._drafts(), await self._emoji_bits()
+            joined = self.repos[0].db.joined_ids("r.user_id")
+            shares = await asyncio.gather(*(
+                ServerDigestRepository(repo.reads).member_ids(drafts[i :: len(self.repos)], joined)
+                for i, repo in enumerate(self.repos)
+            ))  # fmt: skip
+            self._counts = count(list(chain.from_iterable(shares)), bits)
+        return self._counts
+
     async def tallies(self) -> tuple[list[AreaTally], list[StanceTally]]:
         """The home tally over every server, each person counted once per cell."""
-        drafts, bits = self._drafts(), await self._emoji_bits()
-        if len(self.repos) > 1 and self._side is None:
-            self._side = asyncio.ensure_future(self._participation_masks(self.repos[1], drafts, bits))
-        rows = await self.reads.masks(PER_DRAFT, drafts, bits)
+        counts = await self._people()
         overall = {rec.id: [0, 0, 0, 0] for rec in self.recommendations}
         cells = {(rec.id, area.number): [0, 0, 0, 0] for rec in self.recommendations for area in self.areas}
-        for home_id, mask, people in rows:
+        for home_id, mask, people in counts.per_draft:
             _add(overall[home_id], people, mask)
             for number, bit in self.area_bits.items():
                 if mask & bit:
@@ -207,25 +206,10 @@ class Servers:
             )
         return found
 
-    @staticmethod
-    async def _participation_masks(
-        repo: DigestRepository, drafts: list[tuple[int, int]], bits: list[tuple[int, str, int]]
-    ) -> tuple[Masks, Masks]:
-        reads = ServerDigestRepository(repo.reads)
-        return await reads.masks(PER_SERVER, drafts, bits), await reads.masks(OVERALL, drafts, bits)
-
-    def cancel(self) -> None:
-        """Stop the reads still running on the second reader (the digest failed before it needed them)."""
-        if self._side is not None and not self._side.done():
-            self._side.cancel()
-
     async def participation(self) -> Participation:
         """Per server: who reacted, its feedback, its members per scoping area; and everyone once."""
-        if self._side is None:
-            self._side = asyncio.ensure_future(
-                self._participation_masks(self.repos[0], self._drafts(), await self._emoji_bits())
-            )
-        server_masks, overall_masks = await self._side
+        counts = await self._people()
+        server_masks, overall_masks = counts.per_server, counts.overall
         per_server: dict[int, list[tuple[int, int]]] = {}
         for guild_id, mask, people in server_masks:
             per_server.setdefault(guild_id, []).append((mask, people))
@@ -303,7 +287,7 @@ class Servers:
             for server in self.servers
             if (copy_id := server.copies.get(rec.id)) is not None
         ]
-        readers = 1 if self._side is not None else len(self.repos)  # the second reads participation
+        readers = len(self.repos)
         as_bytes = self.repos[0].db.as_bytes("{}")
 
         async def run(index: int) -> list[tuple[int, list[tuple[bytes, str, int]]]]:

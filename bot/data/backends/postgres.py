@@ -168,6 +168,9 @@ class PostgresBackend:
     def as_bytes(self, expr: str) -> str:
         return f"convert_to({expr}, 'UTF8')"
 
+    def joined_ids(self, expr: str) -> str:
+        return f"string_agg(CAST({expr} AS TEXT), ',')"
+
     async def after_migrate(self) -> None:
         """Learn which tables have an identity ``id`` (an INSERT into them returns it)."""
         rows = await self.fetchall(

@@ -117,6 +117,9 @@ class SqliteBackend:
     def as_bytes(self, expr: str) -> str:
         return f"CAST({expr} AS BLOB)"
 
+    def joined_ids(self, expr: str) -> str:
+        return f"group_concat({expr})"
+
     async def after_migrate(self) -> None:
         return None
 
