@@ -6,7 +6,8 @@ Run: ``python -m bench.digest_servers --db PATH [--repeat N]``. ``PATH`` is a da
 copy each server has copies of the nine drafts with live posts; members are shared out by id (a third per
 server) and one in seven of the linked servers' members also reacts on the home server the same way, so
 people are on two servers. A third of the feedback goes to each server. The members per cell are then
-checked against ``COUNT(DISTINCT user_id)`` over every server's post of the draft.
+checked against ``COUNT(DISTINCT user_id)`` over every server's post of the draft. The single-server
+digest of the same data (an untouched copy) is built turn by turn with it, and the ratio printed.
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ from bench.digest import GUILD, NOW
 from bench.digest import main as make_single
 from bot.content import load_content
 from bot.data.database import Database
+from bot.data.digest import DigestRecord
 from bot.data.guilds import GuildRepository
 from bot.data.links import LinkRepository
 from bot.data.reaction_pairs import REBUILD
-from bot.digest.builder import DigestBuilder
+from bot.digest.builder import Digest, DigestBuilder
 from bot.digest.heatmap import HeatmapPainter
 
 LINKED = (525_252, 626_262)
+TARGET_RATIO = 2.0  # the home digest over 3 servers against the single-server digest of the same data
 
 
 def say(text: str = "") -> None:
@@ -133,47 +136,79 @@ def distinct_members(path: Path) -> dict[tuple[int, object], int]:
     return found
 
 
-async def measure(path: Path, repeat: int) -> None:
-    database = await Database.open(path)
+Run = tuple[dict[str, float], float]  # the digest's own step times, the CPU seconds of this process
+
+
+async def timed_builds(
+    builders: dict[str, tuple[DigestBuilder, DigestRecord | None]], since_last: bool, repeat: int
+) -> tuple[dict[str, list[Run]], dict[str, Digest]]:
+    """Each builder's digest ``repeat`` times, the builders taking turns (a loaded machine slows both),
+    and each one's last digest."""
+    runs: dict[str, list[Run]] = {name: [] for name in builders}
+    last: dict[str, Digest] = {}
+    for _ in range(repeat):
+        for name, (builder, previous) in builders.items():
+            since = previous.created_at if since_last and previous else None
+            cpu = time.process_time()
+            last[name] = await builder.build(GUILD, since=since, now=NOW, previous=previous)
+            runs[name].append((last[name].seconds, time.process_time() - cpu))
+    return runs, last
+
+
+def summary(runs: list[Run]) -> tuple[float, float, float, str]:
+    """(best ms, median ms, CPU median ms, the steps of the best run)."""
+    best = min(runs, key=lambda run: run[0]["total"])[0]
+    totals = [run[0]["total"] * 1000 for run in runs]
+    steps = (best["tallies"], best["figures"] - best["tallies"], best["feedback"] - best["figures"])
+    return (
+        min(totals), statistics.median(totals), statistics.median(run[1] for run in runs) * 1000,
+        "tallies at {:.0f} ms, figures +{:.0f} ms, listing +{:.0f} ms".format(*(x * 1000 for x in steps)),
+    )  # fmt: skip
+
+
+async def measure(single: Path, path: Path, repeat: int) -> None:
+    """The home digest over 3 servers beside the single-server digest of the same data, turn by turn."""
+    databases = {"single": await Database.open(single), "servers": await Database.open(path)}
     painter = HeatmapPainter()
     await painter.warm_up()
     try:
-        builder = DigestBuilder(database, painter)
-        previous = await builder.repository.last_digest(GUILD)
-        for label, since in (
-            ("since the last digest", previous.created_at if previous else None),
-            ("all", None),
-        ):
-            runs = []
-            for _ in range(repeat):
-                cpu = time.process_time()
-                digest = await builder.build(GUILD, since=since, now=NOW, previous=previous)
-                runs.append((digest.seconds, time.process_time() - cpu))
-            best = min(runs, key=lambda run: run[0]["total"])[0]
-            totals = [r[0]["total"] * 1000 for r in runs]
-            cpu = statistics.median(r[1] for r in runs) * 1000
-            steps = (best["tallies"], best["figures"] - best["tallies"], best["feedback"] - best["figures"])
-            say(
-                f"Home digest over 3 servers, {label}: {digest.feedback_in_period:,} feedback items; best"
-                f" {min(totals):.0f} ms, median {statistics.median(totals):.0f} ms, CPU median {cpu:.0f} ms;"
-                " tallies at {:.0f} ms, figures +{:.0f} ms, listing +{:.0f} ms".format(
-                    *(x * 1000 for x in steps)
+        builders = {}
+        for name, database in databases.items():
+            builder = DigestBuilder(database, painter)
+            builders[name] = (builder, await builder.repository.last_digest(GUILD))
+        for label, since_last in (("since the last digest", True), ("all", False)):
+            runs, last = await timed_builds(builders, since_last, repeat)
+            figures = {name: summary(found) for name, found in runs.items()}
+            digest = last["servers"]
+            for name, title in (("single", "Single-server digest"), ("servers", "Over 3 servers")):
+                best, median, cpu, steps = figures[name]
+                items = last[name].feedback_in_period
+                say(
+                    f"{title}, {label}: {items:,} feedback items; best {best:.0f} ms, median {median:.0f} ms,"
+                    f" CPU median {cpu:.0f} ms; {steps}"
                 )
+            ratio_wall = figures["servers"][1] / figures["single"][1]
+            ratio_cpu = figures["servers"][2] / figures["single"][2]
+            say(
+                f"  3 servers / single server, {label}: median {ratio_wall:.2f}x, CPU median {ratio_cpu:.2f}x"
+                f" (target: within {TARGET_RATIO:.0f}x)"
             )
         expected = distinct_members(path)
         got = {(r.recommendation_number, r.area_number): r.members for r in digest.area_tallies}
         got.update({(r.recommendation_number, "all"): r.members for r in digest.stance_tallies})
         ok = all(got[key] == expected.get(key, 0) for key in got)
         say(f"Members per cell equal COUNT(DISTINCT user_id) over every server: {'yes' if ok else 'NO'}")
-        for figures in digest.servers:
+        for figures_of in digest.servers:
             say(
-                f"  {figures.server.label}: {figures.reactors:,} reacted, {figures.feedback_total:,} feedback"
+                f"  {figures_of.server.label}: {figures_of.reactors:,} reacted,"
+                f" {figures_of.feedback_total:,} feedback"
             )
         if not ok:
             raise SystemExit(1)
     finally:
         painter.close()
-        await database.close()
+        for database in databases.values():
+            await database.close()
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -186,13 +221,14 @@ async def main(argv: list[str] | None = None) -> int:
     if not args.db.exists():
         await make_single(["--db", str(args.db), "--repeat", "1", "--no-check"])
     with tempfile.TemporaryDirectory(prefix="digest-servers-bench-") as folder:
-        path = Path(folder) / "servers.sqlite3"
+        single, path = Path(folder) / "single.sqlite3", Path(folder) / "servers.sqlite3"
+        shutil.copy(args.db, single)
         shutil.copy(args.db, path)
         started = time.perf_counter()
         await link_servers(path)
         spread(path)
         say(f"Spread over 3 servers in {time.perf_counter() - started:.1f} s")
-        await measure(path, args.repeat)
+        await measure(single, path, args.repeat)
     return 0
 
 
