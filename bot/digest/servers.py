@@ -23,7 +23,7 @@ from bot.data.digest import AreaInfo, DigestRecommendation, DigestRepository, Fe
 from bot.data.digest_servers import MAX_AREAS, STANCE_BITS, ServerDigestRepository
 from bot.data.reactions import AreaTally, StanceTally
 from bot.digest.csvfile import FORMULA_STARTS, CsvFile, cells_text
-from bot.digest.server_counts import Counts, count
+from bot.digest.server_counts import Counts, Figures, count
 from bot.i18n import t
 
 GuildNames = Callable[[int], str | None]  # a server's name from the bot's cache; None: not seen
@@ -75,13 +75,6 @@ def server_label(guild_id: int, guild_names: GuildNames | None, locale: object) 
     if name:
         return t("digest.server_named", locale, name=name, id=guild_id)
     return t("digest.server_unseen", locale, id=guild_id)
-
-
-def _add(total: list[int], people: int, mask: int) -> None:
-    total[0] += people
-    for i, key in enumerate(STANCES, start=1):
-        if mask & STANCE_BITS[key]:
-            total[i] += people
 
 
 class Servers:
@@ -167,25 +160,26 @@ class Servers:
                 ServerDigestRepository(repo.reads).member_ids(drafts[i :: len(self.repos)], joined)
                 for i, repo in enumerate(self.repos)
             ))  # fmt: skip
-            self._counts = count(list(chain.from_iterable(shares)), bits)
+            stance_bits = [STANCE_BITS[key] for key in STANCES]
+            rows = list(chain.from_iterable(shares))
+            self._counts = count(rows, bits, list(self.area_bits.values()), stance_bits)
         return self._counts
 
     async def tallies(self) -> tuple[list[AreaTally], list[StanceTally]]:
         """The home tally over every server, each person counted once per cell."""
-        counts = await self._people()
-        overall = {rec.id: [0, 0, 0, 0] for rec in self.recommendations}
-        cells = {(rec.id, area.number): [0, 0, 0, 0] for rec in self.recommendations for area in self.areas}
-        for home_id, mask, people in counts.per_draft:
-            _add(overall[home_id], people, mask)
-            for number, bit in self.area_bits.items():
-                if mask & bit:
-                    _add(cells[home_id, number], people, mask)
+        drafts, none = (await self._people()).per_draft, [0, 0, 0, 0]
         area_rows = [
-            AreaTally(rec.id, rec.number, area.number, *cells[rec.id, area.number])
+            AreaTally(rec.id, rec.number, area.number, *(
+                drafts[rec.id].areas.get(self.area_bits.get(area.number, 0), none)
+                if rec.id in drafts else none
+            ))
             for rec in self.recommendations
             for area in self.areas
+        ]  # fmt: skip
+        stance_rows = [
+            StanceTally(rec.id, rec.number, *(drafts[rec.id].total if rec.id in drafts else none))
+            for rec in self.recommendations
         ]
-        stance_rows = [StanceTally(rec.id, rec.number, *overall[rec.id]) for rec in self.recommendations]
         return area_rows, stance_rows
 
     async def server_tallies(self) -> list[ServerTally]:
@@ -209,32 +203,27 @@ class Servers:
     async def participation(self) -> Participation:
         """Per server: who reacted, its feedback, its members per scoping area; and everyone once."""
         counts = await self._people()
-        server_masks, overall_masks = counts.per_server, counts.overall
-        per_server: dict[int, list[tuple[int, int]]] = {}
-        for guild_id, mask, people in server_masks:
-            per_server.setdefault(guild_id, []).append((mask, people))
-        everyone = [(mask, people) for _, mask, people in overall_masks]
 
-        def by_area(masks: list[tuple[int, int]]) -> dict[int, int]:
+        def by_area(figures: Figures | None) -> dict[int, int]:
             return {
-                number: sum(people for mask, people in masks if mask & bit)
+                number: figures.areas[bit][0] if figures is not None else 0
                 for number, bit in self.area_bits.items()
             }
 
         servers = []
         for server in self.servers:
-            masks = per_server.get(server.guild_id, [])
+            people = counts.per_server.get(server.guild_id)
             figures = self._figures.get(server.guild_id, [])
             servers.append(
                 ServerFigures(
                     server,
-                    sum(people for _, people in masks),
+                    people.total[0] if people is not None else 0,
                     sum(f.in_period for f in figures),
                     sum(f.total for f in figures),
-                    by_area(masks),
+                    by_area(people),
                 )
             )
-        return Participation(servers, sum(people for _, people in everyone), by_area(everyone))
+        return Participation(servers, counts.overall.total[0], by_area(counts.overall))
 
     # -- feedback ---------------------------------------------------------------------------
 
