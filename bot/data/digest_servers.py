@@ -106,6 +106,32 @@ class ServerDigestRepository:
         )
         return [(int(row[0]), int(row[1]), row[2], row[3]) for row in rows]
 
+    async def feedback_figures(
+        self, guild_ids: Sequence[int], since: datetime | None
+    ) -> list[tuple[int, int, int | None, str | None, int, int, int, int]]:
+        """(server, recommendation id, area id, language, in the period, in all, answered in the period,
+        answered in all): every server's active, visible feedback counted as
+        ``DigestRepository.feedback_figures`` counts one server's, in two statements for all servers (the
+        answered count scans ``feedback_responses`` once, not once per server)."""
+        marks = ", ".join("?" * len(guild_ids))
+        params = [to_db(since) if since else "", *guild_ids]
+        select = (
+            "SELECT f.guild_id, f.recommendation_id, f.scoping_area_id, f.language,"
+            " SUM(CASE WHEN f.created_at > ? THEN 1 ELSE 0 END), COUNT(*)"
+        )
+        where = (
+            f" WHERE f.guild_id IN ({marks}) AND f.status = 'active' AND f.hidden = 0"
+            " GROUP BY f.guild_id, f.recommendation_id, f.scoping_area_id, f.language"
+        )
+        counted = await self.reads.fetchall(f"{select} FROM feedback f{where}", params)
+        answered = await self.reads.fetchall(
+            f"{select} FROM (SELECT DISTINCT feedback_id FROM feedback_responses) r"
+            f" JOIN feedback f ON f.id = r.feedback_id{where}",
+            params,
+        )
+        done = {tuple(row[:4]): (row[4], row[5]) for row in answered}
+        return [(*row[:4], row[4], row[5], *done.get(tuple(row[:4]), (0, 0))) for row in counted]
+
     async def feedback_lines(
         self,
         guild_id: int,

@@ -42,7 +42,7 @@ from bot.digest.parts import DigestPart, PartInput
 from bot.digest.people import signup_row
 from bot.digest.period import Since
 from bot.digest.servers import GuildNames, ServerFigures, Servers
-from bot.digest.servers_text import servers_output
+from bot.digest.servers_text import paint_servers, servers_output
 from bot.digest.tallies import TALLY_HEADER as TALLY_HEADER  # re-exported: tests and tools read it here
 from bot.digest.tallies import tallies_file
 from bot.digest.wikitext import render_both
@@ -238,6 +238,12 @@ class DigestBuilder:
             ),
         )
         heatmap = asyncio.ensure_future(picture) if self.painter.use_process else None
+        # heatmap_servers.png needs the people's counts only: queued behind the first picture, drawn now.
+        servers_png = (
+            asyncio.ensure_future(paint_servers(linked, self.painter, title, period, locale))
+            if linked is not None and self.painter.use_process
+            else None
+        )
         try:
             history = await repo.version_history(guild_id)
             names = await (linked.member_names() if linked else repo.member_names(guild_id))
@@ -290,7 +296,11 @@ class DigestBuilder:
                 ),
                 locale,
             )
-            shared = await servers_output(linked, self.painter, title, period, locale) if linked else None
+            shared = (
+                await servers_output(linked, self.painter, title, period, locale, servers_png)
+                if linked
+                else None
+            )
             if shared is not None:
                 markdown = markdown.rstrip("\n") + "\n\n" + shared.markdown
                 wiki = wiki.rstrip("\n") + "\n\n" + shared.wikitext
@@ -302,6 +312,8 @@ class DigestBuilder:
                 wiki = "\n\n".join([wiki.rstrip("\n"), *added]) + "\n"
             png = await (heatmap if heatmap is not None else picture)
         finally:
+            if servers_png is not None and not servers_png.done():
+                servers_png.cancel()
             if heatmap is not None and not heatmap.done():
                 heatmap.cancel()
             elif heatmap is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 
@@ -237,13 +237,16 @@ class Servers:
     async def feedback_figures(self, since: datetime | None) -> list[FeedbackFigure]:
         """Every server's figures on its copies, as the home drafts', summed per (draft, area, language)."""
         summed: dict[tuple[int, int | None, str | None], list[int]] = {}
+        rows = await self.reads.feedback_figures([server.guild_id for server in self.servers], since)
         for server in self.servers:
             home_of = {copy_id: home_id for home_id, copy_id in server.copies.items()}
+            number_of = {area.id: area.number for area in await self.areas_of(server.guild_id)}
             own = [
-                replace(f, recommendation_id=home_of[f.recommendation_id])
-                for f in await self.repos[0].feedback_figures(server.guild_id, since)
-                if f.recommendation_id in home_of
-            ]
+                FeedbackFigure(home_of[rec_id], number_of.get(area_id) if area_id is not None else None,
+                               language, *values)
+                for guild_id, rec_id, area_id, language, *values in rows
+                if guild_id == server.guild_id and rec_id in home_of
+            ]  # fmt: skip
             self._figures[server.guild_id] = own
             for f in own:
                 total = summed.setdefault((f.recommendation_id, f.area_number, f.language), [0, 0, 0, 0])

@@ -4,7 +4,7 @@ words of heatmap_servers.png (servers x scoping areas). Every sentence comes fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from bot.data.digest import AreaInfo
@@ -161,18 +161,33 @@ class ServersOutput:
     heatmap: bytes  # heatmap_servers.png
 
 
-async def servers_output(
+async def paint_servers(
     servers: Servers, painter: HeatmapPainter, title: str, period: str, locale: object
+) -> bytes:
+    """heatmap_servers.png: members per server and area (no feedback figure), so it can be drawn as soon
+    as the tallies are read."""
+    participation = await servers.participation()
+    return await painter.paint(*heatmap_input(participation, servers.areas, title, period, locale))
+
+
+async def servers_output(
+    servers: Servers,
+    painter: HeatmapPainter,
+    title: str,
+    period: str,
+    locale: object,
+    png: Awaitable[bytes] | None = None,
 ) -> ServersOutput:
-    """Participation, each server's own tally and the servers x areas picture (call after the feedback
-    figures were read: a server's feedback counts come from them)."""
+    """Participation, each server's own tally and the servers x areas picture (``png``: being drawn
+    already, ``paint_servers``). Call after the feedback figures were read: a server's feedback counts
+    come from them."""
     participation = await servers.participation()
     tallies_csv = tallies_by_server(await servers.server_tallies(), locale)
-    png = await painter.paint(*heatmap_input(participation, servers.areas, title, period, locale))
+    picture = await (png if png is not None else paint_servers(servers, painter, title, period, locale))
     return ServersOutput(
         participation,
         servers_markdown(participation, servers.areas, locale),
         servers_wikitext(participation, servers.areas, locale),
         tallies_csv,
-        png,
+        picture,
     )
