@@ -268,7 +268,9 @@ class DigestBuilder:
             names = await repo.member_names(guild_id)
             selected = {rec.id for rec in recommendations}
             feedback_figures = [
-                f for f in await repo.feedback_figures(guild_id, since) if f.recommendation_id in selected
+                f
+                for f in await repo.feedback_figures(guild_id, since, beside=repos[-1])
+                if f.recommendation_id in selected
             ]
             figures = figures_of(recommendations, area_rows, stance_rows, feedback_figures)
             figures["scope"] = ALL if recommendation_number is None else recommendation_number
