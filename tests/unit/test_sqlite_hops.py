@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from bot.data.database import Database
@@ -43,3 +45,25 @@ async def test_an_empty_transaction_runs_nothing_and_a_failed_one_keeps_nothing(
     async with db.transaction() as tx:  # the connection is usable: no transaction was left open
         await tx.execute("INSERT INTO bot_state (key, value) VALUES ('c', '1')")
     assert await db.fetchval("SELECT COUNT(*) FROM bot_state WHERE key = 'c'") == 1
+
+
+async def test_writes_nobody_reads_leave_with_the_commit(db, monkeypatch):
+    hops = count_hops(db, monkeypatch)
+    async with db.transaction() as tx:  # a sign-up group's shape: a read, then the rows
+        await tx.fetchall("SELECT key FROM bot_state")
+        await tx.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)", [("d", "1"), ("e", "2")])
+    assert len(hops) == 2
+    hops.clear()
+    async with db.transaction() as tx:
+        await tx.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)", [("f", "1")])
+        # A later statement sees the deferred rows: they run first, in the same hop.
+        assert await tx.fetchval("SELECT COUNT(*) FROM bot_state WHERE key IN ('d', 'e', 'f')") == 3
+    assert len(hops) == 2
+
+
+async def test_a_deferred_write_that_fails_fails_the_block_and_keeps_nothing(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO bot_state (key, value) VALUES ('g', '1')")
+            await tx.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)", [("g", "again")])
+    assert await db.fetchval("SELECT COUNT(*) FROM bot_state WHERE key = 'g'") == 0

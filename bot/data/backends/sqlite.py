@@ -85,13 +85,12 @@ class SqliteBackend:
         """
         async with self.lock:
             try:
-                # BEGIN IMMEDIATE leaves with the first statement, in its thread hop (one hop fewer per
-                # transaction: a sign-up group is 3 instead of 4); a block that ran none commits nothing.
+                # BEGIN IMMEDIATE leaves with the first statement, in its thread hop, and writes whose
+                # result nobody reads leave with the next statement or the COMMIT (a sign-up group is 2
+                # hops instead of 4); a block that ran none commits nothing.
                 tx = SqliteTransaction(self.connection, begin="BEGIN IMMEDIATE")
                 yield tx
-                if tx.begun:
-                    with mapped_errors():
-                        await self.connection.execute("COMMIT")
+                await tx.commit()
             except BaseException:
                 await asyncio.shield(self.rollback())
                 raise
@@ -176,6 +175,8 @@ class SqliteTransaction(Transaction):
 
     With ``begin``, the transaction's BEGIN runs in the first statement's hop (on aiosqlite's thread,
     through its queue like any statement, so the order of everything on the connection is kept).
+    ``executemany`` (which returns nothing) is deferred to the next statement's hop or the COMMIT's, in
+    order: its error then surfaces there, still inside the block, and the transaction rolls back whole.
     """
 
     dialect = "sqlite"
@@ -184,9 +185,11 @@ class SqliteTransaction(Transaction):
         self._connection = connection
         self._begin = begin
         self.begun = begin is None
+        self._deferred: list[tuple[str, list[Params]]] = []
 
     async def _run(self, statement: Callable[[sqlite3.Connection], T]) -> T:
         begin, self._begin = self._begin, None
+        deferred, self._deferred = self._deferred, []
         self.begun = True  # from here on the transaction may be open: COMMIT or ROLLBACK closes it
         connection = self._connection
 
@@ -194,6 +197,8 @@ class SqliteTransaction(Transaction):
             raw = connection._conn  # aiosqlite's own sqlite3 connection, on its own thread
             if begin is not None:
                 raw.execute(begin)
+            for sql, rows in deferred:
+                raw.executemany(sql, rows)
             return statement(raw)
 
         with mapped_errors():
@@ -209,7 +214,12 @@ class SqliteTransaction(Transaction):
         return await self._run(lambda raw: raw.execute(sql, params).rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._run(lambda raw: raw.executemany(sql, rows))
+        self._deferred.append((sql, list(rows)))
+
+    async def commit(self) -> None:
+        """The deferred writes and COMMIT in one hop; nothing at all if no statement was asked for."""
+        if self.begun or self._deferred:
+            await self._run(lambda raw: raw.execute("COMMIT"))
 
     async def insert_rows(self, table: str, columns: Any, rows: Any, conflict: str = "") -> None:
         # In process, executemany is as fast as a multi-row statement and has no parameter limit.
