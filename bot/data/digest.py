@@ -9,6 +9,7 @@ rows. The listing comes back as finished CSV lines (``bot.data.digest_listing``)
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -228,23 +229,21 @@ class DigestRepository:
 
     # -- feedback ---------------------------------------------------------------------------
 
-    async def feedback_figures(self, guild_id: int, since: datetime | None) -> list[FeedbackFigure]:
+    async def feedback_figures(
+        self, guild_id: int, since: datetime | None, beside: DigestRepository | None = None
+    ) -> list[FeedbackFigure]:
         """Active, visible feedback counted per recommendation, area and language, and how much is answered
-        (two index-only aggregates, ``bot.data.digest_listing``)."""
+        (two aggregates, ``bot.data.digest_listing``). With ``beside`` (a repository on another reader)
+        the two run at once, one on each connection (bench.digest: 150 and 300 ms one after the other)."""
         params = {"guild": guild_id, "since": to_db(since) if since else ""}
-        counted = await self.reads.fetchall(FEEDBACK_COUNTS_SQL, params)
-        answered = await self.reads.fetchall(FEEDBACK_ANSWERED_SQL, params)
+        other = beside.reads if beside is not None else self.reads
+        counted, answered = await asyncio.gather(
+            self.reads.fetchall(FEEDBACK_COUNTS_SQL, params), other.fetchall(FEEDBACK_ANSWERED_SQL, params)
+        )
         numbers = {area.id: area.number for area in await self.areas(guild_id)}
-        done = {(row[0], row[1], row[2]): (row[3], row[4]) for row in answered}
+        done = {tuple(row[:3]): (row[3], row[4]) for row in answered}
         return [
-            FeedbackFigure(
-                row[0],
-                numbers.get(row[1]),
-                row[2],
-                row[3],
-                row[4],
-                *done.get((row[0], row[1], row[2]), (0, 0)),
-            )
+            FeedbackFigure(row[0], numbers.get(row[1]), *row[2:5], *done.get(tuple(row[:3]), (0, 0)))
             for row in counted
         ]
 
