@@ -249,5 +249,5 @@ class ConsultationBot(commands.AutoShardedBot):
             text = t("errors.generic", locale, reference=reference)
         try:
             await respond(interaction, text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("Could not tell the member about an error: %s", error)
+        except discord.HTTPException as failed:
+            log.warning("Could not tell the member about an error (%s): %s", error, failed)
