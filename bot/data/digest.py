@@ -9,7 +9,6 @@ rows. The listing comes back as finished CSV lines (``bot.data.digest_listing``)
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,10 @@ from bot.data.digest_listing import (
     formula_params,
     listing_sql,
 )
+from bot.data.digest_log import DigestLog, DigestRecord, WeeklyTarget
 from bot.data.reactions import AreaTally, StanceTally
+
+__all__ = ["DigestLog", "DigestRecord", "DigestRepository", "WeeklyTarget"]
 
 STANCE_KEYS = ("support", "oppose", "needs_work")
 PAGE_SIZE = 5000
@@ -109,40 +111,7 @@ class SignupRow:
     display_name: str | None = None  # the name seen at sign-up
 
 
-@dataclass(frozen=True, slots=True)
-class DigestRecord:
-    id: int
-    guild_id: int
-    kind: str
-    period_key: str
-    since: datetime | None
-    created_at: datetime
-    figures: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyTarget:
-    guild_id: int
-    consultation_title: str
-    digest_channel_id: int
-    digest_weekday: int
-    digest_hour: int
-    created_at: datetime
-
-
-def _record(row: Any) -> DigestRecord:
-    return DigestRecord(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        kind=row["kind"],
-        period_key=row["period_key"],
-        since=from_db(row["since"]) if row["since"] else None,
-        created_at=from_db(row["created_at"]),
-        figures=json.loads(row["figures"] or "{}"),
-    )
-
-
-class DigestRepository:
+class DigestRepository(DigestLog):
     """Read-only aggregates for a digest, plus the ``digests`` log that makes "since the last" work."""
 
     def __init__(self, db: Database, reads: Reads | None = None) -> None:
@@ -330,70 +299,3 @@ class DigestRepository:
             "SELECT user_id, display_name FROM member_names WHERE guild_id = ?", (guild_id,)
         )
         return {row[0]: row[1] for row in rows}
-
-    # -- the digest log ---------------------------------------------------------------------
-
-    async def last_digest(self, guild_id: int) -> DigestRecord | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM digests WHERE guild_id = ? ORDER BY created_at DESC, id DESC LIMIT 1", (guild_id,)
-        )
-        return _record(row) if row else None
-
-    async def digests(self, guild_id: int, kind: str | None = None) -> list[DigestRecord]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM digests WHERE guild_id = ? AND (? IS NULL OR kind = ?) ORDER BY created_at, id",
-            (guild_id, kind, kind),
-        )
-        return [_record(row) for row in rows]
-
-    async def is_claimed(self, guild_id: int, kind: str, period_key: str) -> bool:
-        found = await self.db.fetchval(
-            "SELECT 1 FROM digests WHERE guild_id = ? AND kind = ? AND period_key = ?",
-            (guild_id, kind, period_key),
-        )
-        return found is not None
-
-    async def claim(
-        self,
-        guild_id: int,
-        kind: str,
-        period_key: str,
-        since: datetime | None,
-        now: datetime,
-        figures: dict[str, Any],
-    ) -> bool:
-        """Record a digest; False when this (guild, kind, period) was recorded already."""
-        async with self.db.transaction() as tx:
-            inserted = await tx.execute_rowcount(
-                "INSERT INTO digests (guild_id, kind, period_key, since, created_at, figures)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, kind, period_key) DO NOTHING",
-                (
-                    guild_id, kind, period_key, to_db(since) if since else None, to_db(now),
-                    json.dumps(figures, sort_keys=True),
-                ),
-            )  # fmt: skip
-        return inserted > 0
-
-    async def release(self, guild_id: int, kind: str, period_key: str) -> None:
-        await self.db.execute(
-            "DELETE FROM digests WHERE guild_id = ? AND kind = ? AND period_key = ?",
-            (guild_id, kind, period_key),
-        )
-
-    async def weekly_targets(self) -> list[WeeklyTarget]:
-        """Guilds with a digest channel: where and when their weekly digest goes."""
-        rows = await self.db.fetchall(
-            "SELECT guild_id, consultation_title, digest_channel_id, digest_weekday, digest_hour, created_at"
-            " FROM guild_settings WHERE digest_channel_id IS NOT NULL ORDER BY guild_id"
-        )
-        return [
-            WeeklyTarget(
-                row["guild_id"], row["consultation_title"], row["digest_channel_id"], row["digest_weekday"],
-                row["digest_hour"], from_db(row["created_at"]),
-            )
-            for row in rows
-        ]  # fmt: skip
-
-    async def guild_ids(self) -> list[int]:
-        rows = await self.db.fetchall("SELECT guild_id FROM guild_settings ORDER BY guild_id")
-        return [row[0] for row in rows]
