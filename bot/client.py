@@ -32,6 +32,8 @@ from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
 
+COMMAND_SYNC_LOCK = "command-sync"
+
 COMMAND_TREE_HASH = "command_tree_hash"
 IDENTIFY_INTERVAL = 5.0  # seconds between identifies of one rate-limit bucket (Discord's limit)
 
@@ -162,12 +164,22 @@ class ConsultationBot(commands.AutoShardedBot):
             await self.load_extension(name)
         await self.tree.set_translator(CommandTranslator())
         if self.scope.process_wide:  # one process syncs: the one running shard 0
-            await self.sync_commands_if_changed()
+            await self.sync_commands_once()
 
     async def build_services(self) -> None:
         """The repositories and services every cog is handed (the composition root, ``bot.services``)."""
         self.guild_repository = GuildRepository(self.db)
         self.services = await build_services(self)
+
+    async def sync_commands_once(self) -> bool:
+        """The command sync, by one process of the database at a time (a PostgreSQL advisory lock: two
+        processes both holding shard 0, e.g. started without ``SHARD_IDS``, never sync together; the
+        second finds the tree's hash recorded and does nothing)."""
+        async with self.db.exclusive(COMMAND_SYNC_LOCK) as held:
+            if not held:
+                log.info("Another process is syncing the slash commands; not syncing here")
+                return False
+            return await self.sync_commands_if_changed()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync the global command tree only when it differs from what was last synced."""

@@ -188,6 +188,12 @@ class Database:
         """
         return self._backend.transaction()
 
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """``async with db.exclusive("command-sync") as held:``: ``held`` is True in one process of the
+        database at a time (PostgreSQL: ``pg_try_advisory_lock``, no wait), always True on SQLite (one
+        process per file). For process-wide jobs that several processes might start at once."""
+        return self._backend.exclusive(name)
+
     def reader(self) -> AbstractAsyncContextManager[Transaction]:
         """Reads in one snapshot on a connection of their own (SQLite: a read-only WAL reader;
         PostgreSQL: REPEATABLE READ, READ ONLY): a long read never holds or waits for the writers."""

@@ -186,3 +186,44 @@ async def test_a_reader_sees_one_snapshot_while_others_write(db):
         await db.execute("INSERT INTO bot_state (key, value) VALUES ('during', 'the read')")
         assert await reader.fetchval("SELECT COUNT(*) FROM bot_state") == before
     assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == before + 1
+
+
+@on_postgres
+async def test_two_bots_racing_sync_the_commands_once(pg, db):
+    """Two processes both holding shard 0 (two bots, two pools) start at once: the advisory lock lets
+    one sync; the other neither waits nor syncs, and later finds the tree's hash recorded."""
+    from bot.client import ConsultationBot
+    from bot.config import load_settings
+
+    other = await Database.open(pg)
+    inside, release = asyncio.Event(), asyncio.Event()
+    synced: list[str] = []
+    try:
+        bots = []
+        for name, database in (("first", db), ("second", other)):
+            bot = ConsultationBot(load_settings({}), database=database)
+            bot.guild_repository = GuildRepository(database)
+
+            async def sync(name: str = name) -> list[object]:
+                synced.append(name)
+                inside.set()
+                await release.wait()  # the first sync is in flight while the second process starts
+                return []
+
+            bot.tree.sync = sync  # type: ignore[method-assign]
+            bots.append(bot)
+        first = asyncio.create_task(bots[0].sync_commands_once())
+        await inside.wait()
+        # Refused at once, not queued (a guard: without the lock it would sync and wait on ``release``).
+        assert await asyncio.wait_for(bots[1].sync_commands_once(), 10) is False
+        release.set()
+        assert await first is True
+        assert await bots[1].sync_commands_once() is False  # its turn now: the hash says unchanged
+        assert synced == ["first"]
+    finally:
+        await other.close()
+
+
+async def test_the_process_wide_lock_is_always_held_on_sqlite(database_url, db):
+    async with db.exclusive("command-sync") as held, db.exclusive("command-sync") as again:
+        assert (held, again) == (True, db.dialect == "sqlite")

@@ -9,6 +9,7 @@ identity ``id`` returns the new id (``RETURNING id``), as ``lastrowid`` does on 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -81,6 +82,12 @@ def _numeric(text: str) -> int | float | Decimal:
         return float(text)
 
 
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for an advisory lock's name (the same in every process)."""
+    digest = hashlib.blake2b(f"consultation-bot:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec(
         "numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text"
@@ -128,6 +135,21 @@ class PostgresBackend:
         with mapped_errors():
             async with self.pool.acquire() as connection, connection.transaction():
                 yield PostgresTransaction(connection, self.id_tables)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """A session-level advisory lock (``pg_try_advisory_lock``) named ``name``, held on a pooled
+        connection for the block: True in the one process holding it, False (at once, no wait) in every
+        other process of the database. Ended by the block or by the connection's end (a killed process)."""
+        key = advisory_key(name)
+        with mapped_errors():
+            async with self.pool.acquire() as connection:
+                held = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))
+                try:
+                    yield held
+                finally:
+                    if held:
+                        await connection.fetchval("SELECT pg_advisory_unlock($1)", key)
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Transaction]:

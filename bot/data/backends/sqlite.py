@@ -76,6 +76,11 @@ class SqliteBackend:
                 return cursor.lastrowid or 0
 
     @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Always held: one process has a SQLite file (``bot.ops.lock``'s run lock)."""
+        yield True
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, cancellation included.
 
