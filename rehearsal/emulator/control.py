@@ -165,6 +165,8 @@ class DiscordEmulator(WorldControl, MemberControl, InteractionControl, Scheduled
     def set_pace(self, pace: float | None) -> RateLimits | None:
         """Model Discord's rate limits from now on, windows scaled by ``pace`` (None: no limits)."""
         self.ratelimits = RateLimits(pace) if pace is not None else None
+        if hasattr(self, "gateway"):
+            self.gateway.limits.pace = pace  # IDENTIFY's 5-second windows at the same pace
         return self.ratelimits
 
     @property
