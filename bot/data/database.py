@@ -208,6 +208,12 @@ class Database:
         BLOB type and no text-to-bytea cast that encodes: ``convert_to``)."""
         return self._backend.as_bytes(expr)
 
+    def time_text(self, expr: str) -> str:
+        """The time expression ``expr`` as the text ``bot.clock.to_db()`` writes, for SQL that builds
+        text from a time (SQLite stores that text; PostgreSQL a timestamptz: ``to_char``). A time read
+        as a column needs none of this: the PostgreSQL backend's codec gives the same text."""
+        return self._backend.time_text(expr)
+
     async def tables(self) -> list[str]:
         return await self._backend.tables()
 

@@ -118,6 +118,11 @@ class DigestRepository(DigestLog):
         self.db = db
         self.reads: Reads = reads if reads is not None else db
 
+    @property
+    def _dialect(self) -> tuple[str, str]:
+        """The listing's two dialect templates: text as bytes, a time as its stored text."""
+        return self.db.as_bytes("{}"), self.db.time_text("{}")
+
     def reading(self, reads: Reads) -> DigestRepository:
         """The same repository reading its content through ``reads`` (a ``Database.reader()``)."""
         return DigestRepository(self.db, reads)
@@ -236,7 +241,7 @@ class DigestRepository(DigestLog):
                 **fixed, "guild": guild_id, "rec": rec_id, "rec_cells": rec_cells, "limit": page_size,
                 "since": to_db(since) if since else "",
             }  # fmt: skip
-            sql = listing_sql(len(formula_starts), True, self.db.as_bytes("{}"))
+            sql = listing_sql(len(formula_starts), True, *self._dialect)
             while True:
                 rows = await self.reads.fetchall(sql, params)
                 if not rows:
@@ -245,7 +250,7 @@ class DigestRepository(DigestLog):
                 if len(rows) < page_size:
                     break
                 params["since"], params["after_id"] = rows[-1][1], rows[-1][2]
-                sql = listing_sql(len(formula_starts), False, self.db.as_bytes("{}"))
+                sql = listing_sql(len(formula_starts), False, *self._dialect)
 
     async def latest_feedback(
         self, guild_id: int, recommendation_ids: list[int], since: datetime | None, keep: int
@@ -263,14 +268,14 @@ class DigestRepository(DigestLog):
     async def query_plans(self, guild_id: int) -> dict[str, str]:
         """SQLite's plan for each heavy statement (the benchmark prints them; tests hold them to indexes)."""
         starts = ("=",)
-        as_bytes = self.db.as_bytes("{}")
+        dialect = self._dialect
         listing = {**formula_params(starts), "guild": guild_id, "rec": 0, "rec_cells": "", "limit": 1}
         statements: dict[str, tuple[str, Any]] = {
             "cross_tab": (reaction_pairs.CROSS_TAB_SQL, (guild_id, None, None)),
             "feedback_counts": (FEEDBACK_COUNTS_SQL, {"guild": guild_id, "since": ""}),
             "feedback_answered": (FEEDBACK_ANSWERED_SQL, {"guild": guild_id, "since": ""}),
-            "feedback_first_page": (listing_sql(1, True, as_bytes), {**listing, "since": ""}),
-            "feedback_next_page": (listing_sql(1, False, as_bytes), {**listing, "since": "", "after_id": 0}),
+            "feedback_first_page": (listing_sql(1, True, *dialect), {**listing, "since": ""}),
+            "feedback_next_page": (listing_sql(1, False, *dialect), {**listing, "since": "", "after_id": 0}),
             "feedback_latest": (LATEST_SQL, {"guild": guild_id, "rec": 0, "since": "", "keep": 1}),
         }
         plans = {}

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.clock import to_db
 from bot.data.backends.dialect import to_numbered, translate_ddl
 from bot.data.database import Database, DatabaseBusy, parse_url
 from bot.data.guilds import GuildRepository
@@ -227,3 +228,73 @@ async def test_two_bots_racing_sync_the_commands_once(pg, db):
 async def test_the_process_wide_lock_is_always_held_on_sqlite(database_url, db):
     async with db.exclusive("command-sync") as held, db.exclusive("command-sync") as again:
         assert (held, again) == (True, db.dialect == "sqlite")
+
+
+# -- times: timestamptz on PostgreSQL, the same text on both -----------------------------------
+
+
+def test_time_columns_become_timestamptz_in_the_ddl():
+    ddl = translate_ddl(
+        "CREATE TABLE d (\n    created_at TEXT NOT NULL,\n    since TEXT,\n    lease_until TEXT,"
+        "\n    title TEXT,\n    format TEXT)"
+    )
+    assert "created_at TIMESTAMPTZ NOT NULL" in ddl and "since TIMESTAMPTZ" in ddl
+    assert "lease_until TIMESTAMPTZ" in ddl and "title TEXT" in ddl and "format TEXT" in ddl
+    assert (
+        translate_ddl("ALTER TABLE r ADD COLUMN sent_at TEXT")
+        == "ALTER TABLE r ADD COLUMN sent_at TIMESTAMPTZ"
+    )
+
+
+@on_postgres
+async def test_every_time_column_is_timestamptz_on_postgresql(pg, db):
+    from bot.data.backends.dialect import is_time_column
+
+    rows = await db.fetchall(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema()"
+    )
+    times = {(r[0], r[1]): r[2] for r in rows if is_time_column(r[1])}
+    assert len(times) > 40 and ("reactions", "reacted_at") in times and ("digests", "since") in times
+    assert set(times.values()) == {"timestamp with time zone"}, times
+    assert {r[2] for r in rows if r[1] in ("title", "period_key", "body")} == {"text"}
+
+
+async def test_a_time_reads_back_as_the_text_it_was_written_as(database_url, db, guild, clock):
+    """The same row on both backends: written with bot.clock.to_db() text, read back byte for byte (on
+    PostgreSQL through the timestamptz codec), ordered and compared as times, "" below every time."""
+    stamps = [
+        to_db(clock.now()),
+        to_db(clock.now().replace(microsecond=123456)),
+        "1999-12-31T23:59:59.999999Z",
+        "2026-06-30T00:00:00.000001Z",
+    ]
+    for n, stamp in enumerate(stamps):
+        await db.execute(
+            "INSERT INTO audit_log (guild_id, action, created_at) VALUES (?, ?, ?)", (guild, f"t{n}", stamp)
+        )
+    rows = await db.fetchall(
+        "SELECT action, created_at FROM audit_log WHERE guild_id = ? AND created_at > ? ORDER BY created_at",
+        (guild, ""),
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        ("t2", stamps[2]),
+        ("t0", stamps[0]),
+        ("t1", stamps[1]),
+        ("t3", stamps[3]),
+    ]
+    assert [r[1].encode() for r in rows] == [s.encode() for s in sorted(stamps)]
+    later = await db.fetchval(
+        "SELECT COUNT(*) FROM audit_log WHERE guild_id = ? AND created_at >= ?", (guild, stamps[1])
+    )
+    assert later == 2
+    async with db.transaction() as tx:  # the batch paths: unnest arrays, COPY
+        await tx.insert_rows("audit_log", ("guild_id", "action", "created_at"), [(guild, "batch", stamps[1])])
+        await tx.load_rows("audit_log", ("guild_id", "action", "created_at"), [(guild, "copy", stamps[2])])
+    batch = await db.fetchall(
+        "SELECT created_at, "
+        + db.time_text("created_at")
+        + " FROM audit_log WHERE action IN ('batch', 'copy')"
+        " ORDER BY action"
+    )
+    assert [tuple(r) for r in batch] == [(stamps[1], stamps[1]), (stamps[2], stamps[2])]

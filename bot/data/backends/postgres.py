@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -88,9 +89,43 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Times are TIMESTAMPTZ columns (``dialect.translate_ddl``) but travel as the text ``bot.clock.to_db()``
+# writes: the codec turns that text into PostgreSQL's binary form (microseconds since 2000-01-01 UTC,
+# asyncpg's "tuple" format: binary, so COPY and arrays take it too) and back into the same text, to the
+# byte. The empty string, which SQLite's text orders before every time (repositories use it as "no
+# lower bound"), is -infinity, and -infinity reads back as "".
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MINUS_INFINITY = -(2**63)
+
+
+def _encode_time(value: str | datetime) -> tuple[int]:
+    if isinstance(value, str):
+        if not value:
+            return (_MINUS_INFINITY,)
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        raise ValueError(f"a time without a timezone: {value!r}")
+    return ((value - _PG_EPOCH) // _MICROSECOND,)
+
+
+def _decode_time(value: tuple[int]) -> str:
+    microseconds = value[0]
+    if microseconds == _MINUS_INFINITY:
+        return ""
+    d = _PG_EPOCH + timedelta(microseconds=microseconds)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+        f".{d.microsecond:06d}Z"
+    )
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec(
         "numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text"
+    )
+    await connection.set_type_codec(
+        "timestamptz", encoder=_encode_time, decoder=_decode_time, schema="pg_catalog", format="tuple"
     )
 
 
@@ -186,6 +221,10 @@ class PostgresBackend:
 
     def explain(self, sql: str) -> str:
         return f"EXPLAIN {sql}"
+
+    def time_text(self, expr: str) -> str:
+        # The session's TimeZone is UTC; the text of bot.clock.to_db() to the byte.
+        return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
     def as_bytes(self, expr: str) -> str:
         return f"convert_to({expr}, 'UTF8')"

@@ -119,6 +119,9 @@ class SqliteBackend:
     def explain(self, sql: str) -> str:
         return f"EXPLAIN QUERY PLAN {sql}"
 
+    def time_text(self, expr: str) -> str:
+        return expr  # stored as that text already
+
     def as_bytes(self, expr: str) -> str:
         return f"CAST({expr} AS BLOB)"
 
