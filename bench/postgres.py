@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -54,7 +55,9 @@ async def pg_schema() -> AsyncIterator[str]:
 
 async def pg_anchors(events: list[dict]) -> tuple[float, float]:
     """The same rows straight through asyncpg in one transaction: COPY, then executemany."""
-    rows = [(int(e["message_id"]), e["emoji"]["name"], int(e["user_id"]), STAMP) for e in events]
+    # Raw asyncpg with its own types: reacted_at is a timestamptz, a datetime to asyncpg.
+    stamp = datetime.fromisoformat(STAMP)
+    rows = [(int(e["message_id"]), e["emoji"]["name"], int(e["user_id"]), stamp) for e in events]
     seconds = []
     for method in ("copy", "executemany"):
         async with pg_schema() as url:

@@ -230,6 +230,22 @@ async def test_the_process_wide_lock_is_always_held_on_sqlite(database_url, db):
         assert (held, again) == (True, db.dialect == "sqlite")
 
 
+@on_postgres
+async def test_the_process_wide_lock_is_per_schema(pg, db):
+    """Advisory locks are per database: deployments (and test runs) in other schemas of it must not
+    take each other's command sync."""
+    from tests.conftest import POSTGRES_URL
+
+    elsewhere = await Database.open(POSTGRES_URL, migrate=False)  # the public schema
+    try:
+        async with db.exclusive("command-sync") as held, elsewhere.exclusive("command-sync") as there:
+            assert held and there
+        async with db.exclusive("command-sync") as held:
+            assert held  # given back at the end of the block
+    finally:
+        await elsewhere.close()
+
+
 # -- times: timestamptz on PostgreSQL, the same text on both -----------------------------------
 
 

@@ -9,7 +9,6 @@ identity ``id`` returns the new id (``RETURNING id``), as ``lastrowid`` does on 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -83,10 +82,11 @@ def _numeric(text: str) -> int | float | Decimal:
         return float(text)
 
 
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for an advisory lock's name (the same in every process)."""
-    digest = hashlib.blake2b(f"consultation-bot:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+# An advisory lock's key: its name within this deployment's schema (advisory locks are per database,
+# and deployments or test runs may share one database in schemas of their own), as a bigint.
+_ADVISORY_KEY = (
+    "('x' || left(md5('consultation-bot/' || current_schema() || '/' || $1::text), 16))::bit(64)::bigint"
+)
 
 
 # Times are TIMESTAMPTZ columns (``dialect.translate_ddl``) but travel as the text ``bot.clock.to_db()``
@@ -175,16 +175,16 @@ class PostgresBackend:
     async def exclusive(self, name: str) -> AsyncIterator[bool]:
         """A session-level advisory lock (``pg_try_advisory_lock``) named ``name``, held on a pooled
         connection for the block: True in the one process holding it, False (at once, no wait) in every
-        other process of the database. Ended by the block or by the connection's end (a killed process)."""
-        key = advisory_key(name)
+        other process of the same schema. Ended by the block or by the connection's end (a killed
+        process). It holds one pooled connection for the block: the work inside takes others."""
         with mapped_errors():
             async with self.pool.acquire() as connection:
-                held = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))
+                held = bool(await connection.fetchval(f"SELECT pg_try_advisory_lock({_ADVISORY_KEY})", name))
                 try:
                     yield held
                 finally:
                     if held:
-                        await connection.fetchval("SELECT pg_advisory_unlock($1)", key)
+                        await connection.fetchval(f"SELECT pg_advisory_unlock({_ADVISORY_KEY})", name)
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Transaction]:
