@@ -117,34 +117,46 @@ class PrivacyCog(commands.GroupCog, group_name="privacy"):
         view.message = await interaction.original_response()
 
     async def forget(self, interaction: Interaction) -> None:
-        """The member confirmed: stop counting them, erase their rows, remove their reactions."""
+        """The member confirmed: stop counting them, erase their rows, remove their reactions, on every
+        server of the consultation (a consultation across linked servers is one consultation)."""
         assert interaction.guild_id is not None
-        guild_id, user_id = interaction.guild_id, interaction.user.id
+        user_id = interaction.user.id
+        servers = await self.bot.services.links.consultation_servers(interaction.guild_id)
         # From now on no event of theirs is counted; what is buffered is written before the erasure.
         registry = self.bot.services.forgotten
-        await registry.register(guild_id, user_id, self.bot.clock)
+        for guild_id in servers:
+            await registry.register(guild_id, user_id, self.bot.clock)
         await self.bot.services.tally.flush()
-        report = await self.service.erase(guild_id, user_id, registry.pseudonym(guild_id, user_id))
-        self.bot.services.names.forget_guild_member(guild_id, user_id)
-        await self.bot.services.languages.forget(guild_id, user_id)  # their /language choice too
-        removed, refused = await self.remove_reactions(report, user_id)
-        swept = await self.sweep_uncounted(guild_id, user_id, report)
-        await record_action(self.bot, guild_id, None, "privacy.forget")
-        self.wake_office_hours(report)
+        feedback = signups = reactions = removed = refused = 0
+        sweeps: list[bool] = []
+        for guild_id in servers:
+            report = await self.service.erase(guild_id, user_id, registry.pseudonym(guild_id, user_id))
+            self.bot.services.names.forget_guild_member(guild_id, user_id)
+            await self.bot.services.languages.forget(guild_id, user_id)  # their /language choice too
+            gone, kept = await self.remove_reactions(report, user_id)
+            swept = await self.sweep_uncounted(guild_id, user_id, report)
+            await record_action(self.bot, guild_id, None, "privacy.forget")
+            self.wake_office_hours(report)
+            feedback, signups = feedback + report.feedback, signups + report.signups
+            reactions, removed, refused = reactions + len(report.reactions), removed + gone, refused + kept
+            sweeps.extend([] if swept is None else [swept])
+        locale = interaction.locale
         lines = [
             t(
                 "privacy.forgotten",
-                interaction.locale,
-                feedback=report.feedback,
-                signups=report.signups,
-                reactions=len(report.reactions),
+                locale,
+                feedback=feedback,
+                signups=signups,
+                reactions=reactions,
                 removed=removed,
             )
         ]
+        if len(servers) > 1:
+            lines.append(t("privacy.forgotten_servers", locale, count=len(servers)))
         if refused:
-            lines.append(t("privacy.reactions_left", interaction.locale, count=refused))
-        if swept is not None:
-            lines.append(t("privacy.swept" if swept else "privacy.sweep_refused", interaction.locale))
+            lines.append(t("privacy.reactions_left", locale, count=refused))
+        if sweeps:
+            lines.append(t("privacy.swept" if all(sweeps) else "privacy.sweep_refused", locale))
         await respond(interaction, "\n".join(lines))
 
     async def remove_reactions(self, report: ErasureReport, user_id: int) -> tuple[int, int]:

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.data.officehours import Notice, OfficeHoursRepository, Session
+from bot.data.officehours import Notice, OfficeHoursRepository, Session, SessionSummary
 from bot.i18n import t
 from bot.officehours.render import card_embed, card_view, relative, when, where
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
+    from bot.officehours.offers import OfferPublisher
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,17 @@ def session_channel(bot: ConsultationBot, session: Session) -> discord.abc.Messa
 class CardRefresher:
     """Coalesces card edits: a per-session dirty flag flushed by one worker, paced per ``interval``."""
 
-    def __init__(self, bot: ConsultationBot, repo: OfficeHoursRepository, interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        bot: ConsultationBot,
+        repo: OfficeHoursRepository,
+        interval: float = 2.0,
+        offers: OfferPublisher | None = None,
+    ) -> None:
         self.bot = bot
         self.repo = repo
         self.interval = interval
+        self.offers = offers  # the cards of a home session on linked servers, refreshed with its own
         self.edits = 0
         self._dirty: set[int] = set()
         self._wake = asyncio.Event()
@@ -104,8 +112,22 @@ class CardRefresher:
         return done
 
     async def edit_card(self, session_id: int) -> bool:
+        """Edit the session's card, and its cards on the linked servers it is offered on."""
         summary = await self.repo.summary(session_id)
-        if summary is None or summary.session.card_message_id is None:
+        if summary is None:
+            return False
+        done = await self._edit_home_card(summary)
+        if self.offers is not None:
+            edited, complete = await self.offers.refresh_cards(summary)
+            self.edits += edited
+            if not complete:
+                self._dirty.add(session_id)  # try again on the next round
+            done = done or edited > 0
+        return done
+
+    async def _edit_home_card(self, summary: SessionSummary) -> bool:
+        session_id = summary.session.id
+        if summary.session.card_message_id is None:
             return False
         session = summary.session
         channel = self.bot.get_channel(session.card_channel_id or 0)
@@ -132,10 +154,17 @@ class CardRefresher:
 class Notifier:
     """Delivers the notice outbox at a DM-friendly pace; each notice is claimed before it is sent."""
 
-    def __init__(self, bot: ConsultationBot, repo: OfficeHoursRepository, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        bot: ConsultationBot,
+        repo: OfficeHoursRepository,
+        interval: float = 1.0,
+        offers: OfferPublisher | None = None,
+    ) -> None:
         self.bot = bot
         self.repo = repo
         self.interval = interval
+        self.offers = offers  # a promotion falls back to the thread of the member's own server
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One delivery at a time in this process: deliver_all then also waits for the paced loop's
@@ -207,13 +236,14 @@ class Notifier:
             return True
 
     def _text(self, notice: Notice, session: Session, *, thread: bool = False) -> str:
-        # The member's own /language wins over the client locale stored at sign-up.
-        locale = self.bot.services.languages.locale_for(session.guild_id, notice.user_id, notice.locale)
+        # The member's own /language (on the server they signed up on) wins over the client locale.
+        server = notice.signup_guild_id or session.guild_id
+        locale = self.bot.services.languages.locale_for(server, notice.user_id, notice.locale)
         params = {
             "title": session.title,
             "when": when(session),
             "relative": relative(session.starts_at),
-            "where": where(session, locale),
+            "where": where(session, locale, server),
             "mention": f"<@{notice.user_id}>",
             "old": "",
             "mentions": f"<@{notice.user_id}>",
@@ -232,7 +262,11 @@ class Notifier:
             log.warning("DM to %s failed: %s", notice.user_id, error)
         if notice.kind != "promoted":
             return "failed"  # reminders, cancellations and moves were already posted in the thread
-        channel = session_channel(self.bot, session)
+        server = notice.signup_guild_id
+        if server is not None and server != session.guild_id and self.offers is not None:
+            channel = await self.offers.channel(session, server)
+        else:
+            channel = session_channel(self.bot, session)
         if channel is None:
             return "failed"
         try:

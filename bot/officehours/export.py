@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from bot.data.officehours import CONFIRMED, Signup
 
-HEADER = ("status", "position", "user_id", "name", "signed_up_at", "dm_reminders", "question")
+HEADER = ("status", "position", "user_id", "name", "signed_up_at", "dm_reminders", "question", "server")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -17,8 +17,13 @@ def cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def attendees_csv(signups: Sequence[Signup], name_of: Callable[[Signup], str]) -> bytes:
-    """Confirmed first (position = seat order), then the waitlist in click order."""
+def attendees_csv(
+    signups: Sequence[Signup],
+    name_of: Callable[[Signup], str],
+    server_of: Callable[[Signup], str] = lambda _: "",
+) -> bytes:
+    """Confirmed first (position = seat order), then the waitlist in click order; ``server``, last:
+    the server the member signed up on (a session offered on linked servers)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -34,6 +39,7 @@ def attendees_csv(signups: Sequence[Signup], name_of: Callable[[Signup], str]) -
                 signup.signed_up_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "yes" if signup.dm_reminders else "no",
                 cell(signup.question or ""),
+                cell(server_of(signup)),
             )
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

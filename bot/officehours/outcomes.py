@@ -49,3 +49,4 @@ class DueReminder:
     minutes_before: int
     session: Session
     attendee_ids: tuple[int, ...]
+    guild_id: int | None = None  # a linked server's reminder (its own attendees); None: the session's

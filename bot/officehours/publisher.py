@@ -16,6 +16,7 @@ from bot.audit import record_action
 from bot.data.officehours import OfficeHoursRepository, Session, Signup
 from bot.i18n import t
 from bot.officehours.delivery import CardRefresher, Notifier, session_channel
+from bot.officehours.offers import OfferPublisher
 from bot.officehours.render import card_embed, card_view, ping, relative, when, where
 from bot.officehours.service import OfficeHoursService
 
@@ -34,8 +35,9 @@ class SessionPublisher:
         self.bot = bot
         self.repo = repo
         self.service = service
-        self.cards = CardRefresher(bot, repo)
-        self.notifier = Notifier(bot, repo)
+        self.offers = OfferPublisher(bot, repo)
+        self.cards = CardRefresher(bot, repo, offers=self.offers)
+        self.notifier = Notifier(bot, repo, offers=self.offers)
 
     def start(self) -> None:
         self.cards.start()
@@ -89,7 +91,9 @@ class SessionPublisher:
             log.warning("Could not delete the event of office hours %s: %s", session.id, error)
 
     async def cancel_event(self, session: Session) -> None:
-        """Cancel the event of a cancelled session; one already running can only be ended."""
+        """Cancel the event of a cancelled session (and its events on linked servers); one already
+        running can only be ended."""
+        await self.offers.cancel_events(session)
         event = await self.scheduled_event(session)
         if event is None:
             return
@@ -137,13 +141,19 @@ class SessionPublisher:
                 return None
         return event
 
-    async def announce(self, session: Session, key: str, user_ids: list[int], old: str = "") -> None:
+    async def announce(
+        self, session: Session, key: str, user_ids: list[int], old: str = "", guild_id: int | None = None
+    ) -> None:
         """One notice (``key``, an ``officehours.notice.*_thread`` sentence) in the session's thread
-        pinging exactly ``user_ids`` (chunked)."""
-        channel = session_channel(self.bot, session)
+        pinging exactly ``user_ids`` (chunked); ``guild_id``: in its thread on that linked server."""
+        server = guild_id if guild_id is not None else session.guild_id
+        if server == session.guild_id:
+            channel = session_channel(self.bot, session)
+        else:
+            channel = await self.offers.channel(session, server)
         if channel is None:
             return
-        guild = self.bot.get_guild(session.guild_id)
+        guild = self.bot.get_guild(server)
         locale = guild.preferred_locale if guild else None
         text = t(
             key,
@@ -151,7 +161,7 @@ class SessionPublisher:
             title=session.title,
             when=when(session),
             relative=relative(session.starts_at),
-            where=where(session, locale),
+            where=where(session, locale, server),
             old=old,
             mentions="{mentions}",
         )
@@ -160,15 +170,25 @@ class SessionPublisher:
         except discord.HTTPException as error:
             log.warning("Could not post in the thread of office hours %s: %s", session.id, error)
 
+    async def announce_everywhere(
+        self, session: Session, key: str, signed: list[Signup], old: str = ""
+    ) -> None:
+        """The notice in the session's thread and in its thread on every linked server (of this
+        process) offering it, each pinging the sign-ups made on that server."""
+        home = session.guild_id
+        await self.announce(session, key, [s.user_id for s in signed if s.from_server(home) == home], old)
+        for server in await self.offers.servers(session):
+            mine = [s.user_id for s in signed if s.guild_id == server]
+            await self.announce(session, key, mine, old, guild_id=server)
+
     async def tell_moved(
         self, before: Session, after: Session, signed: list[Signup], actor_id: int | None, reason: str | None
     ) -> None:
         """What every move says, from /officehours-manage move or from Discord's event page: the card,
         the thread (pinging who signed up), the queued DMs and the audit log."""
         self.cards.mark(after.id)
-        await self.announce(
-            after, "officehours.notice.moved_thread", [s.user_id for s in signed], old=when(before)
-        )
+        await self.offers.move_events(after)
+        await self.announce_everywhere(after, "officehours.notice.moved_thread", signed, old=when(before))
         self.notifier.wake()
         target = t(
             "officehours.audit.move", id=after.id, title=after.title, old=when(before), when=when(after)
@@ -180,7 +200,7 @@ class SessionPublisher:
     ) -> None:
         """What every cancellation says, from the command or from Discord's event page."""
         self.cards.mark(cancelled.id)
-        await self.announce(cancelled, "officehours.notice.cancelled_thread", [s.user_id for s in signed])
+        await self.announce_everywhere(cancelled, "officehours.notice.cancelled_thread", signed)
         self.notifier.wake()
         target = t("officehours.audit.cancel", id=cancelled.id, title=cancelled.title)
         await record_action(self.bot, cancelled.guild_id, actor_id, "officehours.cancel", target, reason)

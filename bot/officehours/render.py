@@ -22,10 +22,18 @@ def discord_timestamp(moment: datetime, style: str = "F") -> str:
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
-def where(session: Session, locale: object = None) -> str:
+def where(session: Session, locale: object = None, guild_id: int | None = None) -> str:
+    """The place, as seen on ``guild_id`` (a linked server links to the home server's channel)."""
     if session.location_channel_id is not None:
+        if guild_id is not None and guild_id != session.guild_id:
+            return t("officehours.where.place", locale, place=channel_link(session))
         return t("officehours.where.channel", locale, channel=session.location_channel_id)
     return t("officehours.where.place", locale, place=session.location_text or "")
+
+
+def channel_link(session: Session) -> str:
+    """The home server's voice or stage channel, as a link that works from any server."""
+    return f"https://discord.com/channels/{session.guild_id}/{session.location_channel_id}"
 
 
 def when(session: Session) -> str:
@@ -36,9 +44,19 @@ def relative(moment: datetime) -> str:
     return discord_timestamp(moment, "R")
 
 
-def card_embed(summary: SessionSummary, now: datetime, locale: object = None) -> discord.Embed:
-    """The public card: time in every member's own zone, seats left, and whether it is still open."""
+def card_embed(
+    summary: SessionSummary,
+    now: datetime,
+    locale: object = None,
+    guild_id: int | None = None,
+    *,
+    withdrawn: bool = False,
+) -> discord.Embed:
+    """The public card: time in every member's own zone, seats left, and whether it is still open.
+    ``guild_id``: the linked server it is shown on (None: the session's own); ``withdrawn``: that
+    server left the consultation."""
     session = summary.session
+    shared = guild_id is not None and guild_id != session.guild_id
     closed = session.cancelled or session.starts_at <= now
     embed = discord.Embed(
         title=t("officehours.card.title", locale, title=session.title)[:256],
@@ -55,7 +73,9 @@ def card_embed(summary: SessionSummary, now: datetime, locale: object = None) ->
         ),
         inline=False,
     )
-    embed.add_field(name=t("officehours.card.where", locale), value=where(session, locale), inline=True)
+    embed.add_field(
+        name=t("officehours.card.where", locale), value=where(session, locale, guild_id), inline=True
+    )
     if session.host_id is not None:
         embed.add_field(name=t("officehours.card.host", locale), value=f"<@{session.host_id}>", inline=True)
     seats = (
@@ -68,12 +88,19 @@ def card_embed(summary: SessionSummary, now: datetime, locale: object = None) ->
         embed.description = t("officehours.card.cancelled", locale)
     elif closed:
         embed.description = t("officehours.card.closed", locale)
-    embed.set_footer(text=t("officehours.card.footer", locale))
+    elif withdrawn:
+        embed.description = t("officehours.card.withdrawn", locale)
+        embed.colour = CLOSED_COLOUR
+    footer = t("officehours.card.footer_shared", locale) if shared else t("officehours.card.footer", locale)
+    embed.set_footer(text=footer)
     return embed
 
 
-def card_view(session_id: int, *, open_: bool, locale: object = None) -> discord.ui.View:
-    """Persistent buttons (their custom ids carry the session id), disabled once sign-ups closed."""
+def card_view(
+    session_id: int, *, open_: bool, locale: object = None, withdrawn: bool = False
+) -> discord.ui.View:
+    """Persistent buttons (their custom ids carry the session id), disabled once sign-ups closed;
+    ``withdrawn`` (a server that left): only Cancel and the calendar stay."""
     view = discord.ui.View(timeout=None)
     for item in (
         SignUpButton(session_id, locale),
@@ -82,7 +109,8 @@ def card_view(session_id: int, *, open_: bool, locale: object = None) -> discord
         DmButton(session_id, locale),
         CalendarButton(session_id, locale),
     ):
-        if not open_ and not isinstance(item, CalendarButton):
+        kept = CalendarButton if not open_ else CalendarButton | CancelButton
+        if (not open_ or withdrawn) and not isinstance(item, kept):
             item.item.disabled = True
         view.add_item(item)
     # Not kept in this process's view store (it would take over the cog's answering subclasses):

@@ -33,9 +33,12 @@ class Click:
     display_name: str | None = None
 
 
-def signup_refusal(state: BookingState | None, guild_id: int, now: datetime) -> str | None:
-    """Why a sign-up for this session is refused now, or None."""
-    if state is None or state.guild_id != guild_id:
+def signup_refusal(
+    state: BookingState | None, guild_id: int, now: datetime, offered: frozenset[int] = frozenset()
+) -> str | None:
+    """Why a sign-up for this session is refused now, or None. ``offered``: the linked servers where
+    the session is offered now (a click there takes a seat from the same pool)."""
+    if state is None or (state.guild_id != guild_id and guild_id not in offered):
         return "not_found"
     if state.phase == "closed":
         return "consultation_closed"
@@ -49,7 +52,8 @@ def signup_refusal(state: BookingState | None, guild_id: int, now: datetime) -> 
 async def book(booking: Booking, clicks: list[Click], now: datetime) -> list[SignupOutcome]:
     """Seats while ``confirmed < capacity``, then the end of the waitlist, in click order."""
     state, existing = await booking.open(c.user_id for c in clicks)
-    refusals = [signup_refusal(state, c.guild_id, now) for c in clicks]
+    offered = await _offered(booking, state, clicks)
+    refusals = [signup_refusal(state, c.guild_id, now, offered) for c in clicks]
     if state is None or all(refusals):
         return [SignupOutcome(None, refused=r) for r in refusals]
     about = {"title": state.title, "starts_at": state.starts_at}
@@ -81,7 +85,11 @@ async def book(booking: Booking, clicks: list[Click], now: datetime) -> list[Sig
             waitlisted += 1  # new rows get the highest ids of the session: last in the queue
             outcome = SignupOutcome(WAITLISTED, position=waitlisted, **about)
         taken[click.user_id] = outcome
-        fresh.append(NewSignup(click.user_id, outcome.status or CONFIRMED, click.locale, click.display_name))
+        fresh.append(
+            NewSignup(
+                click.user_id, outcome.status or CONFIRMED, click.locale, click.display_name, click.guild_id
+            )
+        )
         outcomes.append(outcome)
     if stale:
         await booking.delete_signups(stale)
@@ -95,6 +103,7 @@ async def release(booking: Booking, clicks: list[Click], now: datetime) -> list[
     state, existing = await booking.open(c.user_id for c in clicks)
     if state is None:
         return [CancelOutcome(None, refused="not_found") for _ in clicks]
+    offered = await _offered(booking, state, clicks)
     status = {user_id: row.status for user_id, row in existing.items()}
     confirmed = state.confirmed
     head: list[Signup] | None = None  # the head of the waitlist, read once if a seat is freed
@@ -102,13 +111,16 @@ async def release(booking: Booking, clicks: list[Click], now: datetime) -> list[
     promoted: list[Signup] = []
     outcomes: list[CancelOutcome] = []
     for click in clicks:
-        if state.guild_id != click.guild_id:
+        mine = existing.get(click.user_id)
+        # Given up on the session's server, where it is offered, or where it was taken (a server that
+        # left keeps its sign-ups, and their holders may still give them up).
+        here = state.guild_id == click.guild_id or click.guild_id in offered
+        if not here and (mine is None or mine.guild_id != click.guild_id):
             outcomes.append(CancelOutcome(None, refused="not_found"))
             continue
         if state.status != "scheduled":
             outcomes.append(CancelOutcome(None, refused="cancelled", title=state.title))
             continue
-        mine = existing.get(click.user_id)
         previous = status.get(click.user_id)
         if mine is None or previous not in (CONFIRMED, WAITLISTED):
             outcomes.append(CancelOutcome(None, title=state.title))
@@ -140,3 +152,10 @@ async def release(booking: Booking, clicks: list[Click], now: datetime) -> list[
     if promoted:
         await booking.tell_promoted(promoted)
     return outcomes
+
+
+async def _offered(booking: Booking, state: BookingState | None, clicks: list[Click]) -> frozenset[int]:
+    """The linked servers offering the session, read only when a click came from another server."""
+    if state is None or all(c.guild_id == state.guild_id for c in clicks):
+        return frozenset()
+    return await booking.offered_guilds()

@@ -19,6 +19,7 @@ from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.data import leases
 from bot.data.guilds import GuildRepository
+from bot.data.links import LinkRepository
 from bot.data.officehours import (
     OfficeHoursRepository,
     PendingReminder,
@@ -60,6 +61,7 @@ class SessionDraft:
     location_text: str | None = None
     host_id: int | None = None
     reminders: str | None = None
+    everywhere: bool | None = None  # offered on every linked server; None: yes when there are any
 
 
 def reminder_still_right(pending: PendingReminder, now: datetime) -> bool:
@@ -77,11 +79,13 @@ class OfficeHoursService:
         repo: OfficeHoursRepository,
         guilds: GuildRepository,
         clock: Clock,
+        links: LinkRepository | None = None,
         claimer: str = leases.CLAIMER,
     ) -> None:
         self.repo = repo
         self.guilds = guilds
         self.clock = clock
+        self.links = links or LinkRepository(repo.db)
         self.claimer = claimer  # who holds this process's reminder leases (``bot.data.leases``)
         # Per session: clicks waiting for the next transaction of their kind.
         self.signups: GroupCommit[int, Click, SignupOutcome] = GroupCommit(
@@ -110,6 +114,9 @@ class OfficeHoursService:
         settings = await self.guilds.get(guild_id)
         default = settings.reminder_minutes if settings and settings.reminder_minutes else DEFAULT_REMINDERS
         reminders = parse_reminders(draft.reminders, default)
+        everywhere = draft.everywhere
+        if everywhere is None:
+            everywhere = bool(await self.links.links(guild_id))
         session = await self.repo.create_session(
             guild_id=guild_id,
             title=title,
@@ -122,6 +129,7 @@ class OfficeHoursService:
             created_by=actor_id,
             reminder_minutes=reminders,
             now=now,
+            everywhere=everywhere,
         )
         log.info("Office hours %s scheduled in guild %s for %s", session.id, guild_id, starts_at)
         return session
@@ -129,6 +137,18 @@ class OfficeHoursService:
     async def session(self, guild_id: int, session_id: int) -> Session:
         session = await self.repo.get(session_id)
         if session is None or session.guild_id != guild_id:
+            raise UserError("officehours.session.not_found", id=session_id)
+        return session
+
+    async def visible_session(self, guild_id: int, session_id: int) -> Session:
+        """A session as a member of ``guild_id`` sees it: its own server's, or one offered there by the
+        home server (a withdrawn offer's card still answers its holders)."""
+        session = await self.repo.get(session_id)
+        if session is not None and session.guild_id != guild_id:
+            offer = await self.repo.offer(session_id, guild_id)
+            if offer is None or offer.status == "pending":
+                session = None
+        if session is None:
             raise UserError("officehours.session.not_found", id=session_id)
         return session
 
@@ -169,8 +189,16 @@ class OfficeHoursService:
         assert summary is not None
         return summary, await self.repo.signups(session_id)
 
-    async def upcoming(self, guild_id: int, limit: int = 10) -> list[SessionSummary]:
-        return await self.repo.upcoming(guild_id, self.clock.now(), limit)
+    async def upcoming(
+        self, guild_id: int, limit: int = 10, *, offered: bool = False
+    ) -> list[SessionSummary]:
+        """The server's upcoming sessions; ``offered``: with those its home offers there, soonest first."""
+        now = self.clock.now()
+        own = await self.repo.upcoming(guild_id, now, limit)
+        if not offered:
+            return own
+        both = own + await self.repo.offered_upcoming(guild_id, now, limit)
+        return sorted(both, key=lambda s: (s.session.starts_at, s.session.id))[:limit]
 
     # -- members ----------------------------------------------------------------------------
 
@@ -212,7 +240,7 @@ class OfficeHoursService:
         return outcome
 
     async def set_question(self, guild_id: int, session_id: int, user_id: int, question: str) -> str | None:
-        session = await self.session(guild_id, session_id)
+        session = await self.visible_session(guild_id, session_id)
         if session.cancelled or session.starts_at <= self.clock.now():
             raise UserError("officehours.question.closed")
         text = question.strip()[:MAX_QUESTION] or None
@@ -222,7 +250,7 @@ class OfficeHoursService:
 
     async def toggle_dm_reminders(self, guild_id: int, session_id: int, user_id: int) -> bool:
         """Switch the member's reminder DMs on or off; returns the new setting."""
-        await self.session(guild_id, session_id)
+        await self.visible_session(guild_id, session_id)
         signup = await self.repo.signup(session_id, user_id)
         if signup is None or signup.status == "cancelled":
             raise UserError("officehours.dm.not_signed_up")
@@ -254,14 +282,41 @@ class OfficeHoursService:
                     dropped.append(due.reminder_id)
                     continue
                 seen.add(session.id)
-                attendees = await claim.confirmed(session.id)
-                claimed.append(
-                    DueReminder(
-                        due.reminder_id, due.minutes_before, session, tuple(s.user_id for s in attendees)
-                    )
-                )
+                attendees = await claim.confirmed(session.id)  # from every server (DMs: finish_reminder)
+                home = session.guild_id
+                own = tuple(s.user_id for s in attendees if s.from_server(home) == home)
+                claimed.append(DueReminder(due.reminder_id, due.minutes_before, session, own))
             await claim.stamp_sent(dropped)
             await claim.lease([d.reminder_id for d in claimed])
+        return claimed
+
+    async def claim_due_offer_reminders(self, scope: ShardScope = ALL_SHARDS) -> list[DueReminder]:
+        """The same for the linked servers of ``scope`` a session is offered on (issue 16): each server's
+        reminder is claimed once, for that server's own attendees, by the process owning the server;
+        only the nearest due one per session and server. The DMs are queued by the home's
+        ``finish_reminder``."""
+        now = self.clock.now()
+        claimed: list[DueReminder] = []
+        seen: set[tuple[int, int]] = set()
+        async with self.repo.reminder_claim(now) as claim:
+            for due in await claim.due_offers(scope):  # by session and server, nearest first
+                assert due.guild_id is not None
+                if not await claim.claim_for_server(due.reminder_id, due.guild_id):
+                    continue  # another process's claim
+                key = (due.session.id, due.guild_id)
+                if not reminder_still_right(due, now) or key in seen:
+                    continue
+                seen.add(key)
+                attendees = await claim.confirmed_from(due.session.id, due.guild_id)
+                claimed.append(
+                    DueReminder(
+                        due.reminder_id,
+                        due.minutes_before,
+                        due.session,
+                        tuple(s.user_id for s in attendees),
+                        guild_id=due.guild_id,
+                    )
+                )
         return claimed
 
     async def finish_reminder(self, due: DueReminder) -> bool:

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.data.guilds import GuildSettings, ScopingArea, Stance
+from bot.data.languages import LanguageRepository
+from bot.data.mirrors import MirrorRepository
 from bot.data.recommendations import Post, Recommendation, RecommendationRepository
 from bot.errors import UserError
 from bot.feedback.buttons import GiveButton
 from bot.i18n import t
 from bot.recommendations.render import post_embed, shorten, thread_name
-from bot.recommendations.translations import ReadButton
+from bot.recommendations.translations import ReadButton, in_server_language
 from bot.selfcheck import consultation_gaps
 from bot.selfcheck.render import publish_refusal
 
@@ -68,12 +70,21 @@ class Publisher:
     def __init__(self, bot: ConsultationBot) -> None:
         self.bot = bot
         self.recommendations = RecommendationRepository(bot.db)
+        self.mirrors = MirrorRepository(bot.db)
+        self.languages = LanguageRepository(bot.db)
         self._locks: dict[int, asyncio.Lock] = {}
 
     def server_locale(self, guild_id: int) -> object:
         """The server's language (Server Settings > Community), for what everyone reads."""
         guild = self.bot.get_guild(guild_id)
         return guild.preferred_locale if guild is not None else None
+
+    async def as_shown(self, recommendation: Recommendation, locale: object) -> Recommendation:
+        """What a post shows: a linked server's copy in the server's language where its current version
+        has a translation (else as written); the home's own drafts as written."""
+        if not await self.mirrors.is_copy(recommendation.id):
+            return recommendation
+        return await in_server_language(self.languages, recommendation, locale)
 
     def lock(self, guild_id: int) -> asyncio.Lock:
         return self._locks.setdefault(guild_id, asyncio.Lock())
@@ -214,6 +225,7 @@ class Publisher:
         settings: GuildSettings,
     ) -> tuple[Post, discord.Message]:
         locale = self.server_locale(settings.guild_id)  # a public post speaks the server's language
+        recommendation = await self.as_shown(recommendation, locale)
         embed = post_embed(recommendation, areas, stances, closed=settings.phase == "closed", locale=locale)
         view = feedback_view(recommendation.id, locale)
         name = thread_name(recommendation)
@@ -281,6 +293,7 @@ class Publisher:
         stances = await self.bot.guild_repository.stances(post.guild_id)
         closed = settings is not None and settings.phase == "closed"
         locale = self.server_locale(post.guild_id)
+        recommendation = await self.as_shown(recommendation, locale)
         embed = post_embed(recommendation, areas, stances, closed=closed, locale=locale)
         channel_id = post.message_channel_id
         await (

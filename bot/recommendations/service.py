@@ -16,6 +16,7 @@ from bot.data.guilds import GuildSettings, ScopingArea, Stance
 from bot.data.reactions import AreaTally, ReactionRepository, StanceTally
 from bot.data.recommendations import Recommendation, RecommendationRepository
 from bot.errors import UserError
+from bot.recommendations.mirrors import MirrorService
 from bot.recommendations.publisher import Progress, Publisher, PublishPlan, PublishReport
 from bot.recommendations.tally import TallyService
 
@@ -45,6 +46,7 @@ class Overview:
 class Revision:
     recommendation: Recommendation
     post_updated: bool
+    servers_updated: int = 0  # linked servers' posts that show the new version too
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +57,13 @@ class DraftTally:
 
 
 class ConsultationService:
-    def __init__(self, bot: ConsultationBot, publisher: Publisher, tally: TallyService) -> None:
+    def __init__(
+        self, bot: ConsultationBot, publisher: Publisher, tally: TallyService, mirrors: MirrorService
+    ) -> None:
         self.bot = bot
         self.publisher = publisher
         self.tally = tally
+        self.mirrors = mirrors
         self.guilds = bot.guild_repository
         self.recommendations = RecommendationRepository(bot.db)
         self.reactions = ReactionRepository(bot.db)
@@ -110,7 +115,9 @@ class ConsultationService:
         progress: Progress | None = None,
     ) -> PublishReport:
         """Publish the drafts; ``started(plan)`` runs once the checks passed (the member is answered
-        there, before the posting), ``progress(done, total)`` as each post is complete."""
+        there, before the posting), ``progress(done, total)`` as each post is complete. A home server
+        then publishes on each of its linked servers (a line each in the notes)."""
+        await self.mirrors.ensure_home(guild_id)
         async with self.publisher.publishing(guild_id, locale) as plan:
             if started is not None:
                 await started(plan)
@@ -118,10 +125,12 @@ class ConsultationService:
         if report.published:
             numbers = ", ".join(f"R{n}" for n in report.published)
             await record_action(self.bot, guild_id, actor_id, "publish", numbers)
+        report.notes += await self.mirrors.publish_linked(guild_id, actor_id, locale)
         return report
 
     async def check_revision(self, guild_id: int, number: int, title: str, body: str) -> tuple[str, str]:
         """The cleaned title and text of a revision, or a ``UserError`` saying why it cannot be saved."""
+        await self.mirrors.ensure_home(guild_id)
         title, body = title.strip(), body.strip()
         if not title:
             raise UserError("edit.empty_title")
@@ -141,7 +150,8 @@ class ConsultationService:
         post = await self.recommendations.live_post_for(revised.id)
         if post is not None:
             await self.publisher.refresh_post(post, revised, announce=True)
-        return Revision(revised, post_updated=post is not None)
+        servers = await self.mirrors.draft_changed(revised, announce=True)
+        return Revision(revised, post_updated=post is not None, servers_updated=servers)
 
     # -- the tally --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
@@ -108,6 +108,22 @@ class TranslationService:
         latest = await self.repo.latest_translations(recommendation_id)
         match = best_match(locale, set(latest))
         return Reading(recommendation, latest.get(match) if match else None, sorted(latest))
+
+
+async def in_server_language(
+    repo: LanguageRepository, recommendation: Recommendation, locale: object
+) -> Recommendation:
+    """The draft as a server reads it: its translation into the server's language when there is one of
+    the current version, else as written (a linked server's copy is posted this way)."""
+    current = {
+        language: translation
+        for language, translation in (await repo.latest_translations(recommendation.id)).items()
+        if translation.version == recommendation.version
+    }
+    match = best_match(locale, set(current)) if locale else None
+    if match is None:
+        return recommendation
+    return replace(recommendation, title=current[match].title, body=current[match].body)
 
 
 def reading_embed(reading: Reading, locale: object) -> discord.Embed:

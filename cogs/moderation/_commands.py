@@ -50,7 +50,7 @@ class ModerationCog(RetentionCommands, commands.GroupCog, group_name="mod"):
         self.effects = effects
         self.recommendations = RecommendationRepository(bot.db)
         self.hiding = HidingService(FeedbackRepository(bot.db), bot.clock)
-        self.phases = PhaseService(bot.guild_repository, bot.clock)
+        self.phases = PhaseService(bot.guild_repository, bot.clock, bot.services.mirrors.server_name)
         self.audit = AuditRepository(bot.db)
         self.retention = RetentionService(bot.db, bot.guild_repository, bot.clock)
         super().__init__()
@@ -275,6 +275,7 @@ class ModerationCog(RetentionCommands, commands.GroupCog, group_name="mod"):
             assert scheduled.closes_at is not None
             stamp = int(scheduled.closes_at.timestamp())
             self.bot.dispatch("consultation_settings_changed", guild_id)
+            self.bot.dispatch("consultation_phase_changed", guild_id, scheduled.phase)
             await self.record(interaction, "phase.schedule", scheduled.closes_at.isoformat(), reason)
             await respond(
                 interaction,
@@ -284,6 +285,7 @@ class ModerationCog(RetentionCommands, commands.GroupCog, group_name="mod"):
         if state == settings.phase and state != "closed" and settings.closes_at is not None:
             await self.phases.cancel_scheduled_close(guild_id)
             self.bot.dispatch("consultation_settings_changed", guild_id)
+            self.bot.dispatch("consultation_phase_changed", guild_id, state)
             await self.record(interaction, "phase.schedule", None, reason or "cancelled")
             await respond(interaction, t("moderation.phase.schedule_cancelled", locale))
             return
@@ -291,6 +293,7 @@ class ModerationCog(RetentionCommands, commands.GroupCog, group_name="mod"):
         published = bool(await self.recommendations.live_posts(guild_id))
         change = await self.phases.change(guild_id, state, published=published)
         effects = await self.effects.apply_phase(change)
+        self.bot.dispatch("consultation_phase_changed", guild_id, state)  # its linked servers follow
         await self.record(interaction, f"phase.{state}", None, reason)
         changed = {
             "draft": "moderation.phase.changed_draft",

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.audit import record_action
 from bot.data.audit import AuditRepository
 from bot.data.guilds import GuildSettings
+from bot.data.links import LinkRepository
 from bot.data.recommendations import RecommendationRepository
 from bot.errors import UserError
-from bot.moderation.phases import PhaseChange
+from bot.i18n import t
+from bot.moderation.phases import PhaseChange, PhaseService
 from bot.moderation.threads import ARCHIVE_ACTIONS, thread_target
 
 if TYPE_CHECKING:
@@ -32,6 +35,10 @@ class PhaseEffects:
     locked: int = 0
     unlocked: int = 0
     posts_failed: int = 0
+
+
+async def phases_home(bot: ConsultationBot, guild_id: int) -> int | None:
+    return await LinkRepository(bot.db).home_of(guild_id)
 
 
 class ConsultationEffects:
@@ -123,6 +130,29 @@ class ConsultationEffects:
                 thread = await self.fetch_thread(post.thread_id) if post.thread_id else None
                 if thread is not None:
                     await self.keep_open(guild_id, thread)
+        return effects
+
+    async def follow_home(self, phases: PhaseService, guild_id: int) -> PhaseEffects | None:
+        """A joined server takes its home's phase (and scheduled close); when its phase moved, the
+        effects here are those of a phase change on that server (posts re-rendered, threads locked),
+        recorded in its audit log."""
+        change = await phases.follow(guild_id)
+        if change is None:
+            self.bot.dispatch("consultation_settings_changed", guild_id)  # a scheduled close, maybe
+            return None
+        return await self.followed(change)
+
+    async def followed(self, change: PhaseChange) -> PhaseEffects:
+        """What a phase that followed the home's does here, recorded in this server's audit log."""
+        guild_id, phase = change.after.guild_id, change.after.phase
+        effects = await self.apply_phase(change)
+        home = await phases_home(self.bot, guild_id)
+        reason = t("mirrors.phase_reason", home=self.bot.services.mirrors.server_name(home or 0))
+        await record_action(self.bot, guild_id, None, f"phase.{phase}", None, reason)
+        log.info(
+            "Guild %s follows its home %s: %s (%d threads locked)", guild_id, home, phase, effects.locked
+        )
+        self.bot.dispatch("consultation_phase_follow_done", guild_id, phase)
         return effects
 
     # -- keeping threads from auto-archiving ----------------------------------------------------

@@ -26,7 +26,7 @@ class PhaseKeeper(commands.Cog):
     def __init__(self, bot: ConsultationBot, effects: ConsultationEffects) -> None:
         self.bot = bot
         self.effects = effects
-        self.phases = PhaseService(bot.guild_repository, bot.clock)
+        self.phases = PhaseService(bot.guild_repository, bot.clock, bot.services.mirrors.server_name)
         self.retention = RetentionService(bot.db, bot.guild_repository, bot.clock)
 
     async def cog_load(self) -> None:
@@ -79,6 +79,10 @@ class PhaseKeeper(commands.Cog):
                 effects.locked,
             )
             closed.append(guild_id)
+            self.bot.dispatch("consultation_phase_changed", guild_id, "closed")  # its linked servers follow
+        for guild_id in await self.phases.due_follows(self.bot.scope):
+            if await self.effects.follow_home(self.phases, guild_id) is not None:
+                closed.append(guild_id)
         return closed
 
     async def run_due_retention(self) -> list[RetentionRun]:

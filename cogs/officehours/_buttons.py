@@ -108,7 +108,7 @@ class DmAnswer(DmButton, template=action_template("dm")):
     async def handle(self, interaction: Interaction) -> None:
         service = interaction.client.services.officehours
         guild_id = _guild_id(interaction)
-        session = await service.session(guild_id, self.session_id)
+        session = await service.visible_session(guild_id, self.session_id)
         wanted = await service.toggle_dm_reminders(guild_id, self.session_id, interaction.user.id)
         key = "officehours.dm.on" if wanted else "officehours.dm.off"
         await interaction.response.send_message(
@@ -121,7 +121,7 @@ class CalendarAnswer(CalendarButton, template=action_template("calendar")):
 
     async def handle(self, interaction: Interaction) -> None:
         services = interaction.client.services
-        session = await services.officehours.session(_guild_id(interaction), self.session_id)
+        session = await services.officehours.visible_session(_guild_id(interaction), self.session_id)
         await interaction.response.send_message(
             t("officehours.list.calendar_sent", interaction.locale, title=session.title),
             file=discord.File(

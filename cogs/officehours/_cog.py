@@ -24,7 +24,8 @@ from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
 from cogs.officehours._buttons import DYNAMIC_ITEMS, FORMS
 from cogs.officehours._events import ScheduledEventSync
-from cogs.officehours._render import attendees_text, list_text, name_of
+from cogs.officehours._render import attendees_text, list_text, name_of, server_of
+from cogs.officehours._servers import LinkedServers
 
 if TYPE_CHECKING:
     from bot.client import ConsultationBot
@@ -64,6 +65,7 @@ class OfficeHoursCog(commands.Cog):
         self.cards = publisher.cards
         self.notifier = publisher.notifier
         self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher)
+        self.linked = LinkedServers(bot, service, publisher)
         self._last_tick: datetime | None = None
         # One run at a time in this process: a call made while the loop runs waits for its posts (on
         # PostgreSQL the loop's claimed rows are skipped by a second claimer, not waited for).
@@ -75,10 +77,12 @@ class OfficeHoursCog(commands.Cog):
         self.bot.forms.add(*FORMS)
         self.publisher.start()
         self.event_sync.start()
+        self.linked.start()
         self.reminder_loop.start()
 
     async def cog_unload(self) -> None:
         self.reminder_loop.cancel()
+        self.linked.stop()
         self.event_sync.stop()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.forms.remove(*FORMS)
@@ -116,6 +120,7 @@ class OfficeHoursCog(commands.Cog):
         place="Or an external place: a link or an address",
         host="Who hosts it",
         reminders="How long before the start to remind attendees, like 24h, 15m (or none)",
+        everywhere="Also offer it on every linked server (yes by default when there are any)",
     )
     async def schedule(
         self,
@@ -128,6 +133,7 @@ class OfficeHoursCog(commands.Cog):
         place: app_commands.Range[str, 1, 100] | None = None,
         host: discord.Member | None = None,
         reminders: str | None = None,
+        everywhere: bool | None = None,
     ) -> None:
         assert interaction.guild is not None
         card_channel = interaction.channel
@@ -142,6 +148,7 @@ class OfficeHoursCog(commands.Cog):
             location_text=place,
             host_id=host.id if host else None,
             reminders=reminders,
+            everywhere=everywhere,
         )
         session = await self.service.schedule(interaction.guild.id, interaction.user.id, draft)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -164,6 +171,11 @@ class OfficeHoursCog(commands.Cog):
             text = t("officehours.schedule.done", interaction.locale, **params)
         else:
             text = t("officehours.schedule.done_no_event", interaction.locale, reason=event_error, **params)
+        offered = await self.repo.offers(session.id, statuses=("pending", "active"))
+        if offered:
+            # Posted here for this process's linked servers; the others' processes post theirs.
+            await self.publisher.offers.post_pending()
+            text += " " + t("officehours.schedule.offered", interaction.locale, count=len(offered))
         await respond(interaction, text)
         await record_action(
             self.bot,
@@ -233,7 +245,7 @@ class OfficeHoursCog(commands.Cog):
     async def attendees(self, interaction: Interaction, session: int) -> None:
         assert interaction.guild_id is not None
         summary, signups = await self.service.attendees(interaction.guild_id, session)
-        data = attendees_csv(signups, name_of(interaction.guild))
+        data = attendees_csv(signups, name_of(interaction.guild), server_of(self.bot, interaction.guild_id))
         await respond(
             interaction,
             attendees_text(summary, signups, interaction.locale),
@@ -246,7 +258,7 @@ class OfficeHoursCog(commands.Cog):
     @members.command(name="list", description="Upcoming office hours with seats left, and calendar files.")
     async def list_sessions(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        summaries = await self.service.upcoming(interaction.guild_id, 25)
+        summaries = await self.service.upcoming(interaction.guild_id, 25, offered=True)
         if not summaries:
             await respond(interaction, t("officehours.list.empty", interaction.locale))
             return
@@ -292,7 +304,7 @@ class OfficeHoursCog(commands.Cog):
         if self._last_tick is None:
             # Dirty flags live in memory: after a restart, bring every live card up to date once.
             for guild in self.bot.guilds:
-                for summary in await self.service.upcoming(guild.id, 25):
+                for summary in await self.service.upcoming(guild.id, 25, offered=True):
                     self.cards.mark(summary.session.id)
             await self.event_sync.reconcile()  # changes made in Discord while the bot was away
         self._last_tick = now
@@ -308,5 +320,6 @@ class OfficeHoursCog(commands.Cog):
                 posted += 1
             if not await self.service.finish_reminder(due):
                 log.warning("Reminder %s: its lease ran out while it was posted", due.reminder_id)
+        posted += await self.linked.run_round()
         self.notifier.wake()
         return posted

@@ -94,6 +94,7 @@ class ScheduledEventSync:
         if outcome.edited is not None:
             session = outcome.edited
             self.publisher.cards.mark(session.id)
+            await self.publisher.offers.move_events(session)  # renamed: the linked servers' events too
             await record_action(
                 self.bot,
                 session.guild_id,
@@ -138,10 +139,12 @@ class ScheduledEventSync:
         for session in await self.events.due_to_start(now, self.bot.scope):
             if await self.events.claim_phase(session.id, ACTIVE, now):
                 done += await self._set_status(session, discord.EventStatus.active)
+                await self.publisher.offers.set_event_status(session, discord.EventStatus.active)
                 await self.events.phase_done(session.id, ACTIVE, self.bot.clock.now())
         for session in await self.events.due_to_complete(now, self.bot.scope):
             if await self.events.claim_phase(session.id, COMPLETED, now):
                 done += await self._set_status(session, discord.EventStatus.completed)
+                await self.publisher.offers.set_event_status(session, discord.EventStatus.completed)
                 await self.events.phase_done(session.id, COMPLETED, self.bot.clock.now())
         self.transitions += done
         return done

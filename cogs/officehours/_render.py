@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -106,3 +106,14 @@ def name_of(guild: discord.Guild | None) -> Any:
         return signup.display_name or ""
 
     return name
+
+
+def server_of(bot: discord.Client, home_guild_id: int) -> Callable[[Signup], str]:
+    """The server a member signed up on, as "name (id)" (the bot's cached name, else the id alone)."""
+
+    def server(signup: Signup) -> str:
+        guild_id = signup.from_server(home_guild_id)
+        guild = bot.get_guild(guild_id)
+        return f"{guild.name} ({guild_id})" if guild is not None else str(guild_id)
+
+    return server

@@ -25,6 +25,8 @@ from bot.recommendations.translations import ReadButton
 from bot.replies import answer_in_time, respond
 from bot.selfcheck import PermissionReport, RoleReach, check_permissions, check_reach
 from bot.selfcheck.render import permission_lines, reach_lines
+from cogs.recommendations._linked import linked_tally_embed
+from cogs.recommendations._servers import ServersCommands
 from cogs.recommendations._translate import TranslateModal, language_choices, open_translation_form
 
 if TYPE_CHECKING:
@@ -135,7 +137,10 @@ class EditModal(
         revision = await service.revise(guild_id, number, interaction.user.id, title, body)
         revised = revision.recommendation
         key = "edit.saved_post_updated" if revision.post_updated else "edit.saved_not_posted"
-        await respond(interaction, t(key, interaction.locale, version=revised.version, number=revised.number))
+        text = t(key, interaction.locale, version=revised.version, number=revised.number)
+        if revision.servers_updated:
+            text += "\n" + t("mirrors.edit_propagated", interaction.locale, count=revision.servers_updated)
+        await respond(interaction, text)
         if match["themes"]:  # "you said, we changed": bot/themes records it and tells the authors
             themes = tuple(int(part) for part in match["themes"].split("."))
             await interaction.client.services.theme_notices.version_addresses(
@@ -145,7 +150,7 @@ class EditModal(
 
 @app_commands.guild_only()
 @app_commands.default_permissions(VISIBILITY[Access.WORKING_GROUP])
-class ConsultationCog(commands.GroupCog, group_name="consultation"):
+class ConsultationCog(ServersCommands, commands.GroupCog, group_name="consultation"):
     """Set up the consultation, publish the drafts, revise them and read the tally."""
 
     def __init__(self, bot: ConsultationBot, service: ConsultationService) -> None:
@@ -333,6 +338,7 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         themes: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        await self.service.mirrors.ensure_home(interaction.guild_id)
         draft = await self.service.draft(interaction.guild_id, recommendation)
         addressed = await interaction.client.services.themes.addressable(interaction.guild_id, themes)
         await EditModal(draft, interaction.locale, tuple(theme.id for theme in addressed)).show(interaction)
@@ -371,6 +377,11 @@ class ConsultationCog(commands.GroupCog, group_name="consultation"):
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
         areas, stances = await self.service.options(guild_id)
+        linked = await self.service.mirrors.tally(guild_id, recommendation)
+        if linked is not None:  # a home server: counted across its linked servers, with each one's share
+            embed = linked_tally_embed(linked, recommendation, areas, stances, interaction.locale)
+            await respond(interaction, embed=embed)
+            return
         if recommendation is None:
             title, rows, drafts = await self.service.tally_overview(guild_id)
             await respond(interaction, embed=tally_overview_embed(title, rows, drafts, stances))

@@ -61,6 +61,7 @@ class TranslateModal(
         assert interaction.guild_id is not None
         service = interaction.client.services.translations
         number, language = int(match["number"]), match["language"]
+        await interaction.client.services.mirrors.ensure_home(interaction.guild_id)
         saved = await service.translate(
             interaction.guild_id,
             number,
@@ -79,11 +80,14 @@ class TranslateModal(
                 version=saved.version,
             ),
         )
+        # A linked server whose language this is shows it on its post (the copies carry every translation).
+        await interaction.client.services.mirrors.translation_added(interaction.guild_id, saved)
 
 
 async def open_translation_form(interaction: Interaction, number: int, language: str) -> None:
     assert interaction.guild_id is not None
     service = interaction.client.services.translations
+    await interaction.client.services.mirrors.ensure_home(interaction.guild_id)
     code = language_code(language)
     draft = await service.draft(interaction.guild_id, number)
     last = await service.latest(draft.id, code)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import actions, command_permissions
 from .command_permissions import CommandPermission
 from .interactions import find_command
-from .payloads import role_payload
+from .payloads import channel_payload, guild_create_payload, role_payload
 from .state import (
     BOT_DEFAULT,
     EVERYONE_DEFAULT,
@@ -200,6 +200,29 @@ class WorldControl:
             message=starter,
         )
         return thread
+
+    def remove_bot(self: DiscordEmulator, guild_id: int) -> None:
+        """An administrator kicks the bot: it leaves the guild's members and gets GUILD_DELETE (not
+        ``unavailable``); later sessions no longer receive the guild."""
+        guild = self.state.guilds[guild_id]
+        guild.members.pop(self.bot_user_id, None)
+        self.gateway.emit("GUILD_DELETE", {"id": str(guild_id)})
+
+    def add_bot(self: DiscordEmulator, guild_id: int) -> None:
+        """An administrator adds the bot back (its "Bot" role again): GUILD_CREATE of a joined guild."""
+        guild = self.state.guilds[guild_id]
+        bot = self.state.users[self.bot_user_id]
+        guild.members[bot.id] = Member(bot, guild_id, roles=[guild.bot_role_id])
+        payload = guild_create_payload(self.state, guild, bot_user_id=bot.id, all_members=False)
+        payload.pop("unavailable")  # absent on a join (present when a known guild becomes available)
+        self.gateway.emit("GUILD_CREATE", payload)
+
+    def delete_channel(self: DiscordEmulator, channel_id: int) -> None:
+        """An administrator deletes a guild channel: CHANNEL_DELETE."""
+        channel = self.state.channels.pop(channel_id)
+        if channel.guild_id is not None:
+            self.state.guilds[channel.guild_id].channel_ids.remove(channel_id)
+        self.gateway.emit("CHANNEL_DELETE", channel_payload(channel))
 
     def dm_channel(self: DiscordEmulator, user_id: int) -> Channel:
         channel_id = self.state.dm_channels.get(user_id)

@@ -252,7 +252,11 @@ class Gateway:
         ready: dict[str, Any] = {
             "v": 10,
             "user": me,
-            "guilds": [{"id": str(g), "unavailable": True} for g in state.guilds if session.serves(g)],
+            "guilds": [
+                {"id": str(g.id), "unavailable": True}
+                for g in state.guilds.values()
+                if session.serves(g.id) and emu.bot_user_id in g.members
+            ],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": emu.gateway_url,
@@ -268,7 +272,9 @@ class Gateway:
             ready["shard"] = session.shard
         self._send_dispatch(session, "READY", ready)
         if session.intents & GUILDS:
-            for guild in [g for g in state.guilds.values() if session.serves(g.id)]:
+            for guild in [
+                g for g in state.guilds.values() if session.serves(g.id) and emu.bot_user_id in g.members
+            ]:
                 payload = guild_create_payload(
                     state,
                     guild,

@@ -65,12 +65,15 @@ async def test_thousand_clicks_for_fifty_seats(world, spread):
     for position, answer in enumerate(answers[SEATS:], start=1):
         assert f"number {position} on the waitlist" in answer.content
 
-    # The card shows the truth with a handful of edits, not one per click.
+    # The card shows the truth with a handful of edits, not one per click: the refresher edits at most
+    # once per interval, plus the flush below. On a loaded machine the rush lasts longer, so the bound
+    # is the pacing itself, not a count that only holds when the rush ends in 2 s.
     await world.emu.wait_until(lambda: not cog.cards.pending, timeout=10)
     await cog.cards.flush()
     edits = world.emu.request_count("PATCH", card_edits) - edits_before
-    log.info("Card edits during the rush: %d", edits)
-    assert 1 <= edits <= 6
+    paced = int((time.monotonic() - started) / cog.cards.interval) + 2
+    log.info("Card edits during the rush: %d (pacing allows %d)", edits, paced)
+    assert 1 <= edits <= min(paced, MEMBERS // 20)
     await world.emu.wait_until(
         lambda: "950 on the waitlist" in str(world.emu.message(session.card_message_id).embeds[0]), timeout=10
     )

@@ -125,8 +125,14 @@ def test_attendees_csv_orders_and_neutralises_formulas() -> None:
         Signup(2, 9, 11, "confirmed", None, False, None, NOW),
         Signup(3, 9, 12, "waitlisted", "Weights, please", False, None, NOW),
     ]
-    data = attendees_csv(rows, lambda s: {10: "Alice", 11: "@bob"}.get(s.user_id, str(s.user_id)))
+    data = attendees_csv(
+        rows,
+        lambda s: {10: "Alice", 11: "@bob"}.get(s.user_id, str(s.user_id)),
+        lambda s: "=Comunidad (5)" if s.user_id == 12 else "Home (9)",
+    )
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0][-1] == "server"  # last: the server each member signed up on (issue 16)
+    assert [r[-1] for r in table[1:]] == ["Home (9)", "Home (9)", "'=Comunidad (5)"]
     assert table[0][:3] == ["status", "position", "user_id"]
     assert [r[:4] for r in table[1:]] == [
         ["confirmed", "1", "10", "Alice"],

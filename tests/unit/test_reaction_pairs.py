@@ -101,7 +101,7 @@ async def test_the_migration_counts_the_reactions_already_stored(tmp_path: Path,
             await tx.executemany(
                 "INSERT INTO reactions (message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, 'x')", rows
             )
-        assert await db.migrate() == [15]
+        assert 15 in await db.migrate()  # 0015 and whatever came after it
         assert await kept(db) == await expected(db) != Counter()
         async with db.transaction() as tx:  # the bulk-load recipe gives the same
             for statement in REBUILD:

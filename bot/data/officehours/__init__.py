@@ -8,6 +8,7 @@ SQL only. The rules (who gets a seat, refusals, promotion, which reminder is sen
 from __future__ import annotations
 
 from bot.data.database import Database
+from bot.data.officehours._offers import OfferQueries
 from bot.data.officehours._outbox import NoticeQueries
 from bot.data.officehours._reminders import PendingReminder, ReminderClaim, ReminderQueries
 from bot.data.officehours._rows import (
@@ -16,6 +17,7 @@ from bot.data.officehours._rows import (
     MAX_SESSION_MINUTES,
     WAITLISTED,
     Notice,
+    Offer,
     Session,
     SessionSummary,
     Signup,
@@ -32,6 +34,7 @@ __all__ = [
     "BookingState",
     "NewSignup",
     "Notice",
+    "Offer",
     "OfficeHoursRepository",
     "PendingReminder",
     "ReminderClaim",
@@ -41,7 +44,7 @@ __all__ = [
 ]
 
 
-class OfficeHoursRepository(SessionQueries, SignupQueries, ReminderQueries, NoticeQueries):
+class OfficeHoursRepository(SessionQueries, SignupQueries, ReminderQueries, NoticeQueries, OfferQueries):
     """The SQL of office hours."""
 
     def __init__(self, db: Database) -> None:

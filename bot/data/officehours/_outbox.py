@@ -45,7 +45,7 @@ class NoticeQueries:
         shards, params = scope.where("o.guild_id")
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT n.*, s.locale FROM officehours_notices n"
+                "SELECT n.*, s.locale, s.guild_id AS signup_guild_id FROM officehours_notices n"
                 " JOIN office_hours o ON o.id = n.session_id"
                 " LEFT JOIN signups s ON s.session_id = n.session_id AND s.user_id = n.user_id"
                 " WHERE n.sent_at IS NULL AND "
@@ -62,8 +62,9 @@ class NoticeQueries:
                 (claimer, leases.until(now, lease), row["id"]),
             )
         return Notice(
-            row["id"], row["session_id"], row["user_id"], row["kind"], row["reminder_id"], row["locale"]
-        )
+            row["id"], row["session_id"], row["user_id"], row["kind"], row["reminder_id"], row["locale"],
+            row["signup_guild_id"],
+        )  # fmt: skip
 
     async def finish_notice(
         self, notice_id: int, outcome: str, now: datetime, claimer: str = leases.CLAIMER

@@ -27,6 +27,7 @@ class PendingReminder:
     minutes_before: int
     due_at: datetime
     session: Session
+    guild_id: int | None = None  # a linked server's offer this reminder is for; None: the session's own
 
 
 class ReminderClaim:
@@ -55,6 +56,49 @@ class ReminderClaim:
             PendingReminder(r["reminder_id"], r["minutes_before"], from_db(r["due_at"]), session_row(r))
             for r in rows
         ]
+
+    async def due_offers(self, scope: ShardScope = ALL_SHARDS) -> list[PendingReminder]:
+        """Reminders due by now that a linked server of ``scope`` with an active offer has not
+        claimed yet (whether or not the home's was sent), by session and server, nearest first."""
+        shards, params = scope.where("f.guild_id")
+        rows = await self._tx.fetchall(
+            "SELECT r.id AS reminder_id, r.minutes_before, r.due_at, f.guild_id AS offer_guild_id, o.*"
+            " FROM reminders r JOIN office_hours o ON o.id = r.session_id"
+            " JOIN officehours_offers f ON f.session_id = o.id AND f.status = 'active'"
+            " WHERE r.due_at <= ? AND NOT EXISTS (SELECT 1 FROM officehours_offer_reminders p"
+            "   WHERE p.reminder_id = r.id AND p.guild_id = f.guild_id)"
+            + shards
+            + " ORDER BY r.session_id, f.guild_id, r.minutes_before",
+            (self._stamp, *params),
+        )
+        return [
+            PendingReminder(
+                r["reminder_id"],
+                r["minutes_before"],
+                from_db(r["due_at"]),
+                session_row(r),
+                r["offer_guild_id"],
+            )
+            for r in rows
+        ]
+
+    async def claim_for_server(self, reminder_id: int, guild_id: int) -> bool:
+        """True for exactly one claimer of a reminder on one linked server (inserted before posting)."""
+        claimed = await self._tx.execute_rowcount(
+            "INSERT INTO officehours_offer_reminders (reminder_id, guild_id, claimed_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (reminder_id, guild_id) DO NOTHING",
+            (reminder_id, guild_id, self._stamp),
+        )
+        return claimed > 0
+
+    async def confirmed_from(self, session_id: int, guild_id: int) -> list[Signup]:
+        """Confirmed sign-ups made on the linked server ``guild_id``."""
+        rows = await self._tx.fetchall(
+            "SELECT * FROM signups WHERE session_id = ? AND status = 'confirmed' AND guild_id = ?"
+            " ORDER BY id",
+            (session_id, guild_id),
+        )
+        return [signup_row(r) for r in rows]
 
     async def stamp_sent(self, reminder_ids: Sequence[int]) -> None:
         """Dropped reminders (stale, or not the nearest of their session): done without a post."""

@@ -35,6 +35,7 @@ class Session:
     reminder_minutes: tuple[int, ...] | None
     created_at: datetime
     updated_at: datetime
+    offered_everywhere: bool = False  # also offered on every active linked server (issue 16)
 
     @property
     def ends_at(self) -> datetime:
@@ -67,6 +68,11 @@ class Signup:
     locale: str | None
     signed_up_at: datetime
     display_name: str | None = None
+    guild_id: int | None = None  # the server whose card was clicked; None: the session's own (older rows)
+
+    def from_server(self, home_guild_id: int) -> int:
+        """The server this sign-up came from."""
+        return self.guild_id if self.guild_id is not None else home_guild_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,25 @@ class Notice:
     kind: str
     reminder_id: int | None
     locale: str | None
+    signup_guild_id: int | None = None  # the server the member signed up on (None: the session's)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A home session offered on a linked server: its card, thread and Discord event there."""
+
+    session_id: int
+    guild_id: int
+    status: str  # pending, active, withdrawn
+    card_channel_id: int | None
+    card_message_id: int | None
+    thread_id: int | None
+    scheduled_event_id: int | None
+    problem: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 def session_row(r: aiosqlite.Row) -> Session:
@@ -100,6 +125,7 @@ def session_row(r: aiosqlite.Row) -> Session:
         reminder_minutes=None if minutes is None else tuple(int(m) for m in minutes.split(",") if m),
         created_at=from_db(r["created_at"]),
         updated_at=from_db(r["updated_at"]),
+        offered_everywhere=bool(r["offered_everywhere"]),
     )
 
 
@@ -114,6 +140,20 @@ def signup_row(r: aiosqlite.Row) -> Signup:
         locale=r["locale"],
         signed_up_at=from_db(r["signed_up_at"]),
         display_name=r["display_name"],
+        guild_id=r["guild_id"],
+    )
+
+
+def offer_row(r: aiosqlite.Row) -> Offer:
+    return Offer(
+        session_id=r["session_id"],
+        guild_id=r["guild_id"],
+        status=r["status"],
+        card_channel_id=r["card_channel_id"],
+        card_message_id=r["card_message_id"],
+        thread_id=r["thread_id"],
+        scheduled_event_id=r["scheduled_event_id"],
+        problem=r["problem"],
     )
 
 

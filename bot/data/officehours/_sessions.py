@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import to_db
 from bot.data.database import Database, Transaction
+from bot.data.officehours._offers import offer_everywhere
 from bot.data.officehours._outbox import enqueue
 from bot.data.officehours._rows import (
     MAX_SESSION_MINUTES,
@@ -40,13 +41,16 @@ class SessionQueries:
         created_by: int,
         reminder_minutes: Sequence[int],
         now: datetime,
+        everywhere: bool = False,
     ) -> Session:
+        """``everywhere``: offered on every server actively linked to ``guild_id`` (pending offers, in
+        the same transaction), and on those linking later."""
         stamp = to_db(now)
         async with self.db.transaction() as tx:
             session_id = await tx.execute(
                 "INSERT INTO office_hours (guild_id, title, starts_at, duration_minutes, capacity,"
                 " location_channel_id, location_text, host_id, created_by, reminder_minutes,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, offered_everywhere) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     guild_id,
                     title,
@@ -60,9 +64,12 @@ class SessionQueries:
                     ",".join(str(m) for m in reminder_minutes),
                     stamp,
                     stamp,
+                    int(everywhere),
                 ),
             )
             await self._arm_reminders(tx, session_id, starts_at, reminder_minutes, now)
+            if everywhere:
+                await offer_everywhere(tx, session_id, guild_id, stamp)
             row = await tx.fetchone("SELECT * FROM office_hours WHERE id = ?", (session_id,))
         assert row is not None
         return session_row(row)

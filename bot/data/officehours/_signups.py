@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.clock import from_db, to_db
 from bot.data.database import Database, Transaction
+from bot.data.officehours._offers import offered_guilds
 from bot.data.officehours._outbox import enqueue
 from bot.data.officehours._rows import Signup, signup_row
 
@@ -41,6 +42,7 @@ class NewSignup:
     status: str
     locale: str | None
     display_name: str | None
+    guild_id: int | None = None  # the server whose card was clicked
 
 
 class Booking:
@@ -106,6 +108,10 @@ class Booking:
             found.update((r["user_id"], signup_row(r)) for r in rows)
         return found
 
+    async def offered_guilds(self) -> frozenset[int]:
+        """The linked servers whose members may sign up for this session now (issue 16)."""
+        return await offered_guilds(self._tx, self.session_id)
+
     async def waitlist_position(self, signup_id: int) -> int:
         return int(
             await self._tx.fetchval(
@@ -119,11 +125,12 @@ class Booking:
 
     async def insert_signups(self, signups: Sequence[NewSignup]) -> None:
         """New rows in the given order: their ids, hence the waitlist, follow it."""
+        stamp = self._stamp
         await self._tx.executemany(
             "INSERT INTO signups (session_id, user_id, status, locale, display_name, signed_up_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " updated_at, guild_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (self.session_id, s.user_id, s.status, s.locale, s.display_name, self._stamp, self._stamp)
+                (self.session_id, s.user_id, s.status, s.locale, s.display_name, stamp, stamp, s.guild_id)
                 for s in signups
             ],
         )
