@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -101,16 +102,28 @@ _MINUS_INFINITY = -(2**63)
 
 def _encode_time(value: str | datetime) -> tuple[int]:
     if isinstance(value, str):
-        if not value:
-            return (_MINUS_INFINITY,)
-        value = datetime.fromisoformat(value)
+        return (_microseconds(value),)
     if value.tzinfo is None:
         raise ValueError(f"a time without a timezone: {value!r}")
     return ((value - _PG_EPOCH) // _MICROSECOND,)
 
 
+@lru_cache(maxsize=4096)  # a batch's rows share their stamp (the reaction writer's 50k events: one)
+def _microseconds(text: str) -> int:
+    if not text:
+        return _MINUS_INFINITY
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"a time without a timezone: {text!r}")
+    return (moment - _PG_EPOCH) // _MICROSECOND
+
+
 def _decode_time(value: tuple[int]) -> str:
-    microseconds = value[0]
+    return _text(value[0])
+
+
+@lru_cache(maxsize=4096)
+def _text(microseconds: int) -> str:
     if microseconds == _MINUS_INFINITY:
         return ""
     d = _PG_EPOCH + timedelta(microseconds=microseconds)
