@@ -62,6 +62,10 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
     )
     embed.set_author(name=shorten(t("digest.md.period", locale, since=_when(digest.since, locale),
                                       until=_when(digest.until, locale)), 256))  # fmt: skip
+    if digest.servers:  # a home digest over its linked servers: which ones, people counted once
+        labels = ", ".join(f.server.label for f in digest.servers)
+        across = t("digest.embed_servers", locale, count=len(digest.servers), servers=labels)
+        embed.description = shorten(f"{embed.description}\n{across}", 4096)
     room = EMBED_TOTAL - len(embed.title or "") - len(embed.description or "") - 600  # author, footer
     shown = 0
     for summary in digest.summaries[:MAX_FIELDS]:
@@ -82,7 +86,8 @@ def digest_embed(digest: Digest, locale: object, *, weekly: bool = False) -> dis
         embed.add_field(
             name="\u200b", value=t("digest.embed_more", locale, count=len(digest.summaries) - shown)
         )
-    embed.set_footer(text=t("digest.embed_footer", locale))
+    files = t("digest.embed_footer_servers", locale) if digest.servers else t("digest.embed_footer", locale)
+    embed.set_footer(text=files)
     return embed
 
 
@@ -125,7 +130,12 @@ class DigestCog(commands.Cog):
         self.bot = bot
         # A worker process draws the heatmap (started with the first digest, not with the bot).
         self.painter = HeatmapPainter()
-        self.service = DigestService(bot.db, bot.clock, self.painter)
+        self.service = DigestService(bot.db, bot.clock, self.painter, guild_names=self.guild_name)
+
+    def guild_name(self, guild_id: int) -> str | None:
+        """A linked server's name in a home digest, from the bot's cache (None: the bot is not there)."""
+        guild = self.bot.get_guild(guild_id)
+        return guild.name if guild is not None else None
 
     async def cog_load(self) -> None:
         self.weekly_loop.start()

@@ -21,7 +21,6 @@ from typing import Any
 from bot.data.database import Database
 from bot.data.digest import (
     AreaInfo,
-    DigestRecommendation,
     DigestRecord,
     DigestRepository,
     FeedbackItem,
@@ -42,6 +41,10 @@ from bot.digest.markdown import MarkdownInput
 from bot.digest.parts import DigestPart, PartInput
 from bot.digest.people import signup_row
 from bot.digest.period import Since
+from bot.digest.servers import GuildNames, ServerFigures, Servers
+from bot.digest.servers_text import servers_output
+from bot.digest.tallies import TALLY_HEADER as TALLY_HEADER  # re-exported: tests and tools read it here
+from bot.digest.tallies import tallies_file
 from bot.digest.wikitext import render_both
 from bot.errors import UserError
 from bot.i18n import t
@@ -57,16 +60,6 @@ FILE_NAMES = (
     "signups.csv",
     "heatmap.png",
     "themes.csv",  # from the themes part
-)
-TALLY_HEADER = (
-    "recommendation",
-    "recommendation_title",
-    "scoping_area",
-    "scoping_area_name",
-    "members",
-    "support",
-    "oppose",
-    "needs_work",
 )
 FEEDBACK_HEADER = (
     "feedback_id",
@@ -117,6 +110,7 @@ class Digest:
     area_tallies: list[AreaTally] = field(repr=False)
     stance_tallies: list[StanceTally] = field(repr=False)
     seconds: dict[str, float] = field(default_factory=dict)
+    servers: list[ServerFigures] = field(default_factory=list)  # a home digest over linked servers
 
 
 def _stamp(moment: datetime | None, locale: object) -> str:
@@ -142,39 +136,18 @@ def latest_by_area(
     return buckets
 
 
-def tallies_file(
-    recommendations: list[DigestRecommendation],
-    areas: list[AreaInfo],
-    area_rows: list[AreaTally],
-    stance_by_rec: dict[int, StanceTally],
-    locale: object,
-) -> CsvFile:
-    """tallies.csv: a row per draft and scoping area, then the draft's row over all areas."""
-    area_by_number = {area.number: area for area in areas}
-    tallies_csv = CsvFile(TALLY_HEADER)
-    for rec in recommendations:
-        for row in area_rows:
-            if row.recommendation_id == rec.id:
-                area = area_by_number[row.area_number]
-                tallies_csv.write(
-                    (rec.number, rec.title, area.number, area.name, row.members, row.support,
-                     row.oppose, row.needs_work)
-                )  # fmt: skip
-        overall = stance_by_rec[rec.id]
-        tallies_csv.write(
-            (rec.number, rec.title, "all", t("digest.md.all_areas", locale), overall.members,
-             overall.support, overall.oppose, overall.needs_work)
-        )  # fmt: skip
-    return tallies_csv
-
-
 class DigestBuilder:
     """Builds digests of one database; no Discord objects, so the CLI and the bench use it too."""
 
     def __init__(
-        self, db: Database, painter: HeatmapPainter | None = None, parts: list[DigestPart] | None = None
+        self,
+        db: Database,
+        painter: HeatmapPainter | None = None,
+        parts: list[DigestPart] | None = None,
+        guild_names: GuildNames | None = None,
     ) -> None:
         self.db = db
+        self.guild_names = guild_names  # servers' names (the bot's cache) in a digest over linked servers
         # More sections (``bot.digest.parts``): the themes capability's unless told otherwise.
         self.parts: list[DigestPart] = list(parts) if parts is not None else [ThemesPart()]
         self.repository = DigestRepository(db)
@@ -241,7 +214,9 @@ class DigestBuilder:
                 raise UserError("digest.unknown_recommendation", number=recommendation_number)
             selected_id = recommendations[0].id
         areas = await repo.areas(guild_id)
-        area_rows, stance_rows = await repo.tallies(guild_id, selected_id)
+        # A home with linked servers: every read below goes over all of them (``bot.digest.servers``).
+        linked = await Servers.read(repos, guild_id, recommendations, areas, self.guild_names, locale)
+        area_rows, stance_rows = await (linked.tallies() if linked else repo.tallies(guild_id, selected_id))
         seconds["tallies"] = time.perf_counter() - started
         # The picture starts first: in a worker process it draws while the figures and the listing are
         # read (in a thread it would hold the GIL against the reader, so it waits until they are done).
@@ -265,11 +240,10 @@ class DigestBuilder:
         heatmap = asyncio.ensure_future(picture) if self.painter.use_process else None
         try:
             history = await repo.version_history(guild_id)
-            names = await repo.member_names(guild_id)
+            names = await (linked.member_names() if linked else repo.member_names(guild_id))
             selected = {rec.id for rec in recommendations}
-            feedback_figures = [
-                f for f in await repo.feedback_figures(guild_id, since) if f.recommendation_id in selected
-            ]
+            reading = linked.feedback_figures(since) if linked else repo.feedback_figures(guild_id, since)
+            feedback_figures = [f for f in await reading if f.recommendation_id in selected]
             figures = figures_of(recommendations, area_rows, stance_rows, feedback_figures)
             figures["scope"] = ALL if recommendation_number is None else recommendation_number
             compared = earlier if earlier is not None else ([previous] if previous else [])
@@ -278,9 +252,14 @@ class DigestBuilder:
             counts: dict[int, int] = {}
             for f in feedback_figures:
                 counts[f.recommendation_id] = counts.get(f.recommendation_id, 0) + f.in_period
-            feedback_csv, in_period, latest = await feedback_file(
-                repos, guild_id, recommendations, counts, since, FEEDBACK_HEADER, MD_ITEMS_PER_AREA
-            )
+            if linked is None:
+                feedback_csv, in_period, latest = await feedback_file(
+                    repos, guild_id, recommendations, counts, since, FEEDBACK_HEADER, MD_ITEMS_PER_AREA
+                )
+            else:
+                feedback_csv, in_period, latest = await linked.feedback_file(
+                    since, FEEDBACK_HEADER, MD_ITEMS_PER_AREA
+                )
             buckets = latest_by_area(latest, areas)
             seconds["feedback"] = time.perf_counter() - started
 
@@ -307,9 +286,14 @@ class DigestBuilder:
                     signups=len(signups),
                     feedback_in_period=in_period,
                     names=names,
+                    servers=linked.item_servers if linked else {},
                 ),
                 locale,
             )
+            shared = await servers_output(linked, self.painter, title, period, locale) if linked else None
+            if shared is not None:
+                markdown = markdown.rstrip("\n") + "\n\n" + shared.markdown
+                wiki = wiki.rstrip("\n") + "\n\n" + shared.wikitext
             part_input = PartInput(guild_id, since, now, recommendations, locale)
             extra = [await part.build(repo.reads, part_input) for part in self.parts]
             if added := [p.markdown for p in extra if p.markdown]:
@@ -318,6 +302,8 @@ class DigestBuilder:
                 wiki = "\n\n".join([wiki.rstrip("\n"), *added]) + "\n"
             png = await (heatmap if heatmap is not None else picture)
         finally:
+            if linked is not None:
+                linked.cancel()
             if heatmap is not None and not heatmap.done():
                 heatmap.cancel()
             elif heatmap is None:
@@ -327,9 +313,11 @@ class DigestBuilder:
             "digest.md": markdown.encode("utf-8"),
             "digest.wiki": wiki.encode("utf-8"),
             "tallies.csv": tallies_csv.getvalue(),
+            **({"tallies_by_server.csv": shared.tallies_csv} if shared else {}),
             "feedback.csv": feedback_csv.getvalue(),
             "signups.csv": signups_csv.getvalue(),
             "heatmap.png": png,
+            **({"heatmap_servers.png": shared.heatmap} if shared else {}),
         }
         for part in extra:
             files.update(part.files)
@@ -349,4 +337,5 @@ class DigestBuilder:
             area_tallies=area_rows,
             stance_tallies=stance_rows,
             seconds=seconds,
+            servers=shared.participation.servers if shared else [],
         )

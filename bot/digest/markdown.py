@@ -55,6 +55,7 @@ class MarkdownInput:
     feedback_in_period: int
     has_history: bool
     names: dict[int, str] = field(default_factory=dict)  # display names last seen, by member id
+    servers: dict[int, str] = field(default_factory=dict)  # a feedback item's server, over linked servers
 
 
 def cell(text: object) -> str:
@@ -240,9 +241,10 @@ def render_markdown(data: MarkdownInput, locale: object) -> str:
                 state = (
                     t("digest.md.answered", locale) if item.responses else t("digest.md.unanswered", locale)
                 )
+                where = f"{data.servers[item.id]} · " if item.id in data.servers else ""
                 lines.append(
                     f"- {item.created_at[:16].replace('T', ' ')} · {item.language or '?'} · {state} · "
-                    f"{author}: {one_line(item.body)}"
+                    f"{where}{author}: {one_line(item.body)}"
                 )
             if group.count > len(group.latest):
                 lines.append(t("digest.md.more_in_csv", locale, shown=len(group.latest), count=group.count))

@@ -14,6 +14,7 @@ from bot.data.digest import WeeklyTarget
 from bot.digest.builder import Digest, DigestBuilder
 from bot.digest.heatmap import HeatmapPainter
 from bot.digest.period import latest_slot, parse_since, week_key
+from bot.digest.servers import GuildNames
 from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,12 @@ class DigestService:
         db: Database,
         clock: Clock,
         painter: HeatmapPainter | None = None,
+        guild_names: GuildNames | None = None,
         claimer: str = leases.CLAIMER,
     ) -> None:
         self.clock = clock
         self.claimer = claimer  # who holds this process's weekly leases (``bot.data.leases``)
-        self.builder = DigestBuilder(db, painter)
+        self.builder = DigestBuilder(db, painter, guild_names=guild_names)
         self.repository = self.builder.repository
 
     async def manual(

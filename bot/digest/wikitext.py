@@ -133,7 +133,8 @@ def render_wikitext(data: MarkdownInput, locale: object) -> str:
                 )
                 when = item.created_at[:16].replace("T", " ")
                 language = item.language or "?"
-                lines.append(f"* {text(f'{when} · {language} · {state} · {author}:')}")
+                where = f"{data.servers[item.id]} · " if item.id in data.servers else ""
+                lines.append(f"* {text(f'{when} · {language} · {state} · {where}{author}:')}")
                 lines.append(f"*: “{text(one_line(item.body))}”")
             if group.count > len(group.latest):
                 more = t("digest.md.more_in_csv", locale, shown=len(group.latest), count=group.count)

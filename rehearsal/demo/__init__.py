@@ -17,7 +17,7 @@ from rehearsal.world import World
 
 log = logging.getLogger(__name__)
 
-STEPS = ("recommendations", "feedback", "themes", "officehours", "moderation", "digest")
+STEPS = ("recommendations", "servers", "feedback", "themes", "officehours", "moderation", "digest")
 LOCALES = ("en-US", "fr", "es-ES", "de", "pt-BR", "ar", "hi", "ja", "zh-CN", "id", "sw", "uk")
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.data.officehours import OfficeHoursRepository, Session
+from rehearsal.servers import offered_card
 
 if TYPE_CHECKING:
     from rehearsal.demo.context import DemoContext
@@ -95,6 +96,18 @@ async def run(demo: DemoContext) -> None:
     for name in demo.member_names[9:13]:
         await click(demo, name, quiet)
     demo.say(f"4 members sign up for the second session: {', '.join(demo.member_names[9:13])}")
+    for world in demo.facts.get("linked_servers", []):  # the same session, on the linked servers' cards
+        channel_id, message_id = await offered_card(demo.world, quiet.id, world.guild_id)
+        names = [name for name in world.members if name not in ("admin", "wg", "mod")][:3]
+        for name in names:
+            clicked = await demo.emu.click_button(
+                world.members[name], channel_id, message_id, f"officehours:signup:{quiet.id}"
+            )
+            answer = await clicked.wait(30)
+        server = demo.emu.state.guilds[world.guild_id].name
+        demo.say(f"  {len(names)} members sign up on {server}'s own card: {plain(demo, answer.content)[:90]}")
+    confirmed = sum(1 for s in await repo.signups(quiet.id) if s.status == "confirmed")
+    demo.say(f"  One pool of seats for all servers: {confirmed} of {quiet.capacity} taken.")
 
     opened = await click(demo, crowd[1], busy, "question")
     saved = await demo.emu.submit_modal(

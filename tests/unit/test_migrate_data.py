@@ -7,6 +7,8 @@ import asyncio
 import pytest
 
 from bot.data.database import Database
+from bot.data.links import LinkRepository
+from bot.data.mirrors import MirrorRepository
 from bot.data.reactions import ReactionRepository
 from bot.ops.migrate_data import MigrateDataError, migrate_data
 from rehearsal.demo import prepare_output, run_demo
@@ -30,9 +32,17 @@ async def test_the_demo_database_moves_to_postgresql(tmp_path, database_url):
                 assert await new.fetchval(f"SELECT COUNT(*) FROM {table}") == count, table
         assert report.counts["reactions"] > 0 and report.counts["signups"] > 0
         assert report.counts["feedback"] > 0
-        [guild_id] = [row[0] for row in await old.fetchall("SELECT guild_id FROM guild_settings")]
-        assert await ReactionRepository(new).tallies(guild_id) == await ReactionRepository(old).tallies(
-            guild_id
+        guild_ids = [row[0] for row in await old.fetchall("SELECT guild_id FROM guild_settings")]
+        assert len(guild_ids) == 3  # the demo's home and its two linked servers
+        for guild_id in guild_ids:
+            assert await ReactionRepository(new).tallies(guild_id) == await ReactionRepository(old).tallies(
+                guild_id
+            )
+        [guild_id] = [g for g in guild_ids if await LinkRepository(old).link(g) is None]  # the home
+        servers = await LinkRepository(old).consultation_guilds(guild_id)
+        assert len(servers) == 3  # the cross-server tally too: each person counted once, the same
+        assert await MirrorRepository(new).tallies(guild_id, servers) == await MirrorRepository(old).tallies(
+            guild_id, servers
         )
         # Identities continue after the copied ids: a new row gets a fresh id, not a collision.
         highest = await new.fetchval("SELECT MAX(id) FROM audit_log")

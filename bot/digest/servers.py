@@ -1,0 +1,331 @@
+"""A home digest across its linked servers (issue 16): one picture of one consultation.
+
+Each linked server keeps its own copies of the home drafts (same numbers), its own posts, reactions and
+feedback. The home digest maps every copy to its home draft: the tallies count each person once across
+servers (read from the reactions rows, ``bot.data.digest_servers``), feedback is summed and listed with
+its server, and each server's own share (its own tally, its participation per scoping area) is kept
+beside the total. Servers that left or were removed keep their data so far, marked as such.
+
+``Servers.read`` answers ``None`` for a server on its own (and for a joined server, whose own digest
+covers its own share only): the builder then takes the single-server path unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from itertools import chain
+
+from bot.data.digest import AreaInfo, DigestRecommendation, DigestRepository, FeedbackFigure, FeedbackItem
+from bot.data.digest_servers import (
+    MAX_AREAS,
+    OVERALL,
+    PER_DRAFT,
+    PER_SERVER,
+    STANCE_BITS,
+    ServerDigestRepository,
+)
+from bot.data.reactions import AreaTally, StanceTally
+from bot.digest.csvfile import FORMULA_STARTS, CsvFile, cells_text
+from bot.i18n import t
+
+GuildNames = Callable[[int], str | None]  # a server's name from the bot's cache; None: not seen
+HOME = "home"
+Masks = list[tuple[int, int, int]]  # (key, mask, people): ``ServerDigestRepository.masks``
+STANCES = ("support", "oppose", "needs_work")
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    guild_id: int
+    label: str  # "Name (id)", or "(id)" when the bot does not see the server (removed)
+    status: str  # home, active, left, removed
+    health: str  # ok, bot_removed, channel_missing, permission_missing
+    health_detail: str | None
+    copies: dict[int, int]  # home draft id -> this server's recommendation id (the digest's drafts only)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerFigures:
+    """One server's own share: who reacted there, its feedback, and the areas its members tagged."""
+
+    server: Server
+    reactors: int  # members who reacted on any of its posts of the digest's drafts
+    feedback_in_period: int
+    feedback_total: int
+    area_members: dict[int, int]  # area number -> its members who tagged it on any draft
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    servers: list[ServerFigures]
+    people: int  # who reacted anywhere, each person once
+    area_people: dict[int, int]  # area number -> people who tagged it anywhere, each once
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTally:
+    """One server's own tally of the digest's drafts (as its own digest's tallies.csv has it)."""
+
+    server: Server
+    recommendations: list[DigestRecommendation]
+    areas: list[AreaInfo]
+    area_rows: list[AreaTally]
+    stance_by_rec: dict[int, StanceTally]
+
+
+def server_label(guild_id: int, guild_names: GuildNames | None, locale: object) -> str:
+    name = guild_names(guild_id) if guild_names is not None else None
+    if name:
+        return t("digest.server_named", locale, name=name, id=guild_id)
+    return t("digest.server_unseen", locale, id=guild_id)
+
+
+def _add(total: list[int], people: int, mask: int) -> None:
+    total[0] += people
+    for i, key in enumerate(STANCES, start=1):
+        if mask & STANCE_BITS[key]:
+            total[i] += people
+
+
+class Servers:
+    """The reads of one home digest over its servers (home first, then in joining order)."""
+
+    def __init__(
+        self,
+        repos: Sequence[DigestRepository],
+        servers: list[Server],
+        recommendations: list[DigestRecommendation],
+        areas: list[AreaInfo],
+    ) -> None:
+        self.repos = repos
+        self.reads = ServerDigestRepository(repos[0].reads)
+        self.servers = servers
+        self.recommendations = recommendations
+        self.areas = areas
+        self.area_bits = {area.number: 1 << i for i, area in enumerate(areas[:MAX_AREAS])}
+        self.item_servers: dict[int, str] = {}  # feedback id -> its server's label (digest.md)
+        self._bits: list[tuple[int, str, int]] | None = None
+        self._areas: dict[int, list[AreaInfo]] = {}
+        self._figures: dict[int, list[FeedbackFigure]] = {}
+        # The participation counts (two more passes over the reactions) read on the second reader while
+        # the first reads the tallies, figures and feedback (``tallies`` starts them).
+        self._side: asyncio.Future[tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] | None = (
+            None
+        )
+
+    @classmethod
+    async def read(
+        cls,
+        repos: Sequence[DigestRepository],
+        home_guild_id: int,
+        recommendations: list[DigestRecommendation],
+        areas: list[AreaInfo],
+        guild_names: GuildNames | None,
+        locale: object,
+    ) -> Servers | None:
+        """The servers of the home's consultation; ``None`` when no server ever joined it."""
+        reads = ServerDigestRepository(repos[0].reads)
+        linked = await reads.linked(home_guild_id)
+        if not linked:
+            return None
+        copies = await reads.copies(home_guild_id)
+        wanted = [rec.id for rec in recommendations]
+        servers = [
+            Server(home_guild_id, server_label(home_guild_id, guild_names, locale), HOME, "ok", None,
+                   {rec_id: rec_id for rec_id in wanted})
+        ]  # fmt: skip
+        for link in linked:
+            own = copies.get(link.guild_id, {})
+            servers.append(
+                Server(link.guild_id, server_label(link.guild_id, guild_names, locale), link.status,
+                       link.health, link.health_detail, {h: own[h] for h in wanted if h in own})
+            )  # fmt: skip
+        return cls(repos, servers, recommendations, areas)
+
+    def _drafts(self) -> list[tuple[int, int]]:
+        return [(copy_id, home_id) for s in self.servers for home_id, copy_id in s.copies.items()]
+
+    async def _emoji_bits(self) -> list[tuple[int, str, int]]:
+        """(server, emoji, bit): as the single-server cross-tab, an emoji names the first area (by number)
+        that has it, and a stance only if no area has it; areas match the home's by number."""
+        if self._bits is None:
+            rows = await self.reads.emoji([s.guild_id for s in self.servers])
+            owned: dict[tuple[int, str], int] = {}
+            for guild_id, emoji, number, key in sorted(rows, key=lambda r: (r[2] is None, r[2] or 0)):
+                if (guild_id, emoji) not in owned:
+                    bit = self.area_bits.get(number, 0) if number is not None else STANCE_BITS.get(key, 0)
+                    owned[guild_id, emoji] = bit
+            self._bits = [(g, e, bit) for (g, e), bit in owned.items() if bit]
+        return self._bits
+
+    async def areas_of(self, guild_id: int) -> list[AreaInfo]:
+        if guild_id not in self._areas:
+            self._areas[guild_id] = await self.repos[0].areas(guild_id)
+        return self._areas[guild_id]
+
+    # -- tallies ----------------------------------------------------------------------------
+
+    async def tallies(self) -> tuple[list[AreaTally], list[StanceTally]]:
+        """The home tally over every server, each person counted once per cell."""
+        drafts, bits = self._drafts(), await self._emoji_bits()
+        if len(self.repos) > 1 and self._side is None:
+            self._side = asyncio.ensure_future(self._participation_masks(self.repos[1], drafts, bits))
+        rows = await self.reads.masks(PER_DRAFT, drafts, bits)
+        overall = {rec.id: [0, 0, 0, 0] for rec in self.recommendations}
+        cells = {(rec.id, area.number): [0, 0, 0, 0] for rec in self.recommendations for area in self.areas}
+        for home_id, mask, people in rows:
+            _add(overall[home_id], people, mask)
+            for number, bit in self.area_bits.items():
+                if mask & bit:
+                    _add(cells[home_id, number], people, mask)
+        area_rows = [
+            AreaTally(rec.id, rec.number, area.number, *cells[rec.id, area.number])
+            for rec in self.recommendations
+            for area in self.areas
+        ]
+        stance_rows = [StanceTally(rec.id, rec.number, *overall[rec.id]) for rec in self.recommendations]
+        return area_rows, stance_rows
+
+    async def server_tallies(self) -> list[ServerTally]:
+        """Each server's own tally of the digest's drafts (its copies), from its kept pair counts."""
+        repo, found = self.repos[0], []
+        for server in self.servers:
+            own = set(server.copies.values())
+            one = next(iter(own)) if len(self.recommendations) == 1 and own else None
+            area_rows, stance_rows = await repo.tallies(server.guild_id, one) if own else ([], [])
+            found.append(
+                ServerTally(
+                    server,
+                    [rec for rec in await repo.recommendations(server.guild_id) if rec.id in own],
+                    await self.areas_of(server.guild_id),
+                    [row for row in area_rows if row.recommendation_id in own],
+                    {row.recommendation_id: row for row in stance_rows if row.recommendation_id in own},
+                )
+            )
+        return found
+
+    @staticmethod
+    async def _participation_masks(
+        repo: DigestRepository, drafts: list[tuple[int, int]], bits: list[tuple[int, str, int]]
+    ) -> tuple[Masks, Masks]:
+        reads = ServerDigestRepository(repo.reads)
+        return await reads.masks(PER_SERVER, drafts, bits), await reads.masks(OVERALL, drafts, bits)
+
+    def cancel(self) -> None:
+        """Stop the reads still running on the second reader (the digest failed before it needed them)."""
+        if self._side is not None and not self._side.done():
+            self._side.cancel()
+
+    async def participation(self) -> Participation:
+        """Per server: who reacted, its feedback, its members per scoping area; and everyone once."""
+        if self._side is None:
+            self._side = asyncio.ensure_future(
+                self._participation_masks(self.repos[0], self._drafts(), await self._emoji_bits())
+            )
+        server_masks, overall_masks = await self._side
+        per_server: dict[int, list[tuple[int, int]]] = {}
+        for guild_id, mask, people in server_masks:
+            per_server.setdefault(guild_id, []).append((mask, people))
+        everyone = [(mask, people) for _, mask, people in overall_masks]
+
+        def by_area(masks: list[tuple[int, int]]) -> dict[int, int]:
+            return {
+                number: sum(people for mask, people in masks if mask & bit)
+                for number, bit in self.area_bits.items()
+            }
+
+        servers = []
+        for server in self.servers:
+            masks = per_server.get(server.guild_id, [])
+            figures = self._figures.get(server.guild_id, [])
+            servers.append(
+                ServerFigures(
+                    server,
+                    sum(people for _, people in masks),
+                    sum(f.in_period for f in figures),
+                    sum(f.total for f in figures),
+                    by_area(masks),
+                )
+            )
+        return Participation(servers, sum(people for _, people in everyone), by_area(everyone))
+
+    # -- feedback ---------------------------------------------------------------------------
+
+    async def member_names(self) -> dict[int, str]:
+        """Names last seen on every server; the home's win where a member is on several."""
+        names: dict[int, str] = {}
+        for server in reversed(self.servers):
+            names.update(await self.repos[0].member_names(server.guild_id))
+        return names
+
+    async def feedback_figures(self, since: datetime | None) -> list[FeedbackFigure]:
+        """Every server's figures on its copies, as the home drafts', summed per (draft, area, language)."""
+        summed: dict[tuple[int, int | None, str | None], list[int]] = {}
+        for server in self.servers:
+            home_of = {copy_id: home_id for home_id, copy_id in server.copies.items()}
+            own = [
+                replace(f, recommendation_id=home_of[f.recommendation_id])
+                for f in await self.repos[0].feedback_figures(server.guild_id, since)
+                if f.recommendation_id in home_of
+            ]
+            self._figures[server.guild_id] = own
+            for f in own:
+                total = summed.setdefault((f.recommendation_id, f.area_number, f.language), [0, 0, 0, 0])
+                for i, value in enumerate((f.in_period, f.total, f.answered_in_period, f.answered)):
+                    total[i] += value
+        return [FeedbackFigure(*key, *values) for key, values in summed.items()]
+
+    async def _latest(self, repo: DigestRepository, since: datetime | None, keep: int) -> list[FeedbackItem]:
+        """digest.md's latest items of every server, as items of the home drafts and areas."""
+        home_area = {area.number: area.id for area in self.areas}
+        found = []
+        for server in self.servers:
+            home_of = {copy_id: home_id for home_id, copy_id in server.copies.items()}
+            number_of = {area.id: area.number for area in await self.areas_of(server.guild_id)}
+            for item in await repo.latest_feedback(server.guild_id, list(home_of), since, keep):
+                area = home_area.get(number_of.get(item.area_id, -1)) if item.area_id is not None else None
+                found.append(item._replace(recommendation_id=home_of[item.recommendation_id], area_id=area))
+                self.item_servers[item.id] = server.label
+        return sorted(found, key=lambda item: (item.created_at, item.id))
+
+    async def feedback_file(
+        self, since: datetime | None, header: Sequence[str], keep: int
+    ) -> tuple[CsvFile, int, list[FeedbackItem]]:
+        """feedback.csv with a last ``server`` column (every server's items of a draft, oldest first), how
+        many items it lists, and the latest ``keep`` per (draft, area) over every server."""
+        rec_cells = {rec.id: cells_text((rec.number, rec.title)) for rec in self.recommendations}
+        jobs = [
+            (rec.id, server.guild_id, copy_id, cells_text((server.label,)))
+            for rec in self.recommendations
+            for server in self.servers
+            if (copy_id := server.copies.get(rec.id)) is not None
+        ]
+        readers = 1 if self._side is not None else len(self.repos)  # the second reads participation
+        as_bytes = self.repos[0].db.as_bytes("{}")
+
+        async def run(index: int) -> list[tuple[int, list[tuple[bytes, str, int]]]]:
+            # One statement at a time per reader connection: the first ranks digest.md's items first.
+            if index == 0:
+                latest.extend(await self._latest(self.repos[0], since, keep))
+            reads = ServerDigestRepository(self.repos[index].reads)
+            return [
+                (rec_id, await reads.feedback_lines(guild_id, copy_id, rec_cells[rec_id], since,
+                                                    FORMULA_STARTS, server_cell, as_bytes))
+                for rec_id, guild_id, copy_id, server_cell in jobs[index::readers]
+            ]  # fmt: skip
+
+        latest: list[FeedbackItem] = []
+        parts = await asyncio.gather(*(run(i) for i in range(readers)))
+        by_rec: dict[int, list[list[tuple[bytes, str, int]]]] = {}
+        for rec_id, lines in chain.from_iterable(parts):
+            by_rec.setdefault(rec_id, []).append(lines)
+        feedback_csv = CsvFile((*header, "server"))
+        in_period = 0
+        for rec in self.recommendations:
+            merged = sorted(chain.from_iterable(by_rec.get(rec.id, [])), key=lambda line: (line[1], line[2]))
+            feedback_csv.write_encoded([line[0] for line in merged])
+            in_period += len(merged)
+        return feedback_csv, in_period, latest
