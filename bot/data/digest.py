@@ -42,6 +42,8 @@ class Reads(Protocol):
 
     async def fetchval(self, sql: str, params: Any = ()) -> Any: ...
 
+    def time_text(self, expr: str) -> str: ...
+
 
 @dataclass(frozen=True, slots=True)
 class DigestRecommendation:

@@ -142,6 +142,11 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     )
 
 
+def _time_text(expr: str) -> str:
+    """A timestamptz as the text of bot.clock.to_db(), to the byte (the session's TimeZone is UTC)."""
+    return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
 class PostgresBackend:
     dialect = "postgresql"
 
@@ -236,8 +241,7 @@ class PostgresBackend:
         return f"EXPLAIN {sql}"
 
     def time_text(self, expr: str) -> str:
-        # The session's TimeZone is UTC; the text of bot.clock.to_db() to the byte.
-        return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+        return _time_text(expr)
 
     def as_bytes(self, expr: str) -> str:
         return f"convert_to({expr}, 'UTF8')"
@@ -319,6 +323,9 @@ class PostgresTransaction(Transaction):
         # Its own statement: what the caller reads next is read after the lock is granted (a later
         # statement, a later READ COMMITTED snapshot), never from a snapshot older than the lock.
         await self.fetchall(f"SELECT 1 FROM {table} WHERE {column} = ? FOR UPDATE", (key,))
+
+    def time_text(self, expr: str) -> str:
+        return _time_text(expr)
 
     def for_update(self, of: str | None = None) -> str:
         return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
