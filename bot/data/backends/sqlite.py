@@ -77,6 +77,11 @@ class SqliteBackend:
                 return cursor.lastrowid or 0
 
     @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Always held: one process has a SQLite file (``bot.ops.lock``'s run lock)."""
+        yield True
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, cancellation included.
 
@@ -115,6 +120,9 @@ class SqliteBackend:
 
     def explain(self, sql: str) -> str:
         return f"EXPLAIN QUERY PLAN {sql}"
+
+    def time_text(self, expr: str) -> str:
+        return expr  # stored as that text already
 
     def as_bytes(self, expr: str) -> str:
         return f"CAST({expr} AS BLOB)"
