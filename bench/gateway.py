@@ -155,7 +155,7 @@ async def main(count: int, profile: bool) -> None:
 SHARES = {
     "websocket receive + JSON": ("gateway.py:received_message", "aiohttp", "json"),
     "discord.py parse (state, Member, RawReactionActionEvent)": ("parse_message_reaction_add",),
-    "bot handler (filter, queue)": ("_tally.py:on_raw_reaction_add",),
+    "bot handler (the cog's parser: filter, queue)": ("_tally.py:parse",),
     "durable write (SQLite)": ("writer.py:flush",),
     "emulator (sending, same process)": ("control_members.py:react_many",),
 }

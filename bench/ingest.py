@@ -1,8 +1,8 @@
 """Reaction ingest, handler to durable: the bot's tally path against two anchors, measured side by side.
 
 Run: ``python -m bench.ingest [--events N]``.
-- bot: gateway payloads (``RawReactionActionEvent``, parsed beforehand) through the tally cog's own
-  handler (filter, batched writer) until every row is committed to SQLite;
+- bot: gateway payloads (the JSON's dicts) through the tally cog's own handler (``take_reaction``:
+  filter, batched writer) until every row is committed to SQLite;
 - raw anchor: the same rows with plain ``sqlite3`` ``executemany`` in one transaction (same pragmas);
 - tutorial anchor: an aiosqlite handler that inserts and commits once per event, default settings,
   as a tutorial bot is written (timed on a slice: it is slow; its rate is what is compared).
@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 import aiosqlite
-import discord
 
 from bench._common import GUILD, machine, posted_consultation, run_main, say, timed
 from bot.client import ConsultationBot
@@ -61,16 +60,10 @@ async def bot_path(path: Path, events: list[dict]) -> tuple[float, int]:
     cog = TallyCog(bot, services.tally)
     writer = services.tally.writer
     await services.tally.filter.load(bot.guild_repository, services.tally.recommendations)
-    payloads = [
-        discord.RawReactionActionEvent(
-            event, discord.PartialEmoji(name=event["emoji"]["name"]), "REACTION_ADD"
-        )
-        for event in events
-    ]
     writer.start()
     with timed() as timer:
-        for index, payload in enumerate(payloads):
-            await cog.on_raw_reaction_add(payload)
+        for index, payload in enumerate(events):
+            cog.take_reaction(payload, True)  # what the cog's gateway parser does with each payload
             if index % 2000 == 0:
                 await asyncio.sleep(0)  # the gateway yields between frames; let the writer run
         await writer.stop()

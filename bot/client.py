@@ -32,8 +32,12 @@ from bot.sharding import ALL_SHARDS, ShardScope
 
 log = logging.getLogger(__name__)
 
+COMMAND_SYNC_LOCK = "command-sync"
+
 COMMAND_TREE_HASH = "command_tree_hash"
-IDENTIFY_INTERVAL = 5.0  # seconds between identifies of one rate-limit bucket (Discord's limit)
+# Seconds between identifies of one rate-limit bucket: Discord's 5 s, and a margin, as Discord counts
+# the IDENTIFYs that arrive (one sent a little late must not make the next one early).
+IDENTIFY_INTERVAL = 5.25
 
 
 def intents() -> discord.Intents:
@@ -115,6 +119,7 @@ class ConsultationBot(commands.AutoShardedBot):
         self._max_concurrency = 1
         self._identify_lock = asyncio.Lock()
         self._last_identify: dict[int, float] = {}
+        self.identify_interval = IDENTIFY_INTERVAL  # the rehearsal scales it to its emulator's pace
         self.services: Services
         self.tree.on_error = self.on_app_command_error
         # Every persistent form of every capability is answered here, from its custom id alone.
@@ -150,7 +155,7 @@ class ConsultationBot(commands.AutoShardedBot):
             loop = asyncio.get_running_loop()
             last = self._last_identify.get(bucket)
             if last is not None:
-                await asyncio.sleep(max(0.0, last + IDENTIFY_INTERVAL - loop.time()))
+                await asyncio.sleep(max(0.0, last + self.identify_interval - loop.time()))
             self._last_identify[bucket] = loop.time()
 
     async def setup_hook(self) -> None:
@@ -162,12 +167,22 @@ class ConsultationBot(commands.AutoShardedBot):
             await self.load_extension(name)
         await self.tree.set_translator(CommandTranslator())
         if self.scope.process_wide:  # one process syncs: the one running shard 0
-            await self.sync_commands_if_changed()
+            await self.sync_commands_once()
 
     async def build_services(self) -> None:
         """The repositories and services every cog is handed (the composition root, ``bot.services``)."""
         self.guild_repository = GuildRepository(self.db)
         self.services = await build_services(self)
+
+    async def sync_commands_once(self) -> bool:
+        """The command sync, by one process of the database at a time (a PostgreSQL advisory lock: two
+        processes both holding shard 0, e.g. started without ``SHARD_IDS``, never sync together; the
+        second finds the tree's hash recorded and does nothing)."""
+        async with self.db.exclusive(COMMAND_SYNC_LOCK) as held:
+            if not held:
+                log.info("Another process is syncing the slash commands; not syncing here")
+                return False
+            return await self.sync_commands_if_changed()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync the global command tree only when it differs from what was last synced."""
@@ -249,5 +264,5 @@ class ConsultationBot(commands.AutoShardedBot):
             text = t("errors.generic", locale, reference=reference)
         try:
             await respond(interaction, text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("Could not tell the member about an error: %s", error)
+        except discord.HTTPException as failed:
+            log.warning("Could not tell the member about an error (%s): %s", error, failed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from datetime import datetime
@@ -269,6 +270,11 @@ class DigestCog(commands.Cog):
                 )
                 for batch in batches[1:]:
                     await channel.send(files=batch)
+            except asyncio.CancelledError:
+                # Stopped mid-post (shutdown): the week is given back for the next start to post. (A
+                # process killed outright leaves its lease, which runs out: bot.data.leases.)
+                await asyncio.shield(self.service.release_weekly(due))
+                raise
             except discord.HTTPException as error:
                 log.warning(
                     "Weekly digest %s of guild %s could not be posted (tried again next turn): %s",
@@ -278,6 +284,12 @@ class DigestCog(commands.Cog):
                 )
                 await self.service.release_weekly(due)
                 continue
+            if not await self.service.sent_weekly(due):
+                log.warning(
+                    "Weekly digest %s of guild %s: the lease ran out while posting",
+                    due.period_key,
+                    due.target.guild_id,
+                )
             posted += 1
             log.info("Posted weekly digest %s of guild %s", due.period_key, due.target.guild_id)
         return posted

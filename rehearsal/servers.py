@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bot.data.links import LinkRepository
 from bot.data.mirrors import MirrorRepository
 from bot.data.officehours import OfficeHoursRepository
-from bot.data.recommendations import RecommendationRepository
+from bot.data.recommendations import Post, RecommendationRepository
 from rehearsal.world import TallyCells, World
 
 JOIN_CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
@@ -60,6 +60,17 @@ async def join(home: World, other: World, code: str, channel: str = "forum") -> 
     await pressed.wait_for_followup(30)
     await copied
     return pressed.followups[-1].content or ""
+
+
+async def posts_by_number(world: World) -> dict[int, Post]:
+    """The server's live post of each of its drafts, by draft number."""
+    repo = RecommendationRepository(world.db)
+    found = {}
+    for rec in await repo.all(world.guild_id):
+        post = await repo.live_post_for(rec.id)
+        if post is not None:
+            found[rec.number] = post
+    return found
 
 
 async def discord_tally_across(home: World, servers: Sequence[World]) -> TallyCells:

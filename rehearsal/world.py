@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.client import ConsultationBot
+from bot.client import IDENTIFY_INTERVAL, ConsultationBot
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.data.database import Database
@@ -24,10 +24,6 @@ log = logging.getLogger(__name__)
 
 FORUM, TEXT, VOICE = 15, 0, 2
 DEFAULT_MEMBERS = {"alice": "en-US", "bob": "fr", "chen": "zh-CN", "dana": "es-ES", "eve": "de"}
-
-
-async def _identify_at_once(shard_id: int | None, *, initial: bool = False) -> None:
-    """discord.py waits 5 s before re-identifying (Discord's identify limit); the emulator has none."""
 
 
 @dataclass
@@ -123,7 +119,8 @@ class World:
 
     async def start_bot(self, timeout: float = 15) -> ConsultationBot:
         bot = ConsultationBot(self.settings, clock=self.clock, guild_ready_timeout=0.05)
-        bot.before_identify_hook = _identify_at_once  # type: ignore[method-assign]
+        # Discord's identify limit, at the pace the emulator enforces it (none when it does not).
+        bot.identify_interval = IDENTIFY_INTERVAL * (self.emu.gateway.limits.pace or 0.0)
         self.bot = bot
         self._task = task = asyncio.create_task(bot.start(self.emu.token), name="consultation-bot")
         async with asyncio.timeout(timeout):

@@ -188,6 +188,12 @@ class Database:
         """
         return self._backend.transaction()
 
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """``async with db.exclusive("command-sync") as held:``: ``held`` is True in one process of the
+        database at a time (PostgreSQL: ``pg_try_advisory_lock``, no wait), always True on SQLite (one
+        process per file). For process-wide jobs that several processes might start at once."""
+        return self._backend.exclusive(name)
+
     def reader(self) -> AbstractAsyncContextManager[Transaction]:
         """Reads in one snapshot on a connection of their own (SQLite: a read-only WAL reader;
         PostgreSQL: REPEATABLE READ, READ ONLY): a long read never holds or waits for the writers."""
@@ -206,6 +212,12 @@ class Database:
         """An aggregate of the integer expression ``expr``: its values as one text, comma-separated, in no
         set order (SQLite: ``group_concat``; PostgreSQL: ``string_agg``). One row carries many ids."""
         return self._backend.joined_ids(expr)
+
+    def time_text(self, expr: str) -> str:
+        """The time expression ``expr`` as the text ``bot.clock.to_db()`` writes, for SQL that builds
+        text from a time (SQLite stores that text; PostgreSQL a timestamptz: ``to_char``). A time read
+        as a column needs none of this: the PostgreSQL backend's codec gives the same text."""
+        return self._backend.time_text(expr)
 
     async def tables(self) -> list[str]:
         return await self._backend.tables()

@@ -67,6 +67,8 @@ def formula_params(starts: Sequence[str]) -> dict[str, str]:
     return params
 
 
+# ``time_text``: a time column as the text ``bot.clock.to_db()`` writes, ``Database.time_text("{}")``
+# (SQLite stores that text; PostgreSQL a timestamptz, written out with ``to_char``).
 # The line as UTF-8 bytes: Python then joins bytes (a copy) instead of decoding 100k lines to str,
 # widening them to one string kind and encoding the result again (0.17 s of 0.87 s at 100k items).
 # The one dialect bit here, so the caller passes it: ``Database.as_bytes("{}")``, SQLite's
@@ -75,7 +77,7 @@ _AUTHORLESS = "i.anonymous <> 0 OR i.author_id IS NULL"
 
 
 @cache
-def listing_sql(starts: int, first: bool, as_bytes: str) -> str:
+def listing_sql(starts: int, first: bool, as_bytes: str, time_text: str = "{}") -> str:
     """One page of a recommendation's listing, oldest first, keyset-paged on (created_at, id) along the
     ``feedback_digest`` index; the responses are counted once per item, in the inner query.
 
@@ -93,7 +95,7 @@ def listing_sql(starts: int, first: bool, as_bytes: str) -> str:
     # Parameters given to format() or to || are CAST AS TEXT: PostgreSQL cannot infer their type there.
     cells = [
         "i.id",
-        _quoted("i.created_at"),
+        _quoted(time_text.format("i.created_at")),
         "CAST(:rec_cells AS TEXT)",
         "i.version",
         f"CASE WHEN a.id IS NULL THEN '\"\",\"\"' ELSE a.number || ',' || {neutral('a.name')} END",

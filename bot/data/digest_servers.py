@@ -151,11 +151,12 @@ class ServerDigestRepository:
         }  # fmt: skip
         params["line_end"] = "," + server_cell + params["line_end"]
         found: list[tuple[bytes, str, int]] = []
-        sql = listing_sql(len(formula_starts), True, as_bytes)
+        time_text = self.reads.time_text("{}")  # a Database or a reader: the created_at cell's text
+        sql = listing_sql(len(formula_starts), True, as_bytes, time_text)
         while True:
             rows = await self.reads.fetchall(sql, params)
             found.extend((bytes(row[0]), row[1], row[2]) for row in rows)
             if len(rows) < page_size:
                 return found
             params["since"], params["after_id"] = rows[-1][1], rows[-1][2]
-            sql = listing_sql(len(formula_starts), False, as_bytes)
+            sql = listing_sql(len(formula_starts), False, as_bytes, time_text)

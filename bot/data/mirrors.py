@@ -254,10 +254,11 @@ class MirrorRepository:
             changed = await tx.execute_rowcount(
                 "UPDATE guild_settings SET phase = ?, closes_at = ?,"
                 " phase_changed_at = CASE WHEN phase <> ? THEN ? ELSE phase_changed_at END, updated_at = ?"
-                " WHERE guild_id = ? AND phase = ? AND COALESCE(closes_at, '') = ?",
+                # Null-safe equality, portable (times are timestamptz on PostgreSQL: no '' stands in).
+                " WHERE guild_id = ? AND phase = ? AND (closes_at = ? OR (closes_at IS NULL AND ? IS NULL))",
                 (
                     home[0], to_db(home[1]) if home[1] else None, home[0], to_db(now), to_db(now),
-                    guild_id, expected[0], to_db(expected[1]) if expected[1] else "",
+                    guild_id, expected[0], *2 * [to_db(expected[1]) if expected[1] else None],
                 ),
             )  # fmt: skip
         return changed == 1
@@ -274,7 +275,8 @@ class MirrorRepository:
             " JOIN guild_settings g ON g.guild_id = l.guild_id"
             " JOIN guild_settings h ON h.guild_id = l.home_guild_id"
             " WHERE l.status = 'active'"
-            " AND (g.phase <> h.phase OR COALESCE(g.closes_at, '') <> COALESCE(h.closes_at, ''))"
+            " AND (g.phase <> h.phase OR g.closes_at <> h.closes_at"
+            " OR (g.closes_at IS NULL) <> (h.closes_at IS NULL))"
             " ORDER BY l.guild_id"
         )
         return [row[0] for row in rows]

@@ -1,11 +1,13 @@
 """Office hours and their Discord scheduled events: which session an event belongs to, edits made on
-Discord's event page (title, place), and the once-only claims of the event's start and completion."""
+Discord's event page (title, place), and the once-only claims of the event's start and completion
+(leased before Discord is called, done after: ``bot.data.leases``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from bot.clock import to_db
+from bot.data import leases
 from bot.data.database import Database
 from bot.data.officehours._rows import MAX_SESSION_MINUTES, Session, session_row
 from bot.sharding import ALL_SHARDS, ShardScope
@@ -58,8 +60,9 @@ class OfficeHoursEventsRepository:
             "SELECT o.* FROM office_hours o WHERE o.status = 'scheduled'"
             " AND o.scheduled_event_id IS NOT NULL AND o.starts_at <= ? AND o.starts_at > ?"
             " AND NOT EXISTS (SELECT 1 FROM officehours_event_phases p"
-            "   WHERE p.session_id = o.id AND p.phase = 'active')" + shards + " ORDER BY o.starts_at, o.id",
-            (to_db(now), to_db(now - CATCH_UP), *params),
+            "   WHERE p.session_id = o.id AND p.phase = 'active'"
+            "   AND (p.done_at IS NOT NULL OR p.lease_until > ?))" + shards + " ORDER BY o.starts_at, o.id",
+            (to_db(now), to_db(now - CATCH_UP), to_db(now), *params),
         )
         return [session_row(r) for r in rows]
 
@@ -70,28 +73,54 @@ class OfficeHoursEventsRepository:
         rows = await self.db.fetchall(
             "SELECT o.* FROM office_hours o"
             " JOIN officehours_event_phases a ON a.session_id = o.id AND a.phase = 'active'"
+            " AND a.done_at IS NOT NULL"
             " WHERE o.status = 'scheduled' AND o.starts_at <= ? AND o.starts_at > ?"
             " AND NOT EXISTS (SELECT 1 FROM officehours_event_phases p"
-            "   WHERE p.session_id = o.id AND p.phase = 'completed')"
-            + shards
-            + " ORDER BY o.starts_at, o.id",
-            (to_db(now), to_db(now - CATCH_UP - timedelta(minutes=MAX_SESSION_MINUTES)), *params),
+            "   WHERE p.session_id = o.id AND p.phase = 'completed'"
+            "   AND (p.done_at IS NOT NULL OR p.lease_until > ?))" + shards + " ORDER BY o.starts_at, o.id",
+            (to_db(now), to_db(now - CATCH_UP - timedelta(minutes=MAX_SESSION_MINUTES)), to_db(now), *params),
         )
         return [s for s in (session_row(r) for r in rows) if s.ends_at <= now]
 
-    async def claim_phase(self, session_id: int, phase: str, now: datetime) -> bool:
-        """True for exactly one caller per session and phase, ever: claimed before Discord is called."""
+    async def claim_phase(
+        self,
+        session_id: int,
+        phase: str,
+        now: datetime,
+        claimer: str = leases.CLAIMER,
+        lease: timedelta = leases.LEASE,
+    ) -> bool:
+        """True for one caller per session and phase while the phase is not done and its last lease (if
+        any) ran out: leased before Discord is called, ``phase_done`` after."""
         async with self.db.transaction() as tx:
             claimed = await tx.execute_rowcount(
-                "INSERT INTO officehours_event_phases (session_id, phase, claimed_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (session_id, phase) DO NOTHING",
-                (session_id, phase, to_db(now)),
+                "INSERT INTO officehours_event_phases"
+                " (session_id, phase, claimed_at, claimed_by, lease_until)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, phase) DO UPDATE SET"
+                " claimed_at = excluded.claimed_at, claimed_by = excluded.claimed_by,"
+                " lease_until = excluded.lease_until"
+                " WHERE officehours_event_phases.done_at IS NULL AND "
+                + leases.free("officehours_event_phases"),
+                (session_id, phase, to_db(now), claimer, leases.until(now, lease), to_db(now)),
             )
         return claimed > 0
 
+    async def phase_done(
+        self, session_id: int, phase: str, now: datetime, claimer: str = leases.CLAIMER
+    ) -> bool:
+        """Discord was told (or needed nothing): the phase is done for good."""
+        async with self.db.transaction() as tx:
+            done = await tx.execute_rowcount(
+                "UPDATE officehours_event_phases SET done_at = ?, lease_until = NULL"
+                " WHERE session_id = ? AND phase = ? AND claimed_by = ? AND done_at IS NULL",
+                (to_db(now), session_id, phase, claimer),
+            )
+        return done > 0
+
     async def phases(self, session_id: int) -> list[str]:
         rows = await self.db.fetchall(
-            "SELECT phase FROM officehours_event_phases WHERE session_id = ? ORDER BY claimed_at, phase",
+            "SELECT phase FROM officehours_event_phases WHERE session_id = ? AND done_at IS NOT NULL"
+            " ORDER BY claimed_at, phase",
             (session_id,),
         )
         return [r[0] for r in rows]

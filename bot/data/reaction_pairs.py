@@ -105,6 +105,70 @@ async def track(tx: Statements, adds: Iterable[Key], removes: Iterable[Key]) -> 
     await tx.executemany(UPSERT, [(*key, n) for key, n in delta.items() if n])
 
 
+# Set-based upkeep for a batch (the reaction writer's hot path): the (post, member) keys the batch changes
+# go into a temporary table; their pairs are subtracted before the writes and added back after them, in
+# SQL, and the summed delta is one upsert. Nothing crosses into Python but the statements. CROSS JOIN keeps
+# SQLite's join order (the batch outside, the index inside): unanalysed, it scanned all of ``reactions``.
+MEMBERS = "reaction_pair_members"
+DELTA = "reaction_pair_delta"
+_PAIRS = (
+    "INSERT INTO {delta} (message_id, emoji_a, emoji_b, members)"
+    " SELECT a.message_id, a.emoji, b.emoji, {sign} * COUNT(*)"
+    " FROM {members} k CROSS JOIN reactions a CROSS JOIN reactions b"
+    " WHERE a.message_id = k.message_id AND a.user_id = k.user_id"
+    " AND b.message_id = k.message_id AND b.user_id = k.user_id"
+    " GROUP BY a.message_id, a.emoji, b.emoji"
+)
+_ANY = (
+    "INSERT INTO {delta} (message_id, emoji_a, emoji_b, members)"
+    " SELECT k.message_id, '', '', {sign} * COUNT(*) FROM {members} k WHERE EXISTS ("
+    " SELECT 1 FROM reactions r WHERE r.message_id = k.message_id AND r.user_id = k.user_id)"
+    " GROUP BY k.message_id"
+)
+_FOLD = (
+    f"INSERT INTO reaction_pairs (message_id, emoji_a, emoji_b, members)"
+    f" SELECT message_id, emoji_a, emoji_b, CAST(SUM(members) AS INTEGER) FROM {DELTA} WHERE 1 = 1"
+    f" GROUP BY message_id, emoji_a, emoji_b HAVING SUM(members) <> 0"
+    f" ON CONFLICT (message_id, emoji_a, emoji_b)"
+    f" DO UPDATE SET members = reaction_pairs.members + excluded.members"
+)
+
+
+class Batch(Protocol):
+    """What the set-based upkeep needs of an open transaction."""
+
+    async def execute(self, sql: str, params: Any = ()) -> int: ...
+
+
+async def _count(tx: Batch, sign: int) -> None:
+    for template in (_PAIRS, _ANY):
+        await tx.execute(template.format(delta=DELTA, members=MEMBERS, sign=sign))
+
+
+async def before_batch(tx: Batch, members_sql: str, params: Any = ()) -> None:
+    """First half of the set-based ``track``: call in the writer's transaction before its writes.
+
+    ``members_sql`` selects the distinct (message_id, user_id) the writes will change (keys that do not
+    change may be included: they add and subtract the same). ``after_batch`` must follow the writes.
+    """
+    # BIGINT: snowflakes are 64-bit on PostgreSQL (temporary tables are per connection there too).
+    await tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS {MEMBERS} (message_id BIGINT, user_id BIGINT)")
+    await tx.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {DELTA}"
+        " (message_id BIGINT, emoji_a TEXT, emoji_b TEXT, members BIGINT)"
+    )
+    await tx.execute(f"DELETE FROM {MEMBERS}")
+    await tx.execute(f"DELETE FROM {DELTA}")
+    await tx.execute(f"INSERT INTO {MEMBERS} (message_id, user_id) {members_sql}", params)
+    await _count(tx, -1)
+
+
+async def after_batch(tx: Batch) -> None:
+    """Second half: add the changed members' pairs as the writes left them, fold the delta in."""
+    await _count(tx, 1)
+    await tx.execute(_FOLD)
+
+
 async def forget(tx: Statements, rows: Iterable[tuple[int, str, int]]) -> None:
     """``track`` for rows about to be deleted (a member's reactions, erased)."""
     await track(tx, [], rows)

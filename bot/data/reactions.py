@@ -77,12 +77,14 @@ class ReactionRepository:
 
     async def apply(self, changes: Iterable[ReactionChange], now: datetime) -> int:
         """Write a batch in one transaction; replays and duplicates change nothing."""
-        adds, removes = net_changes(changes)
-        if not adds and not removes:
+        last: dict[tuple[int, str, int], bool] = {}
+        for change in changes:
+            last[(change.message_id, change.emoji, change.user_id)] = change.added
+        if not last:
             return 0
         async with self.db.transaction() as tx:
-            await _write(tx, adds, removes, to_db(now))
-        return len(adds) + len(removes)
+            await _write_batch(tx, last, last, to_db(now))
+        return len(last)
 
     async def apply_checked(self, changes: Sequence[ReactionChange], now: datetime) -> set[int]:
         """``apply``, and in the same transaction (read before writing) the posts where a change
@@ -99,42 +101,10 @@ class ReactionRepository:
             if key not in first:
                 first[key] = change.added
             last[key] = change.added
+        if not last:
+            return set()
         async with self.db.transaction() as tx:
-            # The batch goes into a temporary table once (COPY on PostgreSQL); the check and the writes
-            # are then set-based statements against it: far cheaper than a statement per key.
-            # BIGINT: snowflakes are 64-bit on PostgreSQL (the temp table is per connection there too).
-            await tx.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS reaction_batch"
-                " (message_id BIGINT, emoji TEXT, user_id BIGINT, added INTEGER, last_added INTEGER)"
-            )
-            await tx.execute("DELETE FROM reaction_batch")
-            await tx.load_rows(
-                "reaction_batch",
-                ("message_id", "emoji", "user_id", "added", "last_added"),
-                [(*key, int(added), int(last[key])) for key, added in first.items()],
-            )
-            rows = await tx.fetchall(
-                "SELECT DISTINCT b.message_id FROM reaction_batch b WHERE (b.added = 1) = EXISTS ("
-                " SELECT 1 FROM reactions r WHERE r.message_id = b.message_id AND r.emoji = b.emoji"
-                " AND r.user_id = b.user_id)"
-            )
-            # The digest's counts, before the writes (the set-based writes below bypass ``_write``).
-            await reaction_pairs.track(
-                tx,
-                [key for key, added in last.items() if added],
-                [key for key, added in last.items() if not added],
-            )
-            await tx.execute(
-                "INSERT INTO reactions (message_id, emoji, user_id, reacted_at)"
-                " SELECT message_id, emoji, user_id, ? FROM reaction_batch WHERE last_added = 1"
-                " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
-                (to_db(now),),
-            )
-            await tx.execute(
-                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN"
-                " (SELECT message_id, emoji, user_id FROM reaction_batch WHERE last_added = 0)"
-            )
-        return {row[0] for row in rows}
+            return await _write_batch(tx, first, last, to_db(now))
 
     async def delete_member(self, guild_id: int, user_id: int) -> int:
         """Erase every reaction row of one member on this guild's posts (a data-erasure request)."""
@@ -264,13 +234,47 @@ class ReactionRepository:
         return [row[0] for row in rows]
 
 
-async def _write(tx: Transaction, adds: list[tuple], removes: list[tuple], stamp: str) -> None:
-    """The batch's net effect: one multi-row statement each for adds and removes on PostgreSQL."""
-    await reaction_pairs.track(tx, adds, removes)  # the digest's counts, in the same transaction
-    await tx.insert_rows(
-        "reactions",
-        ("message_id", "emoji", "user_id", "reacted_at"),
-        [(*key, stamp) for key in adds],
-        "ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+K = tuple[int, str, int]  # (message id, emoji, member)
+
+
+async def _write_batch(tx: Transaction, first: dict[K, bool], last: dict[K, bool], stamp: str) -> set[int]:
+    """A batch's net effect (``last``) in set-based statements; returns the posts where the first event of
+    a key (``first``) contradicts the stored rows.
+
+    The batch goes into a temporary table once (COPY on PostgreSQL) with, filled in by one statement,
+    whether each key is stored; the check, the digest's pair counts and the writes are then statements
+    against it: far cheaper than a statement per key or a pass in Python.
+    """
+    # BIGINT: snowflakes are 64-bit on PostgreSQL (the temp table is per connection there too).
+    await tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS reaction_batch (message_id BIGINT, emoji TEXT, user_id BIGINT,"
+        " added INTEGER, last_added INTEGER, stored INTEGER)"
     )
-    await tx.delete_keys("reactions", ("message_id", "emoji", "user_id"), removes)
+    await tx.execute("DELETE FROM reaction_batch")
+    await tx.load_rows(
+        "reaction_batch",
+        ("message_id", "emoji", "user_id", "added", "last_added", "stored"),
+        [(*key, int(added), int(last[key]), 0) for key, added in first.items()],
+    )
+    await tx.execute(
+        "UPDATE reaction_batch SET stored = 1 WHERE EXISTS (SELECT 1 FROM reactions r"
+        " WHERE r.message_id = reaction_batch.message_id AND r.emoji = reaction_batch.emoji"
+        " AND r.user_id = reaction_batch.user_id)"
+    )
+    rows = await tx.fetchall("SELECT DISTINCT message_id FROM reaction_batch WHERE added = stored")
+    # The digest's counts: the members this batch changes, their pairs out before the writes, back after.
+    await reaction_pairs.before_batch(
+        tx, "SELECT DISTINCT message_id, user_id FROM reaction_batch WHERE last_added <> stored"
+    )
+    await tx.execute(
+        "INSERT INTO reactions (message_id, emoji, user_id, reacted_at)"
+        " SELECT message_id, emoji, user_id, ? FROM reaction_batch WHERE last_added = 1 AND stored = 0"
+        " ON CONFLICT (message_id, emoji, user_id) DO NOTHING",
+        (stamp,),
+    )
+    await tx.execute(
+        "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN"
+        " (SELECT message_id, emoji, user_id FROM reaction_batch WHERE last_added = 0 AND stored = 1)"
+    )
+    await reaction_pairs.after_batch(tx)
+    return {row[0] for row in rows}

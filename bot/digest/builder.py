@@ -248,7 +248,11 @@ class DigestBuilder:
             history = await repo.version_history(guild_id)
             names = await (linked.member_names() if linked else repo.member_names(guild_id))
             selected = {rec.id for rec in recommendations}
-            reading = linked.feedback_figures(since) if linked else repo.feedback_figures(guild_id, since)
+            reading = (
+                linked.feedback_figures(since)
+                if linked
+                else repo.feedback_figures(guild_id, since, beside=repos[-1])
+            )
             feedback_figures = [f for f in await reading if f.recommendation_id in selected]
             figures = figures_of(recommendations, area_rows, stance_rows, feedback_figures)
             figures["scope"] = ALL if recommendation_number is None else recommendation_number

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock, to_db
+from bot.data import leases
 from bot.data.database import Database
 from bot.data.digest import WeeklyTarget
 from bot.digest.builder import Digest, DigestBuilder
@@ -40,8 +41,10 @@ class DigestService:
         clock: Clock,
         painter: HeatmapPainter | None = None,
         guild_names: GuildNames | None = None,
+        claimer: str = leases.CLAIMER,
     ) -> None:
         self.clock = clock
+        self.claimer = claimer  # who holds this process's weekly leases (``bot.data.leases``)
         self.builder = DigestBuilder(db, painter, guild_names=guild_names)
         self.repository = self.builder.repository
 
@@ -75,7 +78,7 @@ class DigestService:
     async def record_manual(self, guild_id: int, digest: Digest, request_id: int | str = "") -> None:
         """Record a digest the member received, so the next one starts where it ended and can say what
         changed; one Discord refused is not recorded, or "since the last digest" would skip it."""
-        await self.repository.claim(
+        await self.repository.record(
             guild_id,
             MANUAL,
             f"{to_db(digest.until)}/{request_id}",
@@ -86,7 +89,7 @@ class DigestService:
 
     async def due_weekly(self, scope: ShardScope = ALL_SHARDS) -> list[DueDigest]:
         """Guilds of ``scope`` whose latest weekly slot has passed, that was after their set-up, and is
-        unclaimed."""
+        neither sent nor leased (a lease that ran out, of a process killed mid-post, is due again)."""
         now = self.clock.now()
         due = []
         for target in await self.repository.weekly_targets():
@@ -96,7 +99,7 @@ class DigestService:
             if slot <= target.created_at:
                 continue  # the first weekly digest is the first slot after the consultation was set up
             key = week_key(slot)
-            if not await self.repository.is_claimed(target.guild_id, WEEKLY, key):
+            if not await self.repository.is_claimed(target.guild_id, WEEKLY, key, now):
                 due.append(DueDigest(target, slot, key))
         return due
 
@@ -119,14 +122,21 @@ class DigestService:
 
     async def release_weekly(self, due: DueDigest) -> None:
         """Give back a claimed week whose post Discord refused, so the next turn tries again."""
-        await self.repository.release(due.target.guild_id, WEEKLY, due.period_key)
+        await self.repository.release(due.target.guild_id, WEEKLY, due.period_key, self.claimer)
+
+    async def sent_weekly(self, due: DueDigest) -> bool:
+        """The week's digest was posted: it enters the log (the next one starts where it ended)."""
+        return await self.repository.mark_sent(
+            due.target.guild_id, WEEKLY, due.period_key, self.clock.now(), self.claimer
+        )
 
     async def weekly(self, due: DueDigest, locale: object = None) -> Digest | None:
-        """Build the weekly digest and claim its period; None when the period was claimed already.
+        """Build the weekly digest and lease its period; None when another claimer holds or sent it.
 
         The period runs from the previous weekly digest (or a week before the slot) to now; "what
-        changed" compares with the previous weekly digest. The row is claimed before anything is
-        posted, so a crash or restart can lose one weekly post but never send it twice.
+        changed" compares with the previous weekly digest. The lease is taken before anything is
+        posted and the caller marks the week sent after the post (``sent_weekly``): a process killed
+        in between leaves a lease that runs out (``bot.data.leases.LEASE``), and the week is due again.
         """
         now = self.clock.now()
         previous_weekly = await self.repository.digests(due.target.guild_id, WEEKLY)
@@ -140,11 +150,13 @@ class DigestService:
             earlier=previous_weekly,
             locale=locale,
         )
-        claimed = await self.repository.claim(
-            due.target.guild_id, WEEKLY, due.period_key, since, now, digest.figures
+        claimed = await self.repository.lease(
+            due.target.guild_id, WEEKLY, due.period_key, since, now, digest.figures, self.claimer
         )
         if not claimed:
-            log.info("Weekly digest %s of guild %s was already sent", due.period_key, due.target.guild_id)
+            log.info(
+                "Weekly digest %s of guild %s is sent or being sent", due.period_key, due.target.guild_id
+            )
             return None
         return digest
 

@@ -30,10 +30,10 @@ class SessionButton(AnsweringButton, template=r"(?!)"):
     style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
     emoji: ClassVar[str | None] = None
 
-    def __init__(self, session_id: int, locale: object = None) -> None:
+    def __init__(self, session_id: int, locale: object = None, *, labelled: bool = True) -> None:
         super().__init__(
             discord.ui.Button(
-                label=t(self.label_key, locale) if self.label_key else None,
+                label=t(self.label_key, locale) if self.label_key and labelled else None,
                 style=self.style,
                 emoji=self.emoji,
                 custom_id=self.custom_id_for(session_id),
@@ -49,7 +49,8 @@ class SessionButton(AnsweringButton, template=r"(?!)"):
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
     ) -> SessionButton:
-        return cls(int(match["id"]))
+        # The item a click is answered by is never shown: no label to translate (once per click of a rush).
+        return cls(int(match["id"]), labelled=False)
 
 
 class SignUpButton(SessionButton, template=action_template("signup")):

@@ -179,7 +179,7 @@ class Notifier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            # Between two deliveries: a notice already claimed (stamped sent) is delivered, not lost.
+            # Between two deliveries: a notice already claimed (leased) is delivered, not left waiting.
             async with self._one_at_a_time:
                 self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -218,7 +218,8 @@ class Notifier:
         """Claim and deliver the next notice; False when there is none.
 
         Shielded: a caller cancelled mid-way (shutdown) does not abandon a notice already claimed
-        (stamped sent, so never retried): the claim, the DM and its outcome finish together."""
+        (leased, so retried only once the lease runs out): the claim, the DM and its outcome finish
+        together."""
         return await asyncio.shield(self._deliver_next())
 
     async def _deliver_next(self) -> bool:
@@ -230,7 +231,8 @@ class Notifier:
             outcome = "failed"
             if session is not None:
                 outcome = await self._deliver(notice, session)
-            await self.repo.finish_notice(notice.id, outcome)
+            if not await self.repo.finish_notice(notice.id, outcome, self.bot.clock.now()):
+                log.warning("Notice %s: its lease ran out while it was delivered", notice.id)
             return True
 
     def _text(self, notice: Notice, session: Session, *, thread: bool = False) -> str:

@@ -30,6 +30,14 @@ def event_place(session: Session) -> str:
     return session.location_text or ""
 
 
+async def withdraw_event(event: discord.ScheduledEvent) -> None:
+    """Cancel a Discord event that has not started; one already running can only be ended."""
+    if event.status is discord.EventStatus.scheduled:
+        await event.cancel()
+    elif event.status is discord.EventStatus.active:
+        await event.end()
+
+
 class OfferPublisher:
     """Posts, refreshes and withdraws what linked servers see of a home session."""
 
@@ -229,10 +237,7 @@ class OfferPublisher:
         if event is None:
             return
         try:
-            if event.status is discord.EventStatus.scheduled:
-                await event.cancel()
-            elif event.status is discord.EventStatus.active:
-                await event.end()
+            await withdraw_event(event)
         except (discord.HTTPException, discord.ClientException) as error:
             log.warning("Could not end the event of %s on %s: %s", offer.session_id, offer.guild_id, error)
 

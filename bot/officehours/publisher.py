@@ -16,7 +16,7 @@ from bot.audit import record_action
 from bot.data.officehours import OfficeHoursRepository, Session, Signup
 from bot.i18n import t
 from bot.officehours.delivery import CardRefresher, Notifier, session_channel
-from bot.officehours.offers import OfferPublisher
+from bot.officehours.offers import OfferPublisher, withdraw_event
 from bot.officehours.render import card_embed, card_view, ping, relative, when, where
 from bot.officehours.service import OfficeHoursService
 
@@ -98,10 +98,7 @@ class SessionPublisher:
         if event is None:
             return
         try:
-            if event.status is discord.EventStatus.scheduled:
-                await event.cancel()
-            elif event.status is discord.EventStatus.active:
-                await event.end()
+            await withdraw_event(event)
         except (discord.HTTPException, discord.ClientException) as error:
             log.warning("Could not cancel the event of office hours %s: %s", session.id, error)
 

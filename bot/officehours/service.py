@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.batching import GroupCommit
 from bot.clock import Clock
+from bot.data import leases
 from bot.data.guilds import GuildRepository
 from bot.data.links import LinkRepository
 from bot.data.officehours import (
@@ -79,11 +80,13 @@ class OfficeHoursService:
         guilds: GuildRepository,
         clock: Clock,
         links: LinkRepository | None = None,
+        claimer: str = leases.CLAIMER,
     ) -> None:
         self.repo = repo
         self.guilds = guilds
         self.clock = clock
         self.links = links or LinkRepository(repo.db)
+        self.claimer = claimer  # who holds this process's reminder leases (``bot.data.leases``)
         # Per session: clicks waiting for the next transaction of their kind.
         self.signups: GroupCommit[int, Click, SignupOutcome] = GroupCommit(
             self._book, name="officehours-signups"
@@ -258,35 +261,40 @@ class OfficeHoursService:
     # -- the scheduler ----------------------------------------------------------------------
 
     async def claim_due_reminders(self, scope: ShardScope = ALL_SHARDS) -> list[DueReminder]:
-        """Claim every due reminder of the guilds of ``scope``: stamped sent in one transaction,
-        before anything is posted.
+        """Claim every due reminder of the guilds of ``scope``, in one transaction, before anything
+        is posted: each returned reminder is leased to this claimer; post it, then ``finish_reminder``.
 
         Only the nearest due reminder of a session is returned (a bot that was down does not send
         a day-before reminder 10 minutes before); the others, and reminders of sessions already
         started or whose time no longer matches the session's (it moved), are stamped and dropped.
+        A process killed before ``finish_reminder`` leaves a lease that runs out: the reminder is
+        due again (``bot.data.leases``).
         """
         now = self.clock.now()
         claimed: list[DueReminder] = []
+        dropped: list[int] = []
         seen: set[int] = set()
-        async with self.repo.reminder_claim(now) as claim:
+        async with self.repo.reminder_claim(now, self.claimer) as claim:
             pending = await claim.due(scope)  # by session, nearest first
-            await claim.stamp_sent([p.reminder_id for p in pending])
             for due in pending:
                 session = due.session
                 if not reminder_still_right(due, now) or session.id in seen:
+                    dropped.append(due.reminder_id)
                     continue
                 seen.add(session.id)
-                attendees = await claim.confirmed(session.id)  # from every server: DMs as always
-                await claim.queue_dms(session.id, [s for s in attendees if s.dm_reminders], due.reminder_id)
+                attendees = await claim.confirmed(session.id)  # from every server (DMs: finish_reminder)
                 home = session.guild_id
                 own = tuple(s.user_id for s in attendees if s.from_server(home) == home)
                 claimed.append(DueReminder(due.reminder_id, due.minutes_before, session, own))
+            await claim.stamp_sent(dropped)
+            await claim.lease([d.reminder_id for d in claimed])
         return claimed
 
     async def claim_due_offer_reminders(self, scope: ShardScope = ALL_SHARDS) -> list[DueReminder]:
         """The same for the linked servers of ``scope`` a session is offered on (issue 16): each server's
         reminder is claimed once, for that server's own attendees, by the process owning the server;
-        only the nearest due one per session and server. The DMs were queued by the home's claim."""
+        only the nearest due one per session and server. The DMs are queued by the home's
+        ``finish_reminder``."""
         now = self.clock.now()
         claimed: list[DueReminder] = []
         seen: set[tuple[int, int]] = set()
@@ -310,6 +318,12 @@ class OfficeHoursService:
                     )
                 )
         return claimed
+
+    async def finish_reminder(self, due: DueReminder) -> bool:
+        """The reminder was posted in the thread: mark it sent and queue the DMs of attendees who asked
+        for them. False when it was not ours any more (the lease ran out and another claimer took it)."""
+        dms = await self.repo.finish_reminder(due.reminder_id, due.session.id, self.clock.now(), self.claimer)
+        return dms is not None
 
     # -- exports ----------------------------------------------------------------------------
 

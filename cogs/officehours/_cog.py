@@ -295,9 +295,9 @@ class OfficeHoursCog(commands.Cog):
     async def _run_due_reminders(self) -> int:
         """Post every due reminder once (claimed in the database first) and close started cards.
 
-        Crash safety: a reminder is stamped sent in the same transaction that claims it, before
-        Discord is called (at most once). A crash between the claim and the post loses that one
-        reminder, which we prefer to pinging everyone twice; the same holds for each DM in the outbox.
+        Crash safety: a reminder is leased when it is claimed and marked sent (its DMs queued) after
+        the post; a process killed in between leaves a lease that runs out, and the reminder is posted
+        by whoever runs its shard then (``bot.data.leases``). The same holds for each DM in the outbox.
         """
         now = self.bot.clock.now()
         since = self._last_tick or now - timedelta(days=1)
@@ -318,6 +318,8 @@ class OfficeHoursCog(commands.Cog):
                     due.session, "officehours.notice.reminder_thread", list(due.attendee_ids)
                 )
                 posted += 1
+            if not await self.service.finish_reminder(due):
+                log.warning("Reminder %s: its lease ran out while it was posted", due.reminder_id)
         posted += await self.linked.run_round()
         self.notifier.wake()
         return posted

@@ -5,7 +5,9 @@
   reminders, audit log naming Discord as the source). The bot's own changes echo back as updates
   that match the stored session, so they do nothing.
 * session -> Discord: at the start time the bot starts the event (ACTIVE), at the end it completes
-  it (COMPLETED); each claimed in the database first, so it happens once across restarts.
+  it (COMPLETED); each leased in the database first and done after, so it happens once across
+  restarts (a process killed in between: the lease runs out and the phase is tried again, reading
+  Discord's state first).
 """
 
 from __future__ import annotations
@@ -138,10 +140,12 @@ class ScheduledEventSync:
             if await self.events.claim_phase(session.id, ACTIVE, now):
                 done += await self._set_status(session, discord.EventStatus.active)
                 await self.publisher.offers.set_event_status(session, discord.EventStatus.active)
+                await self.events.phase_done(session.id, ACTIVE, self.bot.clock.now())
         for session in await self.events.due_to_complete(now, self.bot.scope):
             if await self.events.claim_phase(session.id, COMPLETED, now):
                 done += await self._set_status(session, discord.EventStatus.completed)
                 await self.publisher.offers.set_event_status(session, discord.EventStatus.completed)
+                await self.events.phase_done(session.id, COMPLETED, self.bot.clock.now())
         self.transitions += done
         return done
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands, tasks
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TAG_REFRESH_SECONDS = 15.0
+REACTION_EVENTS = {"MESSAGE_REACTION_ADD": True, "MESSAGE_REACTION_REMOVE": False}
 
 
 class TallyCog(commands.Cog):
@@ -25,29 +27,66 @@ class TallyCog(commands.Cog):
     def __init__(self, bot: ConsultationBot, tally: TallyService) -> None:
         self.bot = bot
         self.tally = tally
+        self._parsers: dict[str, Callable[[Any], None]] = {}  # discord.py's own, while ours are installed
 
     async def cog_load(self) -> None:
         await self.tally.start()
+        self._install()
         self.refresh_tags.start()
 
     async def cog_unload(self) -> None:
         self.refresh_tags.cancel()
+        self._uninstall()
         await self.tally.stop()
 
-    def _record(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
-        if self.bot.user is not None and payload.user_id == self.bot.user.id:
-            return
-        if payload.member is not None and payload.member.bot:
-            return
-        self.tally.record(added, payload.message_id, str(payload.emoji), payload.user_id, payload.guild_id)
+    def _install(self) -> None:
+        """Reaction adds and removes reach the tally straight from the gateway's parser.
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        self._record(payload, True)
+        discord.py would build an event, a ``Member`` and a task per reaction (profiled: its parse cost
+        the gateway path more than the whole durable write, and a flood's pending tasks were the peak of
+        the memory benchmark); the tally needs four fields of the payload. Events on other messages,
+        and every event when some other listener wants it, still go through discord.py's parser.
+        """
+        parsers: dict[str, Callable[[Any], None]] = self.bot._connection.parsers
+        for event, added in REACTION_EVENTS.items():
+            original = self._parsers.setdefault(event, parsers[event])
+            parsers[event] = self._parser(original, added, "on_raw_" + event[8:].lower())
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        self._record(payload, False)
+    def _uninstall(self) -> None:
+        parsers: dict[str, Callable[[Any], None]] = self.bot._connection.parsers
+        for event, original in self._parsers.items():
+            parsers[event] = original
+        self._parsers.clear()
+
+    def _parser(self, original: Callable[[Any], None], added: bool, listener: str) -> Callable[[Any], None]:
+        def parse(data: dict[str, Any]) -> None:
+            try:
+                if self.take_reaction(data, added) and not self.bot.extra_events.get(listener):
+                    return
+            except Exception:  # never break the gateway's reading: discord.py's own parse takes it
+                log.exception("A reaction event could not be read; handed to discord.py")
+            original(data)
+
+        return parse
+
+    def take_reaction(self, data: dict[str, Any], added: bool) -> bool:
+        """A ``MESSAGE_REACTION_ADD``/``REMOVE`` payload into the tally; False when not on a draft's post."""
+        message_id = int(data["message_id"])
+        if not self.tally.is_post(message_id):
+            return False
+        user_id = int(data["user_id"])
+        if self.bot.user is not None and user_id == self.bot.user.id:
+            return True
+        if ((data.get("member") or {}).get("user") or {}).get("bot"):
+            return True
+        emoji = data["emoji"]
+        if emoji.get("id") is None:  # a Unicode emoji is its name, as str(PartialEmoji) says
+            text = emoji.get("name") or ""
+        else:
+            text = str(discord.PartialEmoji.from_dict(emoji))
+        guild = data.get("guild_id")
+        self.tally.record(added, message_id, text, user_id, int(guild) if guild else None)
+        return True
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .control import DiscordEmulator
+from .control import LISTEN_BACKLOG, DiscordEmulator
 from .interactions import InteractionResult
 from .rest import make_app
 
@@ -192,7 +192,7 @@ def custom_ids(components: list[dict[str, Any]]) -> list[str]:
 async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)
     await site.start()
     server = site._server
     assert server is not None and server.sockets

@@ -30,6 +30,11 @@ from .state import Channel, Message, ScheduledEvent, State, snowflake
 
 log = logging.getLogger(__name__)
 
+# aiohttp listens with a backlog of 128: a burst of clicks whose answers each open a connection (1,000
+# in bench.postgres's rush) overflowed it, the kernel dropped the SYNs and the clients' retries came 1,
+# 3, 7, 15, 31 s later (answers 20-39 s late, a 60 s wait timed out). Discord's edge is no such limit.
+LISTEN_BACKLOG = 4096
+
 
 class DiscordEmulator(WorldControl, MemberControl, InteractionControl, ScheduledEventControl):
     """A loopback Discord (API v10 + gateway) for the unmodified discord.py client.
@@ -83,7 +88,7 @@ class DiscordEmulator(WorldControl, MemberControl, InteractionControl, Scheduled
     async def start(self) -> None:
         self._runner = web.AppRunner(make_app(self), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        site = web.TCPSite(self._runner, self.host, 0, backlog=LISTEN_BACKLOG)
         await site.start()
         server = site._server
         assert server is not None and server.sockets
@@ -165,6 +170,8 @@ class DiscordEmulator(WorldControl, MemberControl, InteractionControl, Scheduled
     def set_pace(self, pace: float | None) -> RateLimits | None:
         """Model Discord's rate limits from now on, windows scaled by ``pace`` (None: no limits)."""
         self.ratelimits = RateLimits(pace) if pace is not None else None
+        if hasattr(self, "gateway"):
+            self.gateway.limits.pace = pace  # IDENTIFY's 5-second windows at the same pace
         return self.ratelimits
 
     @property

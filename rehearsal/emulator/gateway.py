@@ -4,7 +4,8 @@ buffers, intent filtering (MESSAGE_CONTENT blanking included) and event fan-out 
 Sharding as Discord does it: IDENTIFY may carry ``shard: [id, count]``; READY lists, GUILD_CREATE
 describes and events reach only the guilds of that shard (``(guild_id >> 22) % count``), events
 without a guild (DMs) only shard 0. ``GET /gateway/bot`` recommends ``recommended_shards`` and
-reports ``max_concurrency`` and the session start budget (``session_start_total`` less identifies)."""
+reports ``session_start_limit``. IDENTIFY follows Discord's rules (``identify.py``): too many at once
+in one ``max_concurrency`` bucket get Opcode 9, an invalid shard 4010, too many guilds 4011."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from .identify import INVALID_SHARD, SHARDING_REQUIRED, IdentifyLimits
 from .payloads import guild_create_payload, member_payload, user_payload
 
 if TYPE_CHECKING:
@@ -35,8 +37,6 @@ MESSAGE_CONTENT = 1 << 15
 GUILD_SCHEDULED_EVENTS = 1 << 16
 
 HEARTBEAT_INTERVAL_MS = 41250
-SESSION_START_TOTAL = 1000
-SESSION_START_RESET_MS = 24 * 3600 * 1000
 GUILD_EVENTS_BY_ID = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")
 REPLAY_BUFFER = 2000
 MAX_SESSIONS = 64
@@ -117,16 +117,19 @@ class Gateway:
         self._ready_event = asyncio.Event()
         self._sockets: set[web.WebSocketResponse] = set()
         self.recommended_shards = 1  # what GET /gateway/bot answers in ``shards``
-        self.max_concurrency = 1
-        self.identifies: list[tuple[list[int] | None, float]] = []  # (shard, loop time) of each IDENTIFY
+        # Discord's IDENTIFY rules, at the pace of the emulator's rate limits (off when they are off).
+        self.limits = IdentifyLimits(pace=emu.ratelimits.pace if emu.ratelimits is not None else None)
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.limits.max_concurrency
+
+    @max_concurrency.setter
+    def max_concurrency(self, value: int) -> None:
+        self.limits.max_concurrency = value
 
     def session_start_limit(self) -> dict[str, int]:
-        return {
-            "total": SESSION_START_TOTAL,
-            "remaining": max(0, SESSION_START_TOTAL - len(self.identifies)),
-            "reset_after": SESSION_START_RESET_MS,
-            "max_concurrency": self.max_concurrency,
-        }
+        return self.limits.session_start_limit(asyncio.get_running_loop().time())
 
     def shards_connected(self) -> list[list[int] | None]:
         """The shard of every connected, ready session."""
@@ -227,15 +230,17 @@ class Gateway:
                 break
             del self.sessions[oldest]
         shard = data.get("shard")
-        if shard is not None and not (
-            isinstance(shard, list)
-            and len(shard) == 2
-            and all(isinstance(n, int) for n in shard)
-            and 0 <= shard[0] < shard[1]
-        ):
-            await ws.close(code=4010, message=b"Invalid shard.")
+        if not IdentifyLimits.valid_shard(shard):
+            await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
             return None
-        self.identifies.append((shard, asyncio.get_running_loop().time()))
+        probe = Session(id="", intents=0, shard=shard)
+        if sum(1 for g in self.emu.state.guilds if probe.serves(g)) > self.limits.max_guilds:
+            await ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+            return None
+        if not self.limits.admit(shard, asyncio.get_running_loop().time()):
+            log.info("IDENTIFY of shard %s too soon in its bucket: INVALID_SESSION", shard)
+            queue.put_nowait(json.dumps({"op": 9, "d": False}))
+            return None
         session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
         session.shard = shard
         session.ws, session.queue = ws, queue

@@ -17,10 +17,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.data.officehours import OfficeHoursRepository
-from bot.data.recommendations import Post, RecommendationRepository
+from bot.data.recommendations import RecommendationRepository
 from bot.i18n import t
 from rehearsal.emulator import InteractionResult
-from rehearsal.servers import counted, discord_tally_across, invite, join, offered_card, stored_tally_across
+from rehearsal.servers import (
+    counted,
+    discord_tally_across,
+    invite,
+    join,
+    offered_card,
+    posts_by_number,
+    stored_tally_across,
+)
 from rehearsal.world import TallyCells, World, database_tally, discord_tally
 
 SEATS, CLICKS = 20, 200
@@ -53,16 +61,6 @@ def answer(result: InteractionResult) -> str:
     return (result.followups[-1].content if result.deferred else result.content) or ""
 
 
-async def live_posts(world: World) -> dict[int, Post]:
-    repo = RecommendationRepository(world.db)
-    found = {}
-    for rec in await repo.all(world.guild_id):
-        post = await repo.live_post_for(rec.id)
-        if post is not None:
-            found[rec.number] = post
-    return found
-
-
 async def test_one_consultation_across_three_servers(servers):
     home, forum, text = servers
     worlds = (home, forum, text)
@@ -79,7 +77,7 @@ async def test_one_consultation_across_three_servers(servers):
     # Published at home: the same drafts on all three, each in its own channel.
     published = await home.publish()
     assert "Wikimedia Brasil" in answer(published) and "Wikimedia España" in answer(published)
-    posts = {world.guild_id: await live_posts(world) for world in worlds}
+    posts = {world.guild_id: await posts_by_number(world) for world in worlds}
     drafts = len(await RecommendationRepository(home.db).all(home.guild_id))
     assert [len(p) for p in posts.values()] == [drafts] * 3
     assert {p.channel_id for p in posts[text.guild_id].values()} == {text.text_id}

@@ -16,6 +16,7 @@ from bot.data.languages import LanguageRepository, Translation
 from bot.data.links import LinkRepository
 from bot.data.mirrors import MirrorRepository
 from bot.data.recommendations import RecommendationRepository
+from rehearsal.servers import posts_by_number
 from rehearsal.world import World, database_tally, discord_tally
 
 SUPPORT, OPPOSE = "👍", "👎"
@@ -64,16 +65,6 @@ async def link(home: World, other: World) -> None:
     )
     home.bot.dispatch("consultation_server_linked", home.guild_id, other.guild_id)
     await copied
-
-
-async def posts_by_number(world: World) -> dict[int, object]:
-    repo = RecommendationRepository(world.db)
-    found = {}
-    for rec in await repo.all(world.guild_id):
-        post = await repo.live_post_for(rec.id)
-        if post is not None:
-            found[rec.number] = post
-    return found
 
 
 async def test_publish_edit_and_close_at_home_reach_every_server(servers):

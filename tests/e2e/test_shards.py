@@ -77,11 +77,16 @@ def reminders_posted(world: World, session: Session) -> int:
 
 async def test_one_process_runs_both_recommended_shards(guilds: tuple[World, World]):
     zero, one = guilds
+    # Discord's IDENTIFY rule at its own pace: max_concurrency 1, one IDENTIFY per 5 s, else Opcode 9.
+    limits = zero.emu.gateway.limits
+    limits.pace, limits.max_concurrency = 1.0, 1
     await run(zero, one, ALL)
     bot = zero.bot
     assert bot is not None
     assert bot.shard_count == 2 and bot.scope.everything and bot.scope.process_wide
     assert sorted(zero.emu.gateway.shards_connected()) == [[0, 2], [1, 2]]
+    # The bot waited between its two IDENTIFYs (before_identify_hook): none refused.
+    assert limits.refused == 0 and len(limits.starts) == 2 and limits.starts[1] - limits.starts[0] >= 5.0
     assert {g.id: g.shard_id for g in bot.guilds} == {zero.guild_id: 0, one.guild_id: 1}
     sessions = [await session_with_attendee(world) for world in (zero, one)]  # commands on both shards
     zero.clock.set(START - timedelta(hours=24))

@@ -91,3 +91,52 @@ async def test_gateway_bot_recommends_shards_and_counts_session_starts(emu: Disc
             after = await response.json()
         assert after["session_start_limit"]["remaining"] == before["session_start_limit"]["remaining"] - 1
         await ws.close()
+
+
+async def first_frame(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    """The first frame after HELLO that is not a heartbeat ACK (a dispatch or Opcode 9)."""
+    while True:
+        frame = json.loads((await ws.receive(timeout=5)).data)
+        if frame["op"] in (0, 9):
+            return frame
+
+
+async def test_identifies_beyond_max_concurrency_in_a_bucket_get_invalid_session(
+    emu: DiscordEmulator,
+) -> None:
+    """Discord's rule: one IDENTIFY per bucket (``shard_id % max_concurrency``) per 5 s; the one too
+    many gets Opcode 9 Invalid Session. A raw client identifying shards 0, 1 and 2 at once with
+    ``max_concurrency`` 2: shards 0 and 1 (two buckets) start, shard 2 (bucket 0 again) is refused."""
+    emu.gateway.limits.pace = 1.0  # Discord's own 5-second window: the three IDENTIFYs fall inside it
+    emu.gateway.max_concurrency = 2
+    for n in range(4):
+        emu.create_guild(f"Guild {n}", shard=(n, 4))
+    async with aiohttp.ClientSession() as session:
+        sockets = [await identify(session, emu, [n, 4]) for n in range(3)]
+        frames = [await first_frame(ws) for ws in sockets]
+        assert [(f["op"], f.get("t")) for f in frames] == [(0, "READY"), (0, "READY"), (9, None)]
+        assert frames[2]["d"] is False  # not resumable: identify again, later
+        assert emu.gateway.limits.refused == 1 and sorted(emu.gateway.shards_connected()) == [[0, 4], [1, 4]]
+        limit = emu.gateway.session_start_limit()
+        assert (limit["total"] - limit["remaining"], limit["max_concurrency"]) == (
+            2,
+            2,
+        )  # refused: not a start
+        for ws in sockets:
+            await ws.close()
+
+
+async def test_a_session_with_too_many_guilds_must_shard_4011(emu: DiscordEmulator) -> None:
+    """Discord: a shard holds at most 2,500 guilds, else close code 4011 Sharding required (a threshold
+    of 1 here, over two guilds)."""
+    emu.gateway.limits.max_guilds = 1
+    emu.create_guild("Zero", shard=(0, 2))
+    emu.create_guild("One", shard=(1, 2))
+    async with aiohttp.ClientSession() as session:
+        ws = await identify(session, emu, None)
+        closing = await ws.receive(timeout=5)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert ws.close_code == 4011
+        sharded = await identify(session, emu, [0, 2])  # one guild on this shard: allowed
+        assert (await next_dispatch(sharded))["t"] == "READY"
+        await sharded.close()

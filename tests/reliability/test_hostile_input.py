@@ -307,9 +307,9 @@ async def test_officehours_question_modal(world, figures):
         export = await world.command("wg", "officehours-manage attendees", session=session.id)
         [(_, data)] = export.files
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        assert rows[0][-1] == "question" and len(rows) == 2
+        assert "question" in rows[0] and len(rows) == 2
         assert not any(value.startswith(FORMULA_START) for value in rows[1]), rows[1]
-        assert rows[1][-1].lstrip("'") == (stored or "")
+        assert rows[1][rows[0].index("question")].lstrip("'") == (stored or "")
 
     await fuzz(hostile_text(1200), check)
     assert_nothing_pings(world)

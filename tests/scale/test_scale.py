@@ -34,6 +34,7 @@ from bot.config import load_settings
 from bot.data.database import Database
 from bot.data.digest import DigestRepository
 from bot.data.guilds import GuildRepository
+from bot.data.leases import LEASE
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.recommendations import RecommendationRepository
 from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
@@ -47,6 +48,7 @@ GUILDS, SHARDS, MEMBERS, CAPACITY, RECOMMENDATIONS = 30, 6, 12, 3, 3
 READY_TIMEOUT = 120
 FLOOD_CHUNK = 20  # reactions per control call: the burst arrives over a few seconds, not in one frame
 FORUM, TEXT, VOICE = 15, 0, 2
+WEEKLY_TURN = 5 * 60  # cogs/digest.py's weekly loop: every 5 minutes and at each start
 FIGURES: dict[str, Any] = {}  # printed at the end (pytest -s shows them)
 
 
@@ -417,6 +419,17 @@ async def run_scenario(
         await bot.start()
     await emulator.wait_for_ready(SHARDS, READY_TIMEOUT)
     await wait_for_log(bots, "Reaction catch-up:", catch_ups)
+    # Every guild's weekly digest is posted before the processes stop (stopping one mid-post would
+    # leave its week to a next start; a week leased by the killed process comes back after its lease).
+    digest_channels = [g["digest"] for g in guilds]
+    began = time.monotonic()
+    async with asyncio.timeout(LEASE.total_seconds() + 2 * WEEKLY_TURN):
+        while True:
+            posted = (await report(emulator, [], digest_channels))["posted"]
+            if all(any(m["embeds"] for m in posted[str(c)]) for c in digest_channels):
+                break
+            await asyncio.sleep(1)
+    FIGURES["digests_after_restart_s"] = round(time.monotonic() - began, 1)
     for bot in bots:
         await bot.stop()
 

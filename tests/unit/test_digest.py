@@ -286,6 +286,7 @@ async def test_weekly_digest_once_per_period(db, guild, posts, clock):
     assert digest is not None and digest.since == due.slot - timedelta(days=7)
     assert await service.due_weekly() == []
     assert await service.weekly(due) is None  # a second claim of the same period is refused
+    assert await service.sent_weekly(due)  # posted
     clock.advance(days=6)
     assert await service.due_weekly() == []
     clock.advance(days=1)

@@ -47,7 +47,8 @@ async def test_the_demo_database_moves_to_postgresql(tmp_path, database_url):
         # Identities continue after the copied ids: a new row gets a fresh id, not a collision.
         highest = await new.fetchval("SELECT MAX(id) FROM audit_log")
         new_id = await new.execute(
-            "INSERT INTO audit_log (guild_id, action, created_at) VALUES (?, 'test', '2030')", (guild_id,)
+            "INSERT INTO audit_log (guild_id, action, created_at) VALUES (?, 'test', ?)",
+            (guild_id, "2030-01-01T00:00:00.000000Z"),
         )
         assert new_id == highest + 1
     finally:

@@ -157,7 +157,10 @@ async def test_reminders_fire_once_to_confirmed_only(db: Database, clock: FakeCl
     due = await svc.claim_due_reminders()
     assert [(d.minutes_before, d.attendee_ids) for d in due] == [(1440, (10,))]
     assert await svc.claim_due_reminders() == []
+    assert await svc.repo.notices(sid) == []  # the DMs are queued once the thread post went out
+    assert await svc.finish_reminder(due[0])
     assert await svc.repo.notices(sid) == [(10, "reminder", None)]
+    assert not await svc.finish_reminder(due[0])  # finished once
     clock.set(datetime(2026, 1, 10, 17, 50, tzinfo=UTC))
     assert [d.minutes_before for d in await svc.claim_due_reminders()] == [15]
     assert await svc.claim_due_reminders() == []
@@ -168,7 +171,8 @@ async def test_bot_down_sends_only_the_nearest_reminder(db: Database, clock: Fak
     sid = await schedule(svc, guild)
     await svc.sign_up(guild, sid, 10, None)
     clock.set(datetime(2026, 1, 10, 17, 50, tzinfo=UTC))
-    assert [d.minutes_before for d in await svc.claim_due_reminders()] == [15]
+    [due] = await svc.claim_due_reminders()
+    assert due.minutes_before == 15 and await svc.finish_reminder(due)
     assert await svc.repo.pending_reminders(sid) == []
     clock.set(datetime(2026, 1, 10, 18, 30, tzinfo=UTC))
     assert await svc.claim_due_reminders() == []
@@ -218,7 +222,7 @@ async def test_notice_outbox_claims_each_once(db: Database, clock: FakeClock, gu
     notice = await svc.repo.claim_notice(clock.now())
     assert notice is not None and (notice.user_id, notice.kind, notice.locale) == (11, "promoted", "pt-BR")
     assert await svc.repo.claim_notice(clock.now()) is None
-    await svc.repo.finish_notice(notice.id, "thread")
+    assert await svc.repo.finish_notice(notice.id, "thread", clock.now())
     assert await svc.repo.notices(sid) == [(11, "promoted", "thread")]
 
 

@@ -80,6 +80,8 @@ async def test_phase_claims_are_once_only(db: Database, clock: FakeClock, guild:
     assert await events.claim_phase(sid, "active", clock.now())
     assert not await events.claim_phase(sid, "active", clock.now())
     assert await events.due_to_start(clock.now()) == []
+    assert await events.due_to_complete(clock.now()) == []  # started only once the phase is done
+    assert await events.phase_done(sid, "active", clock.now())
     assert await events.due_to_complete(clock.now()) == []
     clock.set(START + timedelta(minutes=60))
     assert [s.id for s in await events.due_to_complete(clock.now())] == [sid]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.data.officehours import Signup
 from bot.errors import UserError
+from bot.i18n import t
 from bot.officehours import ics
 from bot.officehours.export import attendees_csv
 from bot.officehours.timeparse import parse_moment, parse_reminders, parse_start
@@ -206,3 +207,12 @@ def test_card_embed_shows_seats_then_waitlist_then_closed() -> None:
     chunks = mention_chunks([*range(120), 5])
     assert [len(c) for c in chunks] == [50, 50, 20]
     assert [user for chunk in chunks for user in chunk] == list(range(120))
+
+
+def test_a_refused_time_quotes_at_most_a_short_piece_of_what_was_typed():
+    """Discord lets a string option carry 6,000 characters: quoting it whole made the refusal longer
+    than a message may be, and the member got no answer at all (the hostile-input run found it)."""
+    with pytest.raises(UserError) as refused:
+        parse_moment("x" * 6000)
+    sentence = t(refused.value.key, "en-US", **refused.value.params)
+    assert len(sentence) < 500 and "x" * 150 in sentence

@@ -144,6 +144,8 @@ async def test_reminders_go_to_each_server_own_attendees_once(
     clock.advance(days=5, hours=8, minutes=46)  # 17:46 on the day: the 15-minute reminder is due
     [home] = await svc.claim_due_reminders()
     assert home.guild_id is None and home.attendee_ids == (601, 602)
+    assert await svc.repo.notices(sid) == []  # leased: the DMs are queued once the home post went out
+    assert await svc.finish_reminder(home)
     assert [(u, k) for u, k, _ in await svc.repo.notices(sid)] == [(621, "reminder")]  # DMs as always
 
     # Two processes, one shard each: each reminds the linked server it owns, once.

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.clock import to_db
 from bot.data.backends.dialect import to_numbered, translate_ddl
 from bot.data.database import Database, DatabaseBusy, parse_url
 from bot.data.guilds import GuildRepository
@@ -186,3 +187,130 @@ async def test_a_reader_sees_one_snapshot_while_others_write(db):
         await db.execute("INSERT INTO bot_state (key, value) VALUES ('during', 'the read')")
         assert await reader.fetchval("SELECT COUNT(*) FROM bot_state") == before
     assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == before + 1
+
+
+@on_postgres
+async def test_two_bots_racing_sync_the_commands_once(pg, db):
+    """Two processes both holding shard 0 (two bots, two pools) start at once: the advisory lock lets
+    one sync; the other neither waits nor syncs, and later finds the tree's hash recorded."""
+    from bot.client import ConsultationBot
+    from bot.config import load_settings
+
+    other = await Database.open(pg)
+    inside, release = asyncio.Event(), asyncio.Event()
+    synced: list[str] = []
+    try:
+        bots = []
+        for name, database in (("first", db), ("second", other)):
+            bot = ConsultationBot(load_settings({}), database=database)
+            bot.guild_repository = GuildRepository(database)
+
+            async def sync(name: str = name) -> list[object]:
+                synced.append(name)
+                inside.set()
+                await release.wait()  # the first sync is in flight while the second process starts
+                return []
+
+            bot.tree.sync = sync  # type: ignore[method-assign]
+            bots.append(bot)
+        first = asyncio.create_task(bots[0].sync_commands_once())
+        await inside.wait()
+        # Refused at once, not queued (a guard: without the lock it would sync and wait on ``release``).
+        assert await asyncio.wait_for(bots[1].sync_commands_once(), 10) is False
+        release.set()
+        assert await first is True
+        assert await bots[1].sync_commands_once() is False  # its turn now: the hash says unchanged
+        assert synced == ["first"]
+    finally:
+        await other.close()
+
+
+async def test_the_process_wide_lock_is_always_held_on_sqlite(database_url, db):
+    async with db.exclusive("command-sync") as held, db.exclusive("command-sync") as again:
+        assert (held, again) == (True, db.dialect == "sqlite")
+
+
+@on_postgres
+async def test_the_process_wide_lock_is_per_schema(pg, db):
+    """Advisory locks are per database: deployments (and test runs) in other schemas of it must not
+    take each other's command sync."""
+    from tests.conftest import POSTGRES_URL
+
+    elsewhere = await Database.open(POSTGRES_URL, migrate=False)  # the public schema
+    try:
+        async with db.exclusive("command-sync") as held, elsewhere.exclusive("command-sync") as there:
+            assert held and there
+        async with db.exclusive("command-sync") as held:
+            assert held  # given back at the end of the block
+    finally:
+        await elsewhere.close()
+
+
+# -- times: timestamptz on PostgreSQL, the same text on both -----------------------------------
+
+
+def test_time_columns_become_timestamptz_in_the_ddl():
+    ddl = translate_ddl(
+        "CREATE TABLE d (\n    created_at TEXT NOT NULL,\n    since TEXT,\n    lease_until TEXT,"
+        "\n    title TEXT,\n    format TEXT)"
+    )
+    assert "created_at TIMESTAMPTZ NOT NULL" in ddl and "since TIMESTAMPTZ" in ddl
+    assert "lease_until TIMESTAMPTZ" in ddl and "title TEXT" in ddl and "format TEXT" in ddl
+    assert (
+        translate_ddl("ALTER TABLE r ADD COLUMN sent_at TEXT")
+        == "ALTER TABLE r ADD COLUMN sent_at TIMESTAMPTZ"
+    )
+
+
+@on_postgres
+async def test_every_time_column_is_timestamptz_on_postgresql(pg, db):
+    from bot.data.backends.dialect import is_time_column
+
+    rows = await db.fetchall(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema()"
+    )
+    times = {(r[0], r[1]): r[2] for r in rows if is_time_column(r[1])}
+    assert len(times) > 40 and ("reactions", "reacted_at") in times and ("digests", "since") in times
+    assert set(times.values()) == {"timestamp with time zone"}, times
+    assert {r[2] for r in rows if r[1] in ("title", "period_key", "body")} == {"text"}
+
+
+async def test_a_time_reads_back_as_the_text_it_was_written_as(database_url, db, guild, clock):
+    """The same row on both backends: written with bot.clock.to_db() text, read back byte for byte (on
+    PostgreSQL through the timestamptz codec), ordered and compared as times, "" below every time."""
+    stamps = [
+        to_db(clock.now()),
+        to_db(clock.now().replace(microsecond=123456)),
+        "1999-12-31T23:59:59.999999Z",
+        "2026-06-30T00:00:00.000001Z",
+    ]
+    for n, stamp in enumerate(stamps):
+        await db.execute(
+            "INSERT INTO audit_log (guild_id, action, created_at) VALUES (?, ?, ?)", (guild, f"t{n}", stamp)
+        )
+    rows = await db.fetchall(
+        "SELECT action, created_at FROM audit_log WHERE guild_id = ? AND created_at > ? ORDER BY created_at",
+        (guild, ""),
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        ("t2", stamps[2]),
+        ("t0", stamps[0]),
+        ("t1", stamps[1]),
+        ("t3", stamps[3]),
+    ]
+    assert [r[1].encode() for r in rows] == [s.encode() for s in sorted(stamps)]
+    later = await db.fetchval(
+        "SELECT COUNT(*) FROM audit_log WHERE guild_id = ? AND created_at >= ?", (guild, stamps[1])
+    )
+    assert later == 2
+    async with db.transaction() as tx:  # the batch paths: unnest arrays, COPY
+        await tx.insert_rows("audit_log", ("guild_id", "action", "created_at"), [(guild, "batch", stamps[1])])
+        await tx.load_rows("audit_log", ("guild_id", "action", "created_at"), [(guild, "copy", stamps[2])])
+    batch = await db.fetchall(
+        "SELECT created_at, "
+        + db.time_text("created_at")
+        + " FROM audit_log WHERE action IN ('batch', 'copy')"
+        " ORDER BY action"
+    )
+    assert [tuple(r) for r in batch] == [(stamps[1], stamps[1]), (stamps[2], stamps[2])]

@@ -47,6 +47,10 @@ class Transaction:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    def time_text(self, expr: str) -> str:
+        """The time expression ``expr`` as the text ``bot.clock.to_db()`` writes (``Database.time_text``)."""
+        return expr
+
     def for_update(self, of: str | None = None) -> str:
         """A suffix that row-locks what a SELECT read until the transaction ends (empty on SQLite)."""
         return ""
@@ -83,6 +87,8 @@ class Backend(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]: ...
+
     async def table_columns(self, table: str) -> set[str]: ...
 
     async def references(self, table: str) -> set[str]: ...
@@ -96,6 +102,8 @@ class Backend(Protocol):
     def as_bytes(self, expr: str) -> str: ...
 
     def joined_ids(self, expr: str) -> str: ...
+
+    def time_text(self, expr: str) -> str: ...
 
     async def after_migrate(self) -> None: ...
 

@@ -7,8 +7,10 @@ Two jobs, both pure functions so they are cached and unit-tested without a serve
   type PostgreSQL can infer, so it gets a cast chosen from the Python value bound to it.
 - ``translate_ddl``: a migration statement written for SQLite becomes PostgreSQL DDL (``INTEGER`` ->
   ``BIGINT``: snowflakes are 64-bit; an ``id INTEGER PRIMARY KEY`` -> an identity column; ``BLOB`` ->
-  ``BYTEA``; ``REAL`` -> ``DOUBLE PRECISION``, SQLite's REAL being 8 bytes where PostgreSQL's is 4).
-  The file itself is unchanged, so its checksum is the same on both backends.
+  ``BYTEA``; ``REAL`` -> ``DOUBLE PRECISION``, SQLite's REAL being 8 bytes where PostgreSQL's is 4; a
+  time column -> ``TIMESTAMPTZ``: a ``TEXT`` column whose name ends in ``_at`` or is in ``TIME_COLUMNS``).
+  The file itself is unchanged, so its checksum is the same on both backends. The times still travel
+  as ``bot.clock.to_db()`` text: the PostgreSQL backend's codec converts (``postgres.py``).
 """
 
 from __future__ import annotations
@@ -119,6 +121,11 @@ _INTEGER = re.compile(r"\bINTEGER\b", re.IGNORECASE)
 _BLOB = re.compile(r"(?<=[\w\"]\s)(\s*)BLOB\b", re.IGNORECASE)
 _REAL = re.compile(r"(?<=[\w\"]\s)(\s*)REAL\b", re.IGNORECASE)
 _AUTOINCREMENT = re.compile(r"\s+AUTOINCREMENT\b", re.IGNORECASE)
+# Time columns whose names do not end in ``_at`` (every migration checked): the period start of a
+# digest, a lease's end, the feedback.updated_at an embedding was computed from, the closing a
+# retention pass processed.
+TIME_COLUMNS = frozenset({"since", "lease_until", "seen_updated", "applied_for"})
+_TEXT_COLUMN = re.compile(r"\b(\w+)(\s+)TEXT\b", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
 
 
@@ -128,7 +135,17 @@ def translate_ddl(statement: str) -> str:
     text = _AUTOINCREMENT.sub("", text)
     text = _BLOB.sub(r"\1BYTEA", text)
     text = _REAL.sub(r"\1DOUBLE PRECISION", text)
+    text = _TEXT_COLUMN.sub(_time_column, text)
     return _INTEGER.sub("BIGINT", text)
+
+
+def is_time_column(name: str) -> bool:
+    name = name.lower()
+    return name.endswith("_at") or name in TIME_COLUMNS
+
+
+def _time_column(match: re.Match[str]) -> str:
+    return f"{match[1]}{match[2]}TIMESTAMPTZ" if is_time_column(match[1]) else match[0]
 
 
 def identity_table(statement: str) -> str | None:

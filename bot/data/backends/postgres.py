@@ -13,7 +13,9 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -81,10 +83,68 @@ def _numeric(text: str) -> int | float | Decimal:
         return float(text)
 
 
+# An advisory lock's key: its name within this deployment's schema (advisory locks are per database,
+# and deployments or test runs may share one database in schemas of their own), as a bigint.
+_ADVISORY_KEY = (
+    "('x' || left(md5('consultation-bot/' || current_schema() || '/' || $1::text), 16))::bit(64)::bigint"
+)
+
+
+# Times are TIMESTAMPTZ columns (``dialect.translate_ddl``) but travel as the text ``bot.clock.to_db()``
+# writes: the codec turns that text into PostgreSQL's binary form (microseconds since 2000-01-01 UTC,
+# asyncpg's "tuple" format: binary, so COPY and arrays take it too) and back into the same text, to the
+# byte. The empty string, which SQLite's text orders before every time (repositories use it as "no
+# lower bound"), is -infinity, and -infinity reads back as "".
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MINUS_INFINITY = -(2**63)
+
+
+def _encode_time(value: str | datetime) -> tuple[int]:
+    if isinstance(value, str):
+        return (_microseconds(value),)
+    if value.tzinfo is None:
+        raise ValueError(f"a time without a timezone: {value!r}")
+    return ((value - _PG_EPOCH) // _MICROSECOND,)
+
+
+@lru_cache(maxsize=4096)  # a batch's rows share their stamp (the reaction writer's 50k events: one)
+def _microseconds(text: str) -> int:
+    if not text:
+        return _MINUS_INFINITY
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"a time without a timezone: {text!r}")
+    return (moment - _PG_EPOCH) // _MICROSECOND
+
+
+def _decode_time(value: tuple[int]) -> str:
+    return _text(value[0])
+
+
+@lru_cache(maxsize=4096)
+def _text(microseconds: int) -> str:
+    if microseconds == _MINUS_INFINITY:
+        return ""
+    d = _PG_EPOCH + timedelta(microseconds=microseconds)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+        f".{d.microsecond:06d}Z"
+    )
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec(
         "numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text"
     )
+    await connection.set_type_codec(
+        "timestamptz", encoder=_encode_time, decoder=_decode_time, schema="pg_catalog", format="tuple"
+    )
+
+
+def _time_text(expr: str) -> str:
+    """A timestamptz as the text of bot.clock.to_db(), to the byte (the session's TimeZone is UTC)."""
+    return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
 class PostgresBackend:
@@ -130,6 +190,21 @@ class PostgresBackend:
                 yield PostgresTransaction(connection, self.id_tables)
 
     @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """A session-level advisory lock (``pg_try_advisory_lock``) named ``name``, held on a pooled
+        connection for the block: True in the one process holding it, False (at once, no wait) in every
+        other process of the same schema. Ended by the block or by the connection's end (a killed
+        process). It holds one pooled connection for the block: the work inside takes others."""
+        with mapped_errors():
+            async with self.pool.acquire() as connection:
+                held = bool(await connection.fetchval(f"SELECT pg_try_advisory_lock({_ADVISORY_KEY})", name))
+                try:
+                    yield held
+                finally:
+                    if held:
+                        await connection.fetchval(f"SELECT pg_advisory_unlock({_ADVISORY_KEY})", name)
+
+    @asynccontextmanager
     async def reader(self) -> AsyncIterator[Transaction]:
         """A pooled connection in one REPEATABLE READ, READ ONLY transaction: one snapshot, no locks."""
         with mapped_errors():
@@ -164,6 +239,9 @@ class PostgresBackend:
 
     def explain(self, sql: str) -> str:
         return f"EXPLAIN {sql}"
+
+    def time_text(self, expr: str) -> str:
+        return _time_text(expr)
 
     def as_bytes(self, expr: str) -> str:
         return f"convert_to({expr}, 'UTF8')"
@@ -248,6 +326,9 @@ class PostgresTransaction(Transaction):
         # Its own statement: what the caller reads next is read after the lock is granted (a later
         # statement, a later READ COMMITTED snapshot), never from a snapshot older than the lock.
         await self.fetchall(f"SELECT 1 FROM {table} WHERE {column} = ? FOR UPDATE", (key,))
+
+    def time_text(self, expr: str) -> str:
+        return _time_text(expr)
 
     def for_update(self, of: str | None = None) -> str:
         return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"

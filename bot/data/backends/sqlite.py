@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.data.backends.base import DatabaseBusy, Params, Row, Transaction
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The words of the OperationalErrors that mean "not now" rather than "wrong statement".
 _BUSY_WORDS = ("locked", "busy", "full", "disk i/o")
@@ -76,6 +77,11 @@ class SqliteBackend:
                 return cursor.lastrowid or 0
 
     @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Always held: one process has a SQLite file (``bot.ops.lock``'s run lock)."""
+        yield True
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception, cancellation included.
 
@@ -84,11 +90,12 @@ class SqliteBackend:
         """
         async with self.lock:
             try:
-                with mapped_errors():
-                    await self.connection.execute("BEGIN IMMEDIATE")
-                yield SqliteTransaction(self.connection)
-                with mapped_errors():
-                    await self.connection.execute("COMMIT")
+                # BEGIN IMMEDIATE leaves with the first statement, in its thread hop, and writes whose
+                # result nobody reads leave with the next statement or the COMMIT (a sign-up group is 2
+                # hops instead of 4); a block that ran none commits nothing.
+                tx = SqliteTransaction(self.connection, begin="BEGIN IMMEDIATE")
+                yield tx
+                await tx.commit()
             except BaseException:
                 await asyncio.shield(self.rollback())
                 raise
@@ -113,6 +120,9 @@ class SqliteBackend:
 
     def explain(self, sql: str) -> str:
         return f"EXPLAIN QUERY PLAN {sql}"
+
+    def time_text(self, expr: str) -> str:
+        return expr  # stored as that text already
 
     def as_bytes(self, expr: str) -> str:
         return f"CAST({expr} AS BLOB)"
@@ -172,30 +182,55 @@ class SqliteBackend:
 
 
 class SqliteTransaction(Transaction):
-    """Statements inside an open transaction (the lock is already held); one thread hop each."""
+    """Statements inside an open transaction (the lock is already held); one thread hop each.
+
+    With ``begin``, the transaction's BEGIN runs in the first statement's hop (on aiosqlite's thread,
+    through its queue like any statement, so the order of everything on the connection is kept).
+    ``executemany`` (which returns nothing) is deferred to the next statement's hop or the COMMIT's, in
+    order: its error then surfaces there, still inside the block, and the transaction rolls back whole.
+    """
 
     dialect = "sqlite"
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, begin: str | None = None) -> None:
         self._connection = connection
+        self._begin = begin
+        self.begun = begin is None
+        self._deferred: list[tuple[str, list[Params]]] = []
+
+    async def _run(self, statement: Callable[[sqlite3.Connection], T]) -> T:
+        begin, self._begin = self._begin, None
+        deferred, self._deferred = self._deferred, []
+        self.begun = True  # from here on the transaction may be open: COMMIT or ROLLBACK closes it
+        connection = self._connection
+
+        def run() -> T:
+            raw = connection._conn  # aiosqlite's own sqlite3 connection, on its own thread
+            if begin is not None:
+                raw.execute(begin)
+            for sql, rows in deferred:
+                raw.executemany(sql, rows)
+            return statement(raw)
+
+        with mapped_errors():
+            return await connection._execute(run)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        with mapped_errors():
-            return list(await self._connection.execute_fetchall(sql, params))
+        return await self._run(lambda raw: raw.execute(sql, params).fetchall())
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        with mapped_errors():
-            cursor = await self._connection.execute(sql, params)
-            return cursor.lastrowid or 0
+        return await self._run(lambda raw: raw.execute(sql, params).lastrowid or 0)
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        with mapped_errors():
-            cursor = await self._connection.execute(sql, params)
-            return cursor.rowcount
+        return await self._run(lambda raw: raw.execute(sql, params).rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        with mapped_errors():
-            await self._connection.executemany(sql, rows)
+        self._deferred.append((sql, list(rows)))
+
+    async def commit(self) -> None:
+        """The deferred writes and COMMIT in one hop; nothing at all if no statement was asked for."""
+        if self.begun or self._deferred:
+            await self._run(lambda raw: raw.execute("COMMIT"))
 
     async def insert_rows(self, table: str, columns: Any, rows: Any, conflict: str = "") -> None:
         # In process, executemany is as fast as a multi-row statement and has no parameter limit.

@@ -1,13 +1,18 @@
-"""Reminders: the SQL of claiming due reminders, as a unit of work the service drives."""
+"""Reminders: the SQL of claiming due reminders, as a unit of work the service drives.
+
+A due reminder is leased (``bot.data.leases``) in the claim transaction and marked sent, with its DMs
+queued, by ``finish_reminder`` after the thread post: a process killed in between leaves a lease that runs
+out, and the reminder is due again for whoever runs its guild's shard."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import from_db, to_db
+from bot.data import leases
 from bot.data.database import Database, Transaction
 from bot.data.officehours._outbox import enqueue
 from bot.data.officehours._rows import Session, Signup, session_row, signup_row
@@ -26,23 +31,26 @@ class PendingReminder:
 
 
 class ReminderClaim:
-    """Statements of one claim transaction: read what is due, stamp it, read attendees, queue DMs."""
+    """Statements of one claim transaction: read what is due, lease it (or drop it), read attendees."""
 
-    def __init__(self, tx: Transaction, stamp: str) -> None:
+    def __init__(self, tx: Transaction, stamp: str, claimer: str, lease_until: str) -> None:
         self._tx = tx
         self._stamp = stamp
+        self._claimer = claimer
+        self._lease_until = lease_until
 
     async def due(self, scope: ShardScope = ALL_SHARDS) -> list[PendingReminder]:
-        """Unsent reminders due by now in guilds of ``scope``, by session then nearest first."""
+        """Unsent, unleased reminders due by now in guilds of ``scope``, by session then nearest first."""
         shards, params = scope.where("o.guild_id")
         rows = await self._tx.fetchall(
             "SELECT r.id AS reminder_id, r.minutes_before, r.due_at, o.*"
             " FROM reminders r JOIN office_hours o ON o.id = r.session_id"
-            " WHERE r.sent_at IS NULL AND r.due_at <= ?"
+            " WHERE r.sent_at IS NULL AND r.due_at <= ? AND "
+            + leases.free("r")
             + shards
             + " ORDER BY r.session_id, r.minutes_before"
             + self._tx.skip_locked("r"),  # PostgreSQL: another process's claim is not ours
-            (self._stamp, *params),
+            (self._stamp, self._stamp, *params),
         )
         return [
             PendingReminder(r["reminder_id"], r["minutes_before"], from_db(r["due_at"]), session_row(r))
@@ -93,8 +101,16 @@ class ReminderClaim:
         return [signup_row(r) for r in rows]
 
     async def stamp_sent(self, reminder_ids: Sequence[int]) -> None:
+        """Dropped reminders (stale, or not the nearest of their session): done without a post."""
         await self._tx.executemany(
             "UPDATE reminders SET sent_at = ? WHERE id = ?", [(self._stamp, i) for i in reminder_ids]
+        )
+
+    async def lease(self, reminder_ids: Sequence[int]) -> None:
+        """Reminders this claimer posts now; ``finish_reminder`` marks each sent after its post."""
+        await self._tx.executemany(
+            "UPDATE reminders SET claimed_by = ?, lease_until = ? WHERE id = ?",
+            [(self._claimer, self._lease_until, i) for i in reminder_ids],
         )
 
     async def confirmed(self, session_id: int) -> list[Signup]:
@@ -103,18 +119,41 @@ class ReminderClaim:
         )
         return [signup_row(r) for r in rows]
 
-    async def queue_dms(self, session_id: int, signups: Sequence[Signup], reminder_id: int) -> None:
-        await enqueue(self._tx, session_id, signups, "reminder", self._stamp, reminder_id)
-
 
 class ReminderQueries:
     db: Database
 
     @asynccontextmanager
-    async def reminder_claim(self, now: datetime) -> AsyncIterator[ReminderClaim]:
-        """One ``BEGIN IMMEDIATE`` transaction: what is stamped in it is claimed exactly once."""
+    async def reminder_claim(
+        self, now: datetime, claimer: str = leases.CLAIMER, lease: timedelta = leases.LEASE
+    ) -> AsyncIterator[ReminderClaim]:
+        """One ``BEGIN IMMEDIATE`` transaction: what is leased or stamped in it is claimed once."""
         async with self.db.transaction() as tx:
-            yield ReminderClaim(tx, to_db(now))
+            yield ReminderClaim(tx, to_db(now), claimer, leases.until(now, lease))
+
+    async def finish_reminder(
+        self, reminder_id: int, session_id: int, now: datetime, claimer: str = leases.CLAIMER
+    ) -> list[Signup] | None:
+        """After the thread post: the reminder is sent, and the DMs of its confirmed attendees who asked
+        for them are queued, in one transaction. Returns the DM'd attendees; None when the reminder is
+        not this claimer's to finish (its lease was taken over, or it was sent already)."""
+        stamp = to_db(now)
+        async with self.db.transaction() as tx:
+            marked = await tx.execute_rowcount(
+                "UPDATE reminders SET sent_at = ?, lease_until = NULL"
+                " WHERE id = ? AND claimed_by = ? AND sent_at IS NULL",
+                (stamp, reminder_id, claimer),
+            )
+            if not marked:
+                return None
+            rows = await tx.fetchall(
+                "SELECT * FROM signups WHERE session_id = ? AND status = 'confirmed' AND dm_reminders = 1"
+                " ORDER BY id",
+                (session_id,),
+            )
+            wanted = [signup_row(r) for r in rows]
+            await enqueue(tx, session_id, wanted, "reminder", stamp, reminder_id)
+        return wanted
 
     async def pending_reminders(self, session_id: int) -> list[tuple[int, datetime]]:
         rows = await self.db.fetchall(
