@@ -11,6 +11,7 @@ them. Only a consultation with linked servers comes here: a server on its own ke
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,12 +108,13 @@ class ServerDigestRepository:
         return [(int(row[0]), int(row[1]), row[2], row[3]) for row in rows]
 
     async def feedback_figures(
-        self, guild_ids: Sequence[int], since: datetime | None
+        self, guild_ids: Sequence[int], since: datetime | None, beside: Reads | None = None
     ) -> list[tuple[int, int, int | None, str | None, int, int, int, int]]:
         """(server, recommendation id, area id, language, in the period, in all, answered in the period,
         answered in all): every server's active, visible feedback counted as
         ``DigestRepository.feedback_figures`` counts one server's, in two statements for all servers (the
-        answered count scans ``feedback_responses`` once, not once per server)."""
+        answered count scans ``feedback_responses`` once, not once per server); with ``beside`` (another
+        reader) the two run at once, one on each connection."""
         marks = ", ".join("?" * len(guild_ids))
         params = [to_db(since) if since else "", *guild_ids]
         select = (
@@ -123,11 +125,13 @@ class ServerDigestRepository:
             f" WHERE f.guild_id IN ({marks}) AND f.status = 'active' AND f.hidden = 0"
             " GROUP BY f.guild_id, f.recommendation_id, f.scoping_area_id, f.language"
         )
-        counted = await self.reads.fetchall(f"{select} FROM feedback f{where}", params)
-        answered = await self.reads.fetchall(
-            f"{select} FROM (SELECT DISTINCT feedback_id FROM feedback_responses) r"
-            f" JOIN feedback f ON f.id = r.feedback_id{where}",
-            params,
+        counted, answered = await asyncio.gather(
+            self.reads.fetchall(f"{select} FROM feedback f{where}", params),
+            (beside or self.reads).fetchall(
+                f"{select} FROM (SELECT DISTINCT feedback_id FROM feedback_responses) r"
+                f" JOIN feedback f ON f.id = r.feedback_id{where}",
+                params,
+            ),
         )
         done = {tuple(row[:4]): (row[4], row[5]) for row in answered}
         return [(*row[:4], row[4], row[5], *done.get(tuple(row[:4]), (0, 0))) for row in counted]

@@ -237,7 +237,9 @@ class Servers:
     async def feedback_figures(self, since: datetime | None) -> list[FeedbackFigure]:
         """Every server's figures on its copies, as the home drafts', summed per (draft, area, language)."""
         summed: dict[tuple[int, int | None, str | None], list[int]] = {}
-        rows = await self.reads.feedback_figures([server.guild_id for server in self.servers], since)
+        guild_ids = [server.guild_id for server in self.servers]
+        beside = self.repos[1].reads if len(self.repos) > 1 else None  # one statement per connection
+        rows = await self.reads.feedback_figures(guild_ids, since, beside=beside)
         for server in self.servers:
             home_of = {copy_id: home_id for home_id, copy_id in server.copies.items()}
             number_of = {area.id: area.number for area in await self.areas_of(server.guild_id)}
