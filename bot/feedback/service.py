@@ -312,6 +312,13 @@ class FeedbackService:
     async def mark_delivered(self, response_ids: list[int], now: datetime | None = None) -> None:
         await self.feedback.mark_delivered(response_ids, now or self.clock.now())
 
-    async def pending_responses(self, guild_id: int, user_id: int) -> list[PendingResponse]:
-        """Responses the member has not been told about yet; ``mark_delivered`` once they were shown."""
-        return await self.feedback.undelivered_for_author(guild_id, user_id)
+    async def take_pending(
+        self, guild_id: int, user_id: int, limit: int
+    ) -> tuple[list[PendingResponse], datetime]:
+        """The answers to show the member now, already marked delivered (once, even for two commands
+        at once); ``give_back`` them with the returned moment if they could not be shown."""
+        now = self.clock.now()
+        return await self.feedback.take_undelivered(guild_id, user_id, limit, now), now
+
+    async def give_back(self, response_ids: list[int], taken_at: datetime) -> None:
+        await self.feedback.give_back(response_ids, taken_at)

@@ -58,13 +58,16 @@ async def answer_member(
     """Answer ephemerally, adding the working group's answers the member has not seen yet."""
     assert interaction.guild_id is not None
     service = interaction.client.services.feedback
-    pending = await service.pending_responses(interaction.guild_id, interaction.user.id)
+    pending, taken_at = await service.take_pending(interaction.guild_id, interaction.user.id, PENDING_SHOWN)
     embeds = list(embeds or [])
     if pending:
         embeds.append(pending_embed(pending, interaction.locale))
-    await respond(interaction, content, embeds=embeds)
-    if pending:
-        await service.mark_delivered([p.id for p in pending[:PENDING_SHOWN]])
+    try:
+        await respond(interaction, content, embeds=embeds)
+    except discord.HTTPException:
+        if pending:  # not shown after all: the next command shows them
+            await service.give_back([p.id for p in pending], taken_at)
+        raise
 
 
 async def open_form(

@@ -158,15 +158,16 @@ async def test_responses_and_delivery(db: Database, clock: FakeClock, guild: int
     other = await add(repo, guild, rec, clock, author_id=BOB)
     first = await repo.add_response(item.id, WG, "We will change section 2.", clock.now())
     await repo.add_response(other.id, WG, "Thanks Bob.", clock.now())
-    pending = await repo.undelivered_for_author(guild, ALICE)
+    pending = await repo.take_undelivered(guild, ALICE, 10, clock.advance(minutes=5))
     assert [(p.id, p.feedback_id, p.recommendation_number, p.body) for p in pending] == [
         (first.id, item.id, 1, "We will change section 2.")
     ]
-    await repo.mark_delivered([first.id], clock.advance(minutes=5))
-    assert await repo.undelivered_for_author(guild, ALICE) == []
+    assert await repo.take_undelivered(guild, ALICE, 10, clock.now()) == []  # taken once
     [response] = await repo.responses(item.id)
     assert response.delivered_at == clock.now()
-    assert len(await repo.undelivered_for_author(guild, BOB)) == 1
+    await repo.mark_delivered([first.id], clock.advance(minutes=5))  # already delivered: unchanged
+    assert (await repo.responses(item.id))[0].delivered_at == response.delivered_at
+    assert len(await repo.take_undelivered(guild, BOB, 10, clock.now())) == 1
 
 
 async def test_recent_form_times_count_only_forms_in_the_window(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -270,7 +271,14 @@ async def test_respond_names_the_thread_for_named_items_only(
     assert answered.item.author_id == BOB and answered.item.responses == 1
     answered = await svc.respond(guild, WG, secret.id, "Thank you.")
     assert answered.anonymous and answered.item.author_id is None
-    assert [p.feedback_id for p in await svc.pending_responses(guild, ALICE)] == [secret.id]
+    # Two commands at once: the answer is shown by one of them, never twice.
+    (first, _), (second, _) = await asyncio.gather(
+        svc.take_pending(guild, ALICE, 10), svc.take_pending(guild, ALICE, 10)
+    )
+    assert sorted(p.feedback_id for p in first + second) == [secret.id]
+    taken, at = await svc.take_pending(guild, BOB, 10)
+    await svc.give_back([p.id for p in taken], at)  # Bob could not be shown it: it waits for him
+    assert [p.feedback_id for p in (await svc.take_pending(guild, BOB, 10))[0]] == [named.id]
     with pytest.raises(UserError) as error:
         await svc.respond(guild, WG, 999, "?")
     assert error.value.key == "feedback.unknown_item"

@@ -257,25 +257,45 @@ class FeedbackRepository:
                 [(to_db(now), response_id) for response_id in response_ids],
             )
 
-    async def undelivered_for_author(self, guild_id: int, user_id: int) -> list[PendingResponse]:
-        rows = await self.db.fetchall(
-            "SELECT fr.id, fr.feedback_id, r.number AS recommendation_number, fr.body, fr.created_at"
-            " FROM feedback_responses fr JOIN feedback f ON f.id = fr.feedback_id"
-            " JOIN recommendations r ON r.id = f.recommendation_id"
-            " WHERE f.guild_id = ? AND f.author_id = ? AND fr.delivered_at IS NULL"
-            " ORDER BY fr.created_at, fr.id",
-            (guild_id, user_id),
-        )
-        return [
-            PendingResponse(
-                row["id"],
-                row["feedback_id"],
-                row["recommendation_number"],
-                row["body"],
-                from_db(row["created_at"]),
+    async def take_undelivered(
+        self, guild_id: int, user_id: int, limit: int, now: datetime
+    ) -> list[PendingResponse]:
+        """The author's oldest undelivered answers (at most ``limit``), marked delivered in the same
+        transaction: two commands at once each get their own, never the same answer twice (the rows
+        are locked on PostgreSQL; SQLite's writer lock does the same)."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT fr.id, fr.feedback_id, r.number AS recommendation_number, fr.body, fr.created_at"
+                " FROM feedback_responses fr JOIN feedback f ON f.id = fr.feedback_id"
+                " JOIN recommendations r ON r.id = f.recommendation_id"
+                " WHERE f.guild_id = ? AND f.author_id = ? AND fr.delivered_at IS NULL"
+                f" ORDER BY fr.created_at, fr.id LIMIT ?{tx.for_update('fr')}",
+                (guild_id, user_id, limit),
             )
-            for row in rows
-        ]
+            taken = []
+            for row in rows:
+                if await tx.execute_rowcount(
+                    "UPDATE feedback_responses SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+                    (to_db(now), row["id"]),
+                ):
+                    taken.append(
+                        PendingResponse(
+                            row["id"],
+                            row["feedback_id"],
+                            row["recommendation_number"],
+                            row["body"],
+                            from_db(row["created_at"]),
+                        )
+                    )
+        return taken
+
+    async def give_back(self, response_ids: list[int], delivered_at: datetime) -> None:
+        """Undo ``take_undelivered`` for answers the member could not be shown after all."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE feedback_responses SET delivered_at = NULL WHERE id = ? AND delivered_at = ?",
+                [(response_id, to_db(delivered_at)) for response_id in response_ids],
+            )
 
     # -- privacy ----------------------------------------------------------------------------
 
