@@ -221,6 +221,14 @@ class ConsultationBot(commands.AutoShardedBot):
                 await self._database.close()
                 self._database = None
 
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler still running while the bot shuts down loses its database: expected then,
+        not an error (discord.py does not wait for handlers on close). Anything else is logged as is."""
+        if self.is_closed():
+            log.info("An event handler (%s) stopped by the shutdown", event_method, exc_info=True)
+            return
+        await super().on_error(event_method, *args, **kwargs)
+
     async def on_app_command_error(
         self, interaction: discord.Interaction[ConsultationBot], error: app_commands.AppCommandError
     ) -> None:
