@@ -10,6 +10,7 @@ BENCHMARKS = (
     ("ingest", []),
     ("gateway", ["--profile"]),
     ("digest", []),
+    ("digest_servers", []),
     ("signup_rush", []),
     ("signup_rush", ["--spread", "2"]),
     ("memory", []),
