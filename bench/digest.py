@@ -155,9 +155,15 @@ def generate(path: Path, reactions: int, feedback: int, seed: int) -> dict[str, 
                 ],
             )
         con.execute(
-            "INSERT INTO digests (guild_id, kind, period_key, created_at, figures)"
-            " VALUES (?, 'weekly', ?, ?, ?)",
-            (GUILD, "2026-W09", to_db(NOW - timedelta(days=7)), json.dumps({"recommendations": {}})),
+            "INSERT INTO digests (guild_id, kind, period_key, created_at, sent_at, figures)"
+            " VALUES (?, 'weekly', ?, ?, ?, ?)",
+            (
+                GUILD,
+                "2026-W09",
+                to_db(NOW - timedelta(days=7)),
+                to_db(NOW - timedelta(days=7)),
+                json.dumps({"recommendations": {}}),
+            ),
         )
     timings["feedback"] = time.perf_counter() - started
     con.execute("ANALYZE")
