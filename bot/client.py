@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import pkgutil
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,17 +15,16 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot.clicks import ClickRouter
 from bot.clock import Clock, SystemClock
 from bot.command_translations import CommandTranslator
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.data.database import Database, is_operational
+from bot.data.database import Database
 from bot.data.guilds import GuildRepository
 from bot.endpoint import use_api_base
-from bot.errors import AccessDenied, UserError
 from bot.forms import FormRouter
-from bot.i18n import t
-from bot.replies import respond
+from bot.replies import error_sentence, respond
 from bot.services import Services, build_services
 from bot.sharding import ALL_SHARDS, ShardScope
 
@@ -125,6 +123,10 @@ class ConsultationBot(commands.AutoShardedBot):
         # Every persistent form of every capability is answered here, from its custom id alone.
         self.forms = FormRouter()
         self.add_listener(self.forms.dispatch, "on_interaction")
+        # The busiest buttons, answered from the gateway's payload (installed first, so the members'
+        # chosen languages, installed with the services, are applied before it reads the locale).
+        self.clicks = ClickRouter(self)
+        self.clicks.install()
 
     @property
     def db(self) -> Database:
@@ -237,39 +239,9 @@ class ConsultationBot(commands.AutoShardedBot):
         await self.answer_error(interaction, cause)
 
     async def answer_error(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
-        if isinstance(error, discord.NotFound) and error.code == 10062:
-            # Answered after Discord's 3 s: nothing can reach the member any more, and a second doomed
-            # request (plus its log lines) only slows the answers still in time under a burst.
-            log.warning("An interaction expired before it was answered (%s)", interaction.id)
+        text = error_sentence(error, interaction.locale)
+        if text is None:
             return
-        locale = interaction.locale
-        if isinstance(error, UserError):
-            text = t(error.key, locale, **error.params)
-        elif isinstance(error, AccessDenied):
-            text = t(error.key, locale)
-        elif isinstance(error, app_commands.CommandOnCooldown):
-            text = t("errors.cooldown", locale, seconds=max(1, round(error.retry_after)))
-        elif isinstance(error, app_commands.NoPrivateMessage):
-            text = t("errors.guild_only", locale)
-        elif isinstance(error, app_commands.BotMissingPermissions):
-            text = t(
-                "errors.bot_missing_permissions",
-                locale,
-                permissions=", ".join(error.missing_permissions),
-            )
-        elif isinstance(error, discord.Forbidden):
-            log.warning("Discord refused a request: %s", error)
-            text = t("errors.bot_missing_permissions", locale, permissions=error.text or "?")
-        elif isinstance(error, discord.HTTPException):
-            log.warning("Discord request failed: %s", error)
-            text = t("errors.discord_unavailable", locale)
-        elif is_operational(error):
-            log.error("Database error", exc_info=error)
-            text = t("errors.database_busy", locale)
-        else:
-            reference = uuid.uuid4().hex[:8]
-            log.error("Unhandled error (reference %s)", reference, exc_info=error)
-            text = t("errors.generic", locale, reference=reference)
         try:
             await respond(interaction, text, ephemeral=True)
         except discord.HTTPException as failed:

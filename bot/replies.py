@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 from collections.abc import Awaitable
 from typing import Any, ClassVar, TypeVar
 
 import discord
+from discord import app_commands
 
 from bot.access import Access, ensure_access
+from bot.data.database import is_operational
+from bot.errors import AccessDenied, UserError
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -25,6 +33,38 @@ async def answer_in_time(interaction: discord.Interaction[Any], work: Awaitable[
     if not done and not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
     return await task
+
+
+def error_sentence(error: BaseException, locale: object) -> str | None:
+    """The clear sentence a member reads for ``error`` (logged as it deserves); None when nothing can
+    reach them any more."""
+    if isinstance(error, discord.NotFound) and error.code == 10062:
+        # Answered after Discord's 3 s: a second doomed request (plus its log lines) only slows the
+        # answers still in time under a burst.
+        log.warning("An interaction expired before it was answered")
+        return None
+    if isinstance(error, UserError):
+        return t(error.key, locale, **error.params)
+    if isinstance(error, AccessDenied):
+        return t(error.key, locale)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return t("errors.cooldown", locale, seconds=max(1, round(error.retry_after)))
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return t("errors.guild_only", locale)
+    if isinstance(error, app_commands.BotMissingPermissions):
+        return t("errors.bot_missing_permissions", locale, permissions=", ".join(error.missing_permissions))
+    if isinstance(error, discord.Forbidden):
+        log.warning("Discord refused a request: %s", error)
+        return t("errors.bot_missing_permissions", locale, permissions=error.text or "?")
+    if isinstance(error, discord.HTTPException):
+        log.warning("Discord request failed: %s", error)
+        return t("errors.discord_unavailable", locale)
+    if is_operational(error):
+        log.error("Database error", exc_info=error)
+        return t("errors.database_busy", locale)
+    reference = uuid.uuid4().hex[:8]
+    log.error("Unhandled error (reference %s)", reference, exc_info=error)
+    return t("errors.generic", locale, reference=reference)
 
 
 async def respond(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.access import Access
+from bot.clicks import ButtonClick, ClickHandler
 from bot.forms import PersistentForm
 from bot.i18n import t
 from bot.officehours.card import (
@@ -31,7 +32,7 @@ from bot.officehours.render import discord_timestamp
 from bot.officehours.service import MAX_QUESTION
 
 if TYPE_CHECKING:
-    pass
+    from bot.services import Services
 
 Interaction = discord.Interaction["ConsultationBot"]
 
@@ -41,58 +42,84 @@ def _guild_id(interaction: Interaction) -> int:
     return interaction.guild_id
 
 
+async def sign_up(
+    services: Services, guild_id: int, session_id: int, user_id: int, locale: str, display_name: str
+) -> str:
+    """The sign-up committed, then its sentence; the card edit comes later, coalesced."""
+    outcome = await services.officehours.sign_up(guild_id, session_id, user_id, locale, display_name)
+    params = {
+        "title": outcome.title,
+        "when": discord_timestamp(outcome.starts_at) if outcome.starts_at else "",
+    }
+    if outcome.already and outcome.status == "confirmed":
+        text = t("officehours.signup.already_confirmed", locale, **params)
+    elif outcome.already:
+        text = t("officehours.signup.already_waitlisted", locale, position=outcome.position, **params)
+    elif outcome.status == "waitlisted":
+        text = t("officehours.signup.waitlisted", locale, position=outcome.position, **params)
+    else:
+        text = t("officehours.signup.confirmed", locale, **params)
+    if not outcome.already:
+        services.officehours_publisher.seats_changed([session_id])
+    return text
+
+
+async def cancel(services: Services, guild_id: int, session_id: int, user_id: int, locale: str) -> str:
+    """Cancellations are grouped like sign-ups (one transaction per burst); the card comes later."""
+    outcome = await services.officehours.cancel_signup(guild_id, session_id, user_id)
+    if outcome.previous == "confirmed":
+        text = t("officehours.cancel_signup.done_seat", locale, title=outcome.title)
+    else:
+        text = t("officehours.cancel_signup.done_waitlist", locale, title=outcome.title)
+    services.officehours_publisher.seats_changed([session_id], notices=outcome.promoted_user_id is not None)
+    return text
+
+
 class SignUpAnswer(SignUpButton, template=action_template("signup")):
     access = Access.MEMBER
 
     async def handle(self, interaction: Interaction) -> None:
-        """The sign-up is committed, then answered; the card edit comes later, coalesced."""
-        services = interaction.client.services
-        outcome = await services.officehours.sign_up(
+        text = await sign_up(
+            interaction.client.services,
             _guild_id(interaction),
             self.session_id,
             interaction.user.id,
             str(interaction.locale),
             interaction.user.display_name,
         )
-        params = {
-            "title": outcome.title,
-            "when": discord_timestamp(outcome.starts_at) if outcome.starts_at else "",
-        }
-        if outcome.already and outcome.status == "confirmed":
-            text = t("officehours.signup.already_confirmed", interaction.locale, **params)
-        elif outcome.already:
-            text = t(
-                "officehours.signup.already_waitlisted",
-                interaction.locale,
-                position=outcome.position,
-                **params,
-            )
-        elif outcome.status == "waitlisted":
-            text = t("officehours.signup.waitlisted", interaction.locale, position=outcome.position, **params)
-        else:
-            text = t("officehours.signup.confirmed", interaction.locale, **params)
         await interaction.response.send_message(text, ephemeral=True)
-        if not outcome.already:
-            services.officehours_publisher.seats_changed([self.session_id])
 
 
 class CancelAnswer(CancelButton, template=action_template("cancel")):
     access = Access.MEMBER
 
     async def handle(self, interaction: Interaction) -> None:
-        """Cancellations are grouped like sign-ups (one transaction per burst); answered, then the card."""
-        services = interaction.client.services
-        outcome = await services.officehours.cancel_signup(
-            _guild_id(interaction), self.session_id, interaction.user.id
+        text = await cancel(
+            interaction.client.services,
+            _guild_id(interaction),
+            self.session_id,
+            interaction.user.id,
+            str(interaction.locale),
         )
-        if outcome.previous == "confirmed":
-            text = t("officehours.cancel_signup.done_seat", interaction.locale, title=outcome.title)
-        else:
-            text = t("officehours.cancel_signup.done_waitlist", interaction.locale, title=outcome.title)
         await interaction.response.send_message(text, ephemeral=True)
-        services.officehours_publisher.seats_changed(
-            [self.session_id], notices=outcome.promoted_user_id is not None
+
+
+def click_routes(services: Services) -> dict[re.Pattern[str], ClickHandler]:
+    """Sign up and Cancel answered straight from the gateway (``bot.clicks``): a rush's two buttons."""
+
+    async def on_sign_up(click: ButtonClick) -> str:
+        session_id = int(click.match["id"])
+        return await sign_up(
+            services, click.guild_id, session_id, click.user_id, click.locale, click.display_name
         )
+
+    async def on_cancel(click: ButtonClick) -> str:
+        return await cancel(services, click.guild_id, int(click.match["id"]), click.user_id, click.locale)
+
+    return {
+        SignUpAnswer.__discord_ui_compiled_template__: on_sign_up,
+        CancelAnswer.__discord_ui_compiled_template__: on_cancel,
+    }
 
 
 class QuestionAnswer(QuestionButton, template=action_template("question")):

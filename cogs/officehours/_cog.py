@@ -22,7 +22,7 @@ from bot.officehours.publisher import SessionPublisher
 from bot.officehours.render import when
 from bot.officehours.timeparse import MAX_DURATION, MIN_DURATION
 from bot.replies import respond
-from cogs.officehours._buttons import DYNAMIC_ITEMS, FORMS
+from cogs.officehours._buttons import DYNAMIC_ITEMS, FORMS, click_routes
 from cogs.officehours._events import ScheduledEventSync
 from cogs.officehours._render import attendees_text, list_text, name_of, server_of
 from cogs.officehours._servers import LinkedServers
@@ -74,6 +74,8 @@ class OfficeHoursCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        for template, handler in click_routes(self.bot.services).items():
+            self.bot.clicks.route(template, handler)
         self.bot.forms.add(*FORMS)
         self.publisher.start()
         self.event_sync.start()
@@ -85,6 +87,8 @@ class OfficeHoursCog(commands.Cog):
         self.linked.stop()
         self.event_sync.stop()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        for template in click_routes(self.bot.services):
+            self.bot.clicks.unroute(template)
         self.bot.forms.remove(*FORMS)
         await self.publisher.stop()
 

@@ -78,6 +78,8 @@ async def callback(emu: DiscordEmulator, req: Req) -> Any:
     }
     if res.message_id:
         interaction["response_message_id"] = str(res.message_id)
+    if req.query.get("with_response", "").lower() not in ("1", "true"):
+        return None  # Discord answers 204 unless asked for the callback response
     result: dict[str, Any] = {"interaction": interaction}
     # Discord describes a resource only for the answers that are a message (4 and 7); a deferral,
     # a modal or autocomplete choices come back with the interaction alone.

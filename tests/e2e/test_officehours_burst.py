@@ -112,7 +112,7 @@ async def test_an_answer_too_late_for_discord_is_not_retried(world):
                 expired.append(record)
 
     catch = Catch()
-    logging.getLogger("bot.client").addHandler(catch)
+    logging.getLogger("bot").addHandler(catch)
     try:
         async with world.db.transaction():  # the sign-up cannot be written yet ...
             click = await world.emu.click_button(
@@ -122,6 +122,6 @@ async def test_an_answer_too_late_for_discord_is_not_retried(world):
         await click.wait(10)
         await world.emu.wait_until(lambda: expired, timeout=10)
     finally:
-        logging.getLogger("bot.client").removeHandler(catch)
+        logging.getLogger("bot").removeHandler(catch)
     assert not click.answered_within_deadline
     assert click.late_attempts == 1
