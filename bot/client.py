@@ -24,6 +24,7 @@ from bot.data.database import Database
 from bot.data.guilds import GuildRepository
 from bot.endpoint import use_api_base
 from bot.forms import FormRouter
+from bot.recommendations.titles import RATE_LIMIT_WAIT
 from bot.replies import error_sentence, respond
 from bot.services import Services, build_services
 from bot.sharding import ALL_SHARDS, ShardScope
@@ -103,6 +104,8 @@ class ConsultationBot(commands.AutoShardedBot):
             # Every handler uses raw events; without a message cache a reaction on a post is not
             # also applied to a cached copy of it (and memory stays flat in big servers).
             max_messages=None,
+            # A longer wait (Discord's two renames per ten minutes) raises instead of hanging the caller.
+            max_ratelimit_timeout=RATE_LIMIT_WAIT,
             **options,
         )
         self.settings = settings

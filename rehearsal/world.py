@@ -17,6 +17,7 @@ from bot.data.database import Database
 from bot.data.officehours import OfficeHoursRepository, Session
 from bot.data.reactions import ReactionRepository
 from bot.data.recommendations import RecommendationRepository
+from bot.recommendations.titles import RATE_LIMIT_WAIT
 from rehearsal.emulator import DiscordEmulator, InteractionResult
 from rehearsal.emulator.state import ADMINISTRATOR, MANAGE_EVENTS, MANAGE_THREADS
 
@@ -112,6 +113,21 @@ class World:
             shard_ids=self.shards[1] if self.shards else None,
         )
 
+    def set_pace(self, pace: float | None) -> None:
+        """Discord's rate limits at ``pace`` from now on, for the emulator and the bot alike."""
+        self.emu.set_pace(pace)
+        self._pace_longest_wait()
+
+    def _pace_longest_wait(self) -> None:
+        """The bot's longest rate-limit wait at the pace the emulator's windows run (discord.py's floor of
+        30 s is for real Discord: at pace 0.01 the ten-minute rename limit lasts 6 s). Buckets learnt at
+        another pace are forgotten, as the emulator's are."""
+        if self.bot is None:
+            return
+        pace = self.emu.ratelimits.pace if self.emu.ratelimits is not None else 1.0
+        self.bot.http.max_ratelimit_timeout = RATE_LIMIT_WAIT * pace
+        self.bot.http._buckets.clear()
+
     @property
     def db(self) -> Database:
         assert self.bot is not None, "the bot is not running"
@@ -122,6 +138,7 @@ class World:
         # Discord's identify limit, at the pace the emulator enforces it (none when it does not).
         bot.identify_interval = IDENTIFY_INTERVAL * (self.emu.gateway.limits.pace or 0.0)
         self.bot = bot
+        self._pace_longest_wait()
         self._task = task = asyncio.create_task(bot.start(self.emu.token), name="consultation-bot")
         async with asyncio.timeout(timeout):
             while not bot.is_ready():

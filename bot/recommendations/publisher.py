@@ -19,6 +19,7 @@ from bot.errors import UserError
 from bot.feedback.buttons import GiveButton
 from bot.i18n import t
 from bot.recommendations.render import post_embed, shorten, thread_name
+from bot.recommendations.titles import ThreadTitles
 from bot.recommendations.translations import ReadButton, in_server_language
 from bot.selfcheck import consultation_gaps
 from bot.selfcheck.render import publish_refusal
@@ -73,6 +74,7 @@ class Publisher:
         self.mirrors = MirrorRepository(bot.db)
         self.languages = LanguageRepository(bot.db)
         self._locks: dict[int, asyncio.Lock] = {}
+        self.titles = ThreadTitles()
 
     def server_locale(self, guild_id: int) -> object:
         """The server's language (Server Settings > Community), for what everyone reads."""
@@ -286,8 +288,11 @@ class Publisher:
         await self.bot.guild_repository.set_forum_tags(forum.guild.id, tag_ids)
         return await self.bot.guild_repository.scoping_areas(forum.guild.id)
 
-    async def refresh_post(self, post: Post, recommendation: Recommendation, *, announce: bool) -> None:
-        """Show the current version on the post (and its thread name); optionally say so in the thread."""
+    async def refresh_post(
+        self, post: Post, recommendation: Recommendation, *, announce: bool
+    ) -> float | None:
+        """Show the current version on the post (and its thread name); optionally say so in the thread.
+        Returns the seconds until the thread's new name shows, when Discord's limit on renames delays it."""
         settings = await self.bot.guild_repository.get(post.guild_id)
         areas = await self.bot.guild_repository.scoping_areas(post.guild_id)
         stances = await self.bot.guild_repository.stances(post.guild_id)
@@ -301,12 +306,18 @@ class Publisher:
             .get_partial_message(post.message_id)
             .edit(embed=embed)
         )
+        renamed_in = None
         if post.thread_id is not None:
             thread = self.bot.get_channel(post.thread_id) or await self.bot.fetch_channel(post.thread_id)
-            if isinstance(thread, discord.Thread) and thread.name != thread_name(recommendation):
-                await thread.edit(name=thread_name(recommendation))
+            wanted = thread_name(recommendation)
+            if (
+                isinstance(thread, discord.Thread)
+                and (self.titles.pending(thread.id) or thread.name) != wanted
+            ):
+                renamed_in = await self.titles.follow(thread, wanted)
             if announce and isinstance(thread, discord.Thread):
                 await thread.send(t("recommendations.new_version", locale, version=recommendation.version))
+        return renamed_in
 
     async def apply_tags(self, post: Post, tag_ids: tuple[int, ...]) -> None:
         thread = self.bot.get_channel(post.thread_id or 0)

@@ -47,6 +47,7 @@ class Revision:
     recommendation: Recommendation
     post_updated: bool
     servers_updated: int = 0  # linked servers' posts that show the new version too
+    title_delayed: float | None = None  # seconds until the thread's new title shows (Discord's limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +149,13 @@ class ConsultationService:
         revised = await self.recommendations.revise(current.id, title, body, actor_id, self.bot.clock.now())
         await record_action(self.bot, guild_id, actor_id, "edit", f"R{revised.number} v{revised.version}")
         post = await self.recommendations.live_post_for(revised.id)
-        if post is not None:
-            await self.publisher.refresh_post(post, revised, announce=True)
+        delayed = (
+            await self.publisher.refresh_post(post, revised, announce=True) if post is not None else None
+        )
         servers = await self.mirrors.draft_changed(revised, announce=True)
-        return Revision(revised, post_updated=post is not None, servers_updated=servers)
+        return Revision(
+            revised, post_updated=post is not None, servers_updated=servers, title_delayed=delayed
+        )
 
     # -- the tally --------------------------------------------------------------------------
 

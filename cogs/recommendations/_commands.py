@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,9 @@ class EditModal(
         text = t(key, interaction.locale, version=revised.version, number=revised.number)
         if revision.servers_updated:
             text += "\n" + t("mirrors.edit_propagated", interaction.locale, count=revision.servers_updated)
+        if revision.title_delayed is not None:
+            minutes = max(1, math.ceil(revision.title_delayed / 60))
+            text += "\n" + t("edit.title_delayed", interaction.locale, minutes=minutes)
         await respond(interaction, text)
         if match["themes"]:  # "you said, we changed": bot/themes records it and tells the authors
             themes = tuple(int(part) for part in match["themes"].split("."))
@@ -165,6 +169,7 @@ class ConsultationCog(ServersCommands, commands.GroupCog, group_name="consultati
     async def cog_unload(self) -> None:
         self.bot.forms.remove(EditModal, TranslateModal)
         self.bot.remove_dynamic_items(ReadButton)
+        self.service.publisher.titles.stop()  # renames still waiting for Discord's limit
 
     # -- set-up -----------------------------------------------------------------------------
 

@@ -61,6 +61,12 @@ MESSAGE_SEND = Rule("message-send", 5, 5.0)
 MESSAGE_EDIT = Rule("message-edit", 5, 5.0)
 EMOJIS = Rule("emojis", 5, 5.0, scope="shared")
 WEBHOOK_EDIT = Rule("webhook-edit", 5, 2.0)
+# A channel's (a thread's) name or topic: two changes per ten minutes per channel, on top of the route's
+# bucket and invisible in its headers (discord/discord-api-docs#1900: the third rename's 429 carries the
+# route bucket's headers, remaining 4 of 5, and a retry_after of up to ten minutes).
+RENAMES = Rule("channel-rename", 2, 600.0)
+RENAMED_FIELDS = ("name", "topic")
+CHANNEL_PATH = re.compile(r"^/channels/(?P<channel_id>[0-9]+)$")
 
 # (methods, path template, rule), first match wins. ``{channel_id}``, ``{guild_id}`` and
 # ``{webhook_id}``/``{webhook_token}`` are the top-level resources that split a bucket.
@@ -157,6 +163,28 @@ class RateLimits:
             return self._refuse(method, path, rule, window, now)
         window.used += 1
         return Verdict(self._headers(rule, window, now))
+
+    def check_rename(self, method: str, path: str, body: object, headers: dict[str, str]) -> Verdict | None:
+        """A 429 for a third name or topic change of a channel within ten minutes (``headers``: the route
+        bucket's, which is all Discord shows); None lets the request through, counted."""
+        found = CHANNEL_PATH.match(path)
+        if method != "PATCH" or found is None or not isinstance(body, dict):
+            return None
+        if not any(name in body for name in RENAMED_FIELDS):
+            return None
+        now = self.clock()
+        window = self._window((RENAMES.hash, f"channel_id:{found['channel_id']}"), RENAMES.window, now)
+        if window.used < RENAMES.limit:
+            window.used += 1
+            return None
+        retry_after = _ceil_ms(window.reset_at - now)
+        refused = dict(headers)
+        refused.update({"Retry-After": str(max(1, math.ceil(retry_after))), "X-RateLimit-Scope": "user"})
+        refused["Via"] = "1.1 google"
+        body_429 = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+        body_429["code"] = 0
+        self._count(method, path, "user", now)
+        return Verdict(refused, body_429, "user")
 
     def _window(self, key: tuple[str, str], window: float, now: float) -> Window:
         current = self.windows.get(key)

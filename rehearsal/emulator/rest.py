@@ -211,6 +211,9 @@ async def _dispatch(emu: DiscordEmulator, request: web.Request, method: str, pat
     try:
         body, files = await parse_body(request)
         request[BODY_KEY] = body
+        if emu.ratelimits is not None and (renamed := emu.ratelimits.check_rename(method, path, body, rl)):
+            log.info("Rate limited (channel renames) %s %s", method, path)
+            return json_response(429, renamed.refused, renamed.headers)
         req = Req(method, path, params, dict(request.query), body, files, authed)
         result = await route.handler(emu, req)
     except ApiError as err:

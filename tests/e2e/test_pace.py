@@ -41,7 +41,7 @@ def officehours(world):
 @pytest.mark.slow  # about 10 s: the forum's thread creations, five per 5 s, and the last post's reactions
 async def test_publish_at_discords_pace(world):
     emu = world.emu
-    emu.set_pace(1.0)
+    world.set_pace(1.0)
     started = time.monotonic()
     result = await world.command("wg", "consultation publish")
     answered = time.monotonic() - started
@@ -78,7 +78,7 @@ async def test_forum_tag_refresh_at_discords_pace(world):
     ]
     await emu.react_many(events)
     await world.settle()
-    emu.set_pace(1.0)
+    world.set_pace(1.0)
     started = time.monotonic()
     edits = await world.bot.services.tally.apply_dirty_tags()
     took = time.monotonic() - started
@@ -92,7 +92,7 @@ async def test_card_edits_during_a_rush_at_discords_pace(world):
     emu = world.emu
     session = await world.schedule_office_hours("Rush", capacity=20, place="https://meet.example/r")
     members = [emu.create_member(world.guild_id, f"r{i:03d}").id for i in range(300)]
-    emu.set_pace(1.0)
+    world.set_pace(1.0)
     custom_id = f"officehours:signup:{session.id}"
     started = time.monotonic()
     clicks = []
@@ -138,7 +138,7 @@ async def test_reminders_and_dms_at_discords_pace(world):
     await cog.notifier.deliver_all()
     attendees = await OfficeHoursRepository(world.db).signups(session.id)
     assert len(attendees) == ATTENDEES
-    emu.set_pace(1.0)
+    world.set_pace(1.0)
     world.clock.set(START - timedelta(hours=24))
     started = time.monotonic()
     assert await cog.run_due_reminders() == 1

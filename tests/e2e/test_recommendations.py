@@ -55,7 +55,7 @@ async def test_members_reacting_while_drafts_are_still_posted_are_counted(world)
     """Regression: a post was tracked only once the bot's twelve reactions were on it (3 s at Discord's
     pace), so what members did on it meanwhile never reached the tally."""
     emu = world.emu
-    emu.set_pace(0.2)  # a post's reactions take 0.55 s: time to react in between
+    world.set_pace(0.2)  # a post's reactions take 0.55 s: time to react in between
     member = add_members(world, 1)[0]
     result = await world.command("wg", "consultation publish")
 

@@ -182,3 +182,26 @@ async def test_off_by_default_outside_the_suites_that_turn_it_on():
     emulator = DiscordEmulator()
     assert emulator.ratelimits is None and emulator.rate_limited == 0
     assert isinstance(discord.__version__, str)
+
+
+@pytest.mark.parametrize("pace", [1.0, 0.01])
+def test_a_third_rename_within_ten_minutes_is_refused_with_room_in_the_headers(pace):
+    """Discord's undocumented sub-limit (discord-api-docs#1900): two name or topic changes per channel
+    per ten minutes; the third's 429 shows the route bucket's headers, which still have room."""
+    limits, clock = model(pace)
+    path = "/channels/5"
+    for title in ("one", "two"):
+        verdict = limits.check("PATCH", path)
+        assert limits.check_rename("PATCH", path, {"name": title}, verdict.headers) is None
+    verdict = limits.check("PATCH", path)
+    assert int(verdict.headers["X-RateLimit-Remaining"]) > 0
+    refused = limits.check_rename("PATCH", path, {"topic": "three"}, verdict.headers)
+    assert refused is not None and refused.refused is not None
+    assert refused.refused["retry_after"] == pytest.approx(600 * pace, abs=0.001)
+    assert refused.headers["X-RateLimit-Remaining"] == verdict.headers["X-RateLimit-Remaining"]
+    assert refused.headers["X-RateLimit-Scope"] == "user" and refused.headers["Via"]
+    # Other edits of the channel, and renames of another channel, are not held.
+    assert limits.check_rename("PATCH", path, {"applied_tags": []}, verdict.headers) is None
+    assert limits.check_rename("PATCH", "/channels/6", {"name": "x"}, verdict.headers) is None
+    clock.now += 600 * pace
+    assert limits.check_rename("PATCH", path, {"name": "four"}, verdict.headers) is None
