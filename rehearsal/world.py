@@ -120,12 +120,13 @@ class World:
 
     def _pace_longest_wait(self) -> None:
         """The bot's longest rate-limit wait at the pace the emulator's windows run (discord.py's floor of
-        30 s is for real Discord: at pace 0.01 the ten-minute rename limit lasts 6 s). Buckets learnt at
-        another pace are forgotten, as the emulator's are."""
+        30 s is for real Discord: at pace 0.01 the ten-minute rename limit lasts 6 s, more than 5).
+        Buckets learnt at another pace are forgotten, as the emulator's are."""
         if self.bot is None:
             return
         pace = self.emu.ratelimits.pace if self.emu.ratelimits is not None else 1.0
-        self.bot.http.max_ratelimit_timeout = RATE_LIMIT_WAIT * pace
+        # Never under 5 s: injected 429s (``fail_route``) say retry_after in real seconds, up to 2.5 s.
+        self.bot.http.max_ratelimit_timeout = max(RATE_LIMIT_WAIT * pace, 5.0)
         self.bot.http._buckets.clear()
 
     @property

@@ -13,12 +13,15 @@ from pathlib import Path
 
 from bot.clock import FakeClock, SystemClock
 from rehearsal.demo.context import DemoContext
+from rehearsal.emulator.ratelimits import set_default_pace
 from rehearsal.world import World
 
 log = logging.getLogger(__name__)
 
 STEPS = ("recommendations", "servers", "feedback", "themes", "officehours", "moderation", "digest")
 LOCALES = ("en-US", "fr", "es-ES", "de", "pt-BR", "ar", "hi", "ja", "zh-CN", "id", "sw", "uk")
+
+DEMO_PACE = 0.01
 
 
 def prepare_output(out_dir: Path) -> Path:
@@ -38,6 +41,9 @@ async def run_demo(out_dir: Path, *, seed: int = 2019, members: int = 60) -> int
     rng = random.Random(seed)
     simulated = {f"member{n:02d}": rng.choice(LOCALES) for n in range(1, members + 1)}
     clock = FakeClock(SystemClock().now().replace(microsecond=0))
+    # Discord's rate limits modelled, every window a hundredth of Discord's: the bot waits as the
+    # headers say, as it must on a real server, and the rehearsal stays quick.
+    previous_pace = set_default_pace(DEMO_PACE)
     world = await World.create(out_dir / "demo.sqlite3", members=simulated, clock=clock)
     try:
         await world.start_bot()
@@ -57,7 +63,10 @@ async def run_demo(out_dir: Path, *, seed: int = 2019, members: int = 60) -> int
             module = importlib.import_module(f"rehearsal.demo.{step}")
             await module.run(demo)
         demo.heading("Done")
+        if world.emu.ratelimits is not None:
+            demo.say(f"Discord's rate limits (at 1/100 of their pace): {world.emu.ratelimits.summary()}")
         demo.say(f"Everything the demo wrote is in {out_dir}")
     finally:
         await world.close()
+        set_default_pace(previous_pace)
     return 0

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import discord.utils
 import pytest
 
-from rehearsal.emulator.ratelimits import set_default_pace
 from rehearsal.world import World
+from tests.pacing import paced
 
 discord.utils.setup_logging()  # without it, errors inside the client vanish
 
-# Discord's rate limits are modelled in every end-to-end test, every window a hundredth of Discord's
-# (reactions one per 2.5 ms per channel, five sends per 50 ms): the bot must wait as the headers say,
-# and a test stays fast. tests/e2e/test_pace.py runs at Discord's real pace (1.0).
-# E2E_PACE=off (or another factor) in the environment, to compare.
-_pace = os.environ.get("E2E_PACE", "0.01")
-E2E_PACE = None if _pace == "off" else float(_pace)
-
-
-@pytest.fixture(autouse=True)
-def paced() -> Iterator[float | None]:
-    previous = set_default_pace(E2E_PACE)
-    try:
-        yield E2E_PACE
-    finally:
-        set_default_pace(previous)
+# Discord's rate limits at a hundredth of their pace in every test here (tests/pacing.py).
+__all__ = ["paced"]
 
 
 @pytest.fixture

@@ -19,6 +19,10 @@ import pytest
 
 from bot.data.recommendations import Post, RecommendationRepository
 from rehearsal.world import World
+from tests.pacing import paced
+
+# Discord's rate limits at a hundredth of their pace here too (tests/pacing.py).
+__all__ = ["paced"]
 
 discord.utils.setup_logging()
 
