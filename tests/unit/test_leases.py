@@ -6,12 +6,15 @@ a Discord event's phase. Each runs on SQLite and PostgreSQL (fixture ``db``)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import FakeClock
+from bot.content import load_content
 from bot.data.database import Database
 from bot.data.guilds import GuildRepository
 from bot.data.leases import LEASE
+from bot.data.links import LinkRepository
 from bot.data.officehours import OfficeHoursRepository
 from bot.data.officehours_events import OfficeHoursEventsRepository
 from bot.digest.service import DigestService
@@ -126,3 +129,35 @@ async def test_an_event_phase_leased_by_a_crashed_process_is_done_once_after_the
     clock.advance(PAST_THE_LEASE)
     assert not await events.claim_phase(sid, "active", clock.now(), claimer="a")
     assert await events.phases(sid) == ["active"]
+
+
+async def test_an_offer_claimed_by_a_crashed_process_gets_its_card_once_after_the_lease(
+    db: Database, guild: int, clock: FakeClock
+) -> None:
+    """A linked server's offer is claimed before its card is posted; a process killed in between left it
+    'active' without a card for good. Now the claim is leased: retaken once after the lease, and an offer
+    whose card was posted (or that met a problem) is never taken again."""
+    linked, other_linked = (3 << 22) + 7, (4 << 22) + 7
+    links = LinkRepository(db)
+    for server in (linked, other_linked):
+        await GuildRepository(db).ensure(server, load_content(), clock.now())
+        invite = await links.create_invite(guild, f"CODE-{server}", 70, clock.now(), None, None)
+        async with db.transaction() as tx:
+            await links.join(tx, server, guild, invite.id, 70, clock.now())
+    svc = office_hours(db, clock, "a")
+    session_id = await schedule(svc, guild)
+    repo = svc.repo
+
+    crashed = await repo.claim_pending_offers(clock.now())
+    assert {o.guild_id for o in crashed} == {linked, other_linked}
+    # The other server's card went out; the crash came before ``linked``'s.
+    await repo.attach_offer(session_id, other_linked, card_channel_id=1, card_message_id=2)
+    assert await repo.claim_pending_offers(clock.now()) == []  # the lease still runs
+    clock.advance(PAST_THE_LEASE)
+    first, second = await asyncio.gather(
+        repo.claim_pending_offers(clock.now()), repo.claim_pending_offers(clock.now())
+    )
+    assert [(o.session_id, o.guild_id) for o in first + second] == [(session_id, linked)]
+    await repo.attach_offer(session_id, linked, problem="channel_missing")
+    clock.advance(PAST_THE_LEASE)
+    assert await repo.claim_pending_offers(clock.now()) == []

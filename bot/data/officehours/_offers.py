@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import to_db
 from bot.data.database import Database, Transaction
+from bot.data.leases import CLAIMER, free, until
 from bot.data.officehours._rows import (
     MAX_SESSION_MINUTES,
     SUMMARY_SQL,
@@ -81,25 +82,28 @@ class OfferQueries:
     async def claim_pending_offers(
         self, now: datetime, scope: ShardScope = ALL_SHARDS, guild_id: int | None = None
     ) -> list[Offer]:
-        """Pending offers of servers of ``scope`` (of one server if given) whose session is still ahead,
-        each claimed ('active') before its card is posted: posted at most once."""
+        """Offers of servers of ``scope`` (of one server if given) whose session is still ahead and whose
+        card is to be posted: pending ones, and active ones left without a card (nor a problem) by a
+        claimer whose lease ran out. Each is claimed ('active', leased) before its card is posted."""
         shards, params = scope.where("f.guild_id")
         only = " AND f.guild_id = ?" if guild_id is not None else ""
         stamp = to_db(now)
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT f.* FROM officehours_offers f JOIN office_hours o ON o.id = f.session_id"
-                " WHERE f.status = 'pending' AND o.status = 'scheduled' AND o.starts_at > ?"
+                " WHERE (f.status = 'pending' OR (f.status = 'active' AND f.card_message_id IS NULL"
+                f" AND f.problem IS NULL AND {free('f')}))"
+                " AND o.status = 'scheduled' AND o.starts_at > ?"
                 + only
                 + shards
                 + " ORDER BY f.session_id, f.guild_id"
                 + tx.skip_locked("f"),
-                (stamp, *((guild_id,) if guild_id is not None else ()), *params),
+                (stamp, stamp, *((guild_id,) if guild_id is not None else ()), *params),
             )
             await tx.executemany(
-                "UPDATE officehours_offers SET status = 'active', updated_at = ?"
-                " WHERE session_id = ? AND guild_id = ? AND status = 'pending'",
-                [(stamp, row["session_id"], row["guild_id"]) for row in rows],
+                "UPDATE officehours_offers SET status = 'active', claimed_by = ?, lease_until = ?,"
+                " updated_at = ? WHERE session_id = ? AND guild_id = ?",
+                [(CLAIMER, until(now), stamp, row["session_id"], row["guild_id"]) for row in rows],
             )
         return [offer_row(row) for row in rows]
 
