@@ -356,6 +356,24 @@ class ServersCommands:
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """The bot is back on a server: a linked one resumes (its health from what the bot finds)."""
+        await self.recheck_health(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        """A role's permissions changed there (the bot's own, @everyone's): what the bot may do changed."""
+        if before.permissions != after.permissions:
+            await self.recheck_health(after.guild)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """A channel's permission overwrites changed (the consultation channel's, or its category's)."""
+        if before.overwrites != after.overwrites:
+            await self.recheck_health(after.guild)
+
+    async def recheck_health(self, guild: discord.Guild) -> None:
+        """A linked server's health from what the bot finds now (nothing for any other server)."""
         if await self.links.link(guild.id) is not None:
             await self.links.found_health(guild.id, *health_of(guild, await self.settings_of(guild.id)))
 

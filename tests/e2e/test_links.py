@@ -22,6 +22,7 @@ from rehearsal.emulator import InteractionResult
 from rehearsal.world import World
 
 SEND_MESSAGES = 1 << 11
+MANAGE_THREADS = 1 << 34
 
 
 @dataclass
@@ -184,9 +185,19 @@ async def test_leave_remove_rejoin_and_health_with_the_data_kept(servers: Server
     await back
     assert await health(forum) == "ok"
 
-    # A permission denied in its channel is found by /consultation servers; the text server's channel deleted.
+    # A permission denied in its channel is found at once (the channel's update), and so is a permission
+    # taken from the bot's role and given back (the role's update); the text server's channel deleted.
     bot_role = home.emu.state.guilds[forum.guild_id].bot_role_id
+    granted = home.emu.state.guilds[forum.guild_id].roles[bot_role].permissions
+    denied = health_changes(home, forum.guild_id, "permission_missing")
+    home.emu.set_bot_permissions(forum.guild_id, granted & ~MANAGE_THREADS)  # @everyone lacks it too
+    await denied
+    restored = health_changes(home, forum.guild_id, "ok")
+    home.emu.set_bot_permissions(forum.guild_id, granted)
+    await restored
+    denied = health_changes(home, forum.guild_id, "permission_missing")
     home.emu.set_channel_overwrite(forum.forum_id, bot_role, deny=SEND_MESSAGES)
+    await denied
     deleted = health_changes(home, text.guild_id, "channel_missing")
     home.emu.delete_channel(text.text_id)
     await deleted
