@@ -105,10 +105,14 @@ async def track(tx: Statements, adds: Iterable[Key], removes: Iterable[Key]) -> 
     await tx.executemany(UPSERT, [(*key, n) for key, n in delta.items() if n])
 
 
-# Set-based upkeep for a batch (the reaction writer's hot path): the (post, member) keys the batch changes
-# go into a temporary table; their pairs are subtracted before the writes and added back after them, in
-# SQL, and the summed delta is one upsert. Nothing crosses into Python but the statements. CROSS JOIN keeps
-# SQLite's join order (the batch outside, the index inside): unanalysed, it scanned all of ``reactions``.
+# Set-based upkeep for a batch (the reaction writer's hot path), in SQL: nothing crosses into Python but
+# the statements. A changed row whose member has no other row on the post, stored or in the batch (a
+# member's first reaction, or last one removed: most rows of a large batch), moves only its own diagonal
+# cell and the post's member count, summed per (post, emoji) in one pass. The other members' (post,
+# member) keys go into a temporary table: their pairs are subtracted before the writes and added back
+# after them. The summed delta is one upsert. Profiled on 100k new rows: the pairs of every changed
+# member before and after cost 0.5 s, more than the rows' own insert. CROSS JOIN keeps SQLite's join
+# order (the keys outside, the index inside): unanalysed, it scanned all of ``reactions``.
 MEMBERS = "reaction_pair_members"
 DELTA = "reaction_pair_delta"
 _PAIRS = (
@@ -124,6 +128,23 @@ _ANY = (
     " SELECT k.message_id, '', '', {sign} * COUNT(*) FROM {members} k WHERE EXISTS ("
     " SELECT 1 FROM reactions r WHERE r.message_id = k.message_id AND r.user_id = k.user_id)"
     " GROUP BY k.message_id"
+)
+# The members with more than one changed row, and those with another row stored.
+_SHARED = (
+    f"INSERT INTO {MEMBERS} (message_id, user_id)"
+    " SELECT message_id, user_id FROM ({changes}) c GROUP BY message_id, user_id HAVING COUNT(*) > 1"
+    " UNION ALL SELECT message_id, user_id FROM ({changes}) c WHERE EXISTS (SELECT 1 FROM reactions r"
+    " WHERE r.message_id = c.message_id AND r.user_id = c.user_id AND r.emoji <> c.emoji)"
+    " ON CONFLICT (message_id, user_id) DO NOTHING"
+)
+_ALONE = (
+    f"INSERT INTO {DELTA} (message_id, emoji_a, emoji_b, members)"
+    " SELECT message_id, emoji, emoji, SUM(sign) FROM ({changes}) c WHERE NOT EXISTS (SELECT 1 FROM"
+    f" {MEMBERS} k WHERE k.message_id = c.message_id AND k.user_id = c.user_id) GROUP BY message_id, emoji"
+)
+_ALONE_ANY = (
+    f"INSERT INTO {DELTA} (message_id, emoji_a, emoji_b, members)"
+    f" SELECT message_id, '', '', SUM(members) FROM {DELTA} GROUP BY message_id"
 )
 _FOLD = (
     f"INSERT INTO reaction_pairs (message_id, emoji_a, emoji_b, members)"
@@ -145,21 +166,27 @@ async def _count(tx: Batch, sign: int) -> None:
         await tx.execute(template.format(delta=DELTA, members=MEMBERS, sign=sign))
 
 
-async def before_batch(tx: Batch, members_sql: str, params: Any = ()) -> None:
+async def before_batch(tx: Batch, changes_sql: str) -> None:
     """First half of the set-based ``track``: call in the writer's transaction before its writes.
 
-    ``members_sql`` selects the distinct (message_id, user_id) the writes will change (keys that do not
-    change may be included: they add and subtract the same). ``after_batch`` must follow the writes.
+    ``changes_sql`` selects (message_id, user_id, emoji, sign) of each row the writes will add (sign 1,
+    not stored now) or delete (sign -1, stored now), each row once; it is read three times, before the
+    writes. ``after_batch`` must follow the writes.
     """
     # BIGINT: snowflakes are 64-bit on PostgreSQL (temporary tables are per connection there too).
-    await tx.execute(f"CREATE TEMP TABLE IF NOT EXISTS {MEMBERS} (message_id BIGINT, user_id BIGINT)")
+    await tx.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {MEMBERS}"
+        " (message_id BIGINT, user_id BIGINT, PRIMARY KEY (message_id, user_id))"
+    )
     await tx.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {DELTA}"
         " (message_id BIGINT, emoji_a TEXT, emoji_b TEXT, members BIGINT)"
     )
     await tx.execute(f"DELETE FROM {MEMBERS}")
     await tx.execute(f"DELETE FROM {DELTA}")
-    await tx.execute(f"INSERT INTO {MEMBERS} (message_id, user_id) {members_sql}", params)
+    await tx.execute(_SHARED.format(changes=changes_sql))
+    await tx.execute(_ALONE.format(changes=changes_sql))
+    await tx.execute(_ALONE_ANY)
     await _count(tx, -1)
 
 

@@ -67,6 +67,23 @@ async def test_every_writer_keeps_the_counts_exact(db, guild, posts, clock):
     assert sum((await expected(db)).values()) > 0
 
 
+async def test_members_alone_on_a_post_and_the_others_in_one_batch(db, guild, posts, clock):
+    """Large batches over many members: most rows are a member's only one on the post (the batch's own
+    shortcut), mixed with members who add a second emoji, in the batch or beside a stored one, and
+    members whose last emoji goes."""
+    rng = random.Random(14)
+    repo = ReactionRepository(db)
+    messages = [1000 + n for n in range(1, 10)]
+    for step in range(6):
+        batch = [
+            ReactionChange(rng.random() < 0.8, rng.choice(messages), rng.choice(EMOJIS), rng.randint(1, 3000))
+            for _ in range(rng.randint(500, 3000))
+        ]
+        await (repo.apply if step % 2 else repo.apply_checked)(batch, clock.now())
+        assert await kept(db) == await expected(db), f"step {step}"
+    assert sum((await expected(db)).values()) > 0
+
+
 async def test_the_digest_cross_tab_is_the_reference_after_every_writer(db, guild, posts, clock):
     rng = random.Random(3)
     repo = ReactionRepository(db)
