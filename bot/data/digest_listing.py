@@ -36,8 +36,9 @@ DIGITS = "'0123456789'"
 LINE_END = "\r\n"  # a line's end (``:end{k}``; in a home digest after the server cell)
 
 
-def _quoted(expr: str) -> str:
-    return f"""('"' || replace({expr}, '"', '""') || '"')"""
+def _escaped(expr: str) -> str:
+    """A text cell's content with ``"`` doubled (the quotes around it come from the line's format)."""
+    return f"""replace({expr}, '"', '""')"""
 
 
 def _is_id_text(expr: str) -> str:
@@ -51,9 +52,10 @@ def _is_id_text(expr: str) -> str:
 
 
 def _neutralised(expr: str, count: int) -> str:
-    """A quoted text cell, neutralised as ``csvfile.neutralise`` does (``count`` formula starts)."""
+    """A text cell's content, neutralised as ``csvfile.neutralise`` does (``count`` formula starts) and
+    escaped, without its quotes."""
     starts = ", ".join(f":start{i}" for i in range(count))
-    return _quoted(
+    return _escaped(
         f"CASE WHEN substr({expr}, 1, 1) IN ({starts}) AND NOT {_is_id_text(expr)}"
         f" THEN '''' || {expr} ELSE {expr} END"
     )
@@ -108,27 +110,32 @@ def listing_sql(starts: int, sources: int, joined: str, time_text: str = "{}") -
         ) + ")"  # fmt: skip
         arms = " ".join(f"WHEN :guild{k} THEN CAST(:end{k} AS TEXT)" for k in range(sources))
         line_end = f"CASE i.guild_id {arms} END"
-    # One format() call writes the line (portable: SQLite's and PostgreSQL's format() both take %s);
-    # chained || would copy the growing line once per cell.
+    # One format() call writes the line (portable: SQLite's and PostgreSQL's format() both take %s),
+    # with the quotes of the text cells in its format string: each || copies the text it grows.
     # Parameters given to format() or to || are CAST AS TEXT: PostgreSQL cannot infer their type there.
-    cells = [
-        "i.id",
-        _quoted(time_text.format("i.created_at")),
-        "CAST(:rec_cells AS TEXT)",
-        "i.version",
-        f"CASE WHEN a.id IS NULL THEN '\"\",\"\"' ELSE a.number || ',' || {neutral('a.name')} END",
-        neutral("coalesce(i.language, '')"),
-        _quoted("i.source"),
-        "CASE WHEN i.anonymous <> 0 THEN '\"yes\"' ELSE '\"no\"' END",
-        f'CASE WHEN {_AUTHORLESS} THEN \'"",""\''
-        " ELSE '\"' || CAST(:tab AS TEXT) || i.author_id || '\",' || "
-        + neutral("coalesce(n.display_name, '')")
-        + " END",
-        _RESPONSES,
-        neutral("i.body"),
-        line_end,
+    cells = [  # (format, argument) per cell
+        ("%s", "i.id"),
+        ('"%s"', time_text.format("i.created_at")),  # a time's text has no quote to double
+        ("%s", "CAST(:rec_cells AS TEXT)"),
+        ("%s", "i.version"),
+        ('%s"', f"CASE WHEN a.id IS NULL THEN '\"\",\"' ELSE a.number || ',\"' || {neutral('a.name')} END"),
+        ('"%s"', neutral("coalesce(i.language, '')")),
+        ('"%s"', _escaped("i.source")),
+        ("%s", "CASE WHEN i.anonymous <> 0 THEN '\"yes\"' ELSE '\"no\"' END"),
+        (
+            '%s"',
+            f'CASE WHEN {_AUTHORLESS} THEN \'"","\''
+            " ELSE '\"' || CAST(:tab AS TEXT) || i.author_id || '\",\"' || "
+            + neutral("coalesce(n.display_name, '')")
+            + " END",
+        ),
+        ("%s", _RESPONSES),
+        ('"%s"', neutral("i.body")),
     ]
-    line = "format('" + ",".join(["%s"] * (len(cells) - 1)) + "%s', " + ", ".join(cells) + ")"
+    line = (
+        "format('" + ",".join(spec for spec, _ in cells) + "%s', "
+        + ", ".join(argument for _, argument in cells) + f", {line_end})"
+    )  # fmt: skip
     # The inner ORDER BY is the order SQLite joins in (an ordered subquery of an aggregate is not
     # flattened: its rows reach group_concat in that order); PostgreSQL's string_agg orders itself.
     return f"""
