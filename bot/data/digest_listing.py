@@ -1,13 +1,14 @@
-"""feedback.csv built by the database: each row of the listing comes back as its finished CSV line.
+"""feedback.csv built by the database: each draft's listing comes back as its finished CSV lines.
 
 Profiled at 100k items, writing the listing row by row in Python (a named tuple per item, a cell
 tuple, ``neutralise`` per text cell, ``csv.writer``) cost more than the query itself, all of it on the
-event loop. Here SQLite writes each line on the reader's thread (the GIL is released while it steps);
-Python only joins the lines of a page. The text is byte for byte what ``bot.digest.people.feedback_row``
-and ``CsvFile`` write: quoted text cells with ``"`` doubled, bare numbers, and text that a spreadsheet
-would run as a formula prefixed with an apostrophe (``bot.digest.csvfile.neutralise``), except a tab
-followed by digits (an id written as text). Only portable functions: ``||``, ``substr``, ``replace``,
-``ltrim``, ``coalesce``; the tab, the carriage return and the line end are bound parameters.
+event loop. Here SQLite writes each line on the reader's thread and joins a draft's lines into one
+text (the GIL is released while it steps); Python only puts the drafts' texts together. The text is
+byte for byte what ``bot.digest.people.feedback_row`` and ``CsvFile`` write: quoted text cells with
+``"`` doubled, bare numbers, and text that a spreadsheet would run as a formula prefixed with an
+apostrophe (``bot.digest.csvfile.neutralise``), except a tab followed by digits (an id written as
+text). Only portable functions: ``||``, ``substr``, ``replace``, ``ltrim``, ``coalesce``, ``format``
+and the dialect's text aggregate; the tab and the line ends are bound parameters.
 """
 
 from __future__ import annotations
