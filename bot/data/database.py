@@ -213,6 +213,12 @@ class Database:
         set order (SQLite: ``group_concat``; PostgreSQL: ``string_agg``). One row carries many ids."""
         return self._backend.joined_ids(expr)
 
+    def joined_text(self, expr: str, order: str) -> str:
+        """An aggregate of the text expression ``expr``: its values as one text, in ``order`` (SQLite:
+        ``group_concat``, in the order its rows come, so read them from an ordered subquery; PostgreSQL:
+        ``string_agg`` ordered by ``order``). NULL when there is no row."""
+        return self._backend.joined_text(expr, order)
+
     def time_text(self, expr: str) -> str:
         """The time expression ``expr`` as the text ``bot.clock.to_db()`` writes, for SQL that builds
         text from a time (SQLite stores that text; PostgreSQL a timestamptz: ``to_char``). A time read

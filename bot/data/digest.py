@@ -10,7 +10,7 @@ rows. The listing comes back as finished CSV lines (``bot.data.digest_listing``)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -22,6 +22,7 @@ from bot.data.digest_listing import (
     FEEDBACK_ANSWERED_SQL,
     FEEDBACK_COUNTS_SQL,
     LATEST_SQL,
+    LINE_END,
     formula_params,
     listing_sql,
 )
@@ -31,7 +32,6 @@ from bot.data.reactions import AreaTally, StanceTally
 __all__ = ["DigestLog", "DigestRecord", "DigestRepository", "WeeklyTarget"]
 
 STANCE_KEYS = ("support", "oppose", "needs_work")
-PAGE_SIZE = 5000
 
 
 class Reads(Protocol):
@@ -123,8 +123,9 @@ class DigestRepository(DigestLog):
 
     @property
     def _dialect(self) -> tuple[str, str]:
-        """The listing's two dialect templates: text as bytes, a time as its stored text."""
-        return self.db.as_bytes("{}"), self.db.time_text("{}")
+        """The listing's two dialect pieces: its lines joined in order as bytes, a time as its stored text."""
+        joined = self.db.joined_text("listed.line", "listed.created_at, listed.id")
+        return self.db.as_bytes(joined), self.db.time_text("{}")
 
     def reading(self, reads: Reads) -> DigestRepository:
         """The same repository reading its content through ``reads`` (a ``Database.reader()``)."""
@@ -223,35 +224,28 @@ class DigestRepository(DigestLog):
             for row in counted
         ]
 
-    async def feedback_lines(
+    async def feedback_text(
         self,
-        guild_id: int,
-        recommendations: dict[int, str],
+        sources: Sequence[tuple[int, int, str]],
+        rec_cells: str,
         since: datetime | None,
         formula_starts: Sequence[str],
-        page_size: int = PAGE_SIZE,
-    ) -> AsyncIterator[list[bytes]]:
-        """feedback.csv's lines (UTF-8) for the period's active, visible feedback: per recommendation, oldest
-        first, a page at a time (keyset on (created_at, id) along ``feedback_digest``).
+    ) -> tuple[bytes, int]:
+        """feedback.csv's lines (UTF-8) of one draft's active, visible feedback in the period, oldest
+        first, as one text, and how many items they are (``bot.data.digest_listing``).
 
-        ``recommendations``: {id: its two cells, number and title, as the csv module writes them}.
+        ``sources``: (guild id, recommendation id, what follows the last cell) per server's copy, e.g.
+        ``(guild, rec, LINE_END)``; ``rec_cells``: the draft's two cells, number and title, as the csv
+        module writes them.
         """
-        fixed = formula_params(formula_starts)
-        for rec_id, rec_cells in recommendations.items():
-            params: dict[str, Any] = {
-                **fixed, "guild": guild_id, "rec": rec_id, "rec_cells": rec_cells, "limit": page_size,
-                "since": to_db(since) if since else "",
-            }  # fmt: skip
-            sql = listing_sql(len(formula_starts), True, *self._dialect)
-            while True:
-                rows = await self.reads.fetchall(sql, params)
-                if not rows:
-                    break
-                yield [row[0] for row in rows]
-                if len(rows) < page_size:
-                    break
-                params["since"], params["after_id"] = rows[-1][1], rows[-1][2]
-                sql = listing_sql(len(formula_starts), False, *self._dialect)
+        params: dict[str, Any] = {
+            **formula_params(formula_starts), "rec_cells": rec_cells, "since": to_db(since) if since else "",
+        }  # fmt: skip
+        for k, (guild_id, rec_id, end) in enumerate(sources):
+            params.update({f"guild{k}": guild_id, f"rec{k}": rec_id, f"end{k}": end})
+        sql = listing_sql(len(formula_starts), len(sources), *self._dialect)
+        row = await self.reads.fetchone(sql, params)
+        return (bytes(row[0]) if row[0] is not None else b""), row[1]
 
     async def latest_feedback(
         self, guild_id: int, recommendation_ids: list[int], since: datetime | None, keep: int
@@ -269,14 +263,12 @@ class DigestRepository(DigestLog):
     async def query_plans(self, guild_id: int) -> dict[str, str]:
         """SQLite's plan for each heavy statement (the benchmark prints them; tests hold them to indexes)."""
         starts = ("=",)
-        dialect = self._dialect
-        listing = {**formula_params(starts), "guild": guild_id, "rec": 0, "rec_cells": "", "limit": 1}
+        listing = {**formula_params(starts), "guild0": guild_id, "rec0": 0, "end0": LINE_END, "rec_cells": ""}
         statements: dict[str, tuple[str, Any]] = {
             "cross_tab": (reaction_pairs.CROSS_TAB_SQL, (guild_id, None, None)),
             "feedback_counts": (FEEDBACK_COUNTS_SQL, {"guild": guild_id, "since": ""}),
             "feedback_answered": (FEEDBACK_ANSWERED_SQL, {"guild": guild_id, "since": ""}),
-            "feedback_first_page": (listing_sql(1, True, *dialect), {**listing, "since": ""}),
-            "feedback_next_page": (listing_sql(1, False, *dialect), {**listing, "since": "", "after_id": 0}),
+            "feedback_listing": (listing_sql(1, 1, *self._dialect), {**listing, "since": ""}),
             "feedback_latest": (LATEST_SQL, {"guild": guild_id, "rec": 0, "since": "", "keep": 1}),
         }
         plans = {}

@@ -18,8 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import to_db
-from bot.data.digest import PAGE_SIZE, Reads
-from bot.data.digest_listing import formula_params, listing_sql
+from bot.data.digest import Reads
 
 # One bit per scoping area (by its place among the home server's areas), the stances above them.
 STANCE_BITS = {"support": 1 << 40, "oppose": 1 << 41, "needs_work": 1 << 42}
@@ -135,32 +134,3 @@ class ServerDigestRepository:
         )
         done = {tuple(row[:4]): (row[4], row[5]) for row in answered}
         return [(*row[:4], row[4], row[5], *done.get(tuple(row[:4]), (0, 0))) for row in counted]
-
-    async def feedback_lines(
-        self,
-        guild_id: int,
-        recommendation_id: int,
-        rec_cells: str,
-        since: datetime | None,
-        formula_starts: Sequence[str],
-        server_cell: str,
-        as_bytes: str,
-        page_size: int = PAGE_SIZE,
-    ) -> list[tuple[bytes, str, int]]:
-        """(line, created_at, id) of one server's listing of one draft, oldest first: feedback.csv's line
-        (``bot.data.digest_listing``) with the ``server`` cell last (it rides on the line end)."""
-        params: dict[str, Any] = {
-            **formula_params(formula_starts), "guild": guild_id, "rec": recommendation_id,
-            "rec_cells": rec_cells, "limit": page_size, "since": to_db(since) if since else "",
-        }  # fmt: skip
-        params["line_end"] = "," + server_cell + params["line_end"]
-        found: list[tuple[bytes, str, int]] = []
-        time_text = self.reads.time_text("{}")  # a Database or a reader: the created_at cell's text
-        sql = listing_sql(len(formula_starts), True, as_bytes, time_text)
-        while True:
-            rows = await self.reads.fetchall(sql, params)
-            found.extend((bytes(row[0]), row[1], row[2]) for row in rows)
-            if len(rows) < page_size:
-                return found
-            params["since"], params["after_id"] = rows[-1][1], rows[-1][2]
-            sql = listing_sql(len(formula_starts), False, as_bytes, time_text)

@@ -13,17 +13,7 @@ from datetime import datetime
 
 from bot.clock import to_db
 from bot.data.database import Database, Transaction
-from bot.data.reactions import AREA_BITS, CROSS_TAB_SQL, STANCE_BITS, AreaTally, StanceTally
-
-# The same over several posts of one draft (its copies on linked servers): a member's (emoji) pairs are
-# made distinct across the posts first, so a member who reacted on two servers counts once per cell.
-CROSS_TAB_MERGED_SQL = f"""
-    SELECT mask & {AREA_BITS}, COUNT(*), SUM((mask >> 40) & 1), SUM((mask >> 41) & 1), SUM((mask >> 42) & 1)
-    FROM (SELECT CAST({{mask}} AS BIGINT) AS mask
-          FROM (SELECT DISTINCT user_id, emoji FROM reactions WHERE message_id IN ({{posts}})) x
-          GROUP BY x.user_id) m
-    GROUP BY mask & {AREA_BITS}
-"""
+from bot.data.reactions import AreaTally, StanceTally, cross_tab
 
 
 @dataclass
@@ -339,62 +329,3 @@ class MirrorRepository:
             guild_id: ServerShare(guild_id, reactors.get(guild_id, 0), by_emoji.get(guild_id, {}))
             for guild_id in guild_ids
         }
-
-
-async def cross_tab(
-    db: Database, guild_id: int, recommendation_id: int | None, posts: dict[int, list[int]]
-) -> tuple[list[AreaTally], list[StanceTally]]:
-    """The cross-tab of ``guild_id``'s drafts (one, or all) from the reactions on ``posts`` (draft id ->
-    its posts' message ids: one post, or on linked servers a copy's post each), with that guild's
-    areas and stances.
-
-    Each draft's members are grouped by the set of areas they tagged (a bit mask, at most 2^areas
-    groups) with their stances summed, one statement per draft; the few hundred groups are then expanded
-    into cells in Python. A draft with several posts merges each member's reactions first (DISTINCT), so
-    a member who reacted on two servers counts once per cell.
-    """
-    areas = await db.fetchall(
-        "SELECT number, emoji FROM scoping_areas WHERE guild_id = ? ORDER BY number", (guild_id,)
-    )
-    stances = await db.fetchall("SELECT key, emoji FROM stances WHERE guild_id = ?", (guild_id,))
-    recommendations = await db.fetchall(
-        "SELECT id, number FROM recommendations WHERE guild_id = ? AND (? IS NULL OR id = ?) ORDER BY number",
-        (guild_id, recommendation_id, recommendation_id),
-    )
-    # One CASE arm per emoji the tally knows; the emoji are bound parameters, the bits constants.
-    arms = [f"WHEN ? THEN {1 << index}" for index in range(len(areas))]
-    arms += [f"WHEN ? THEN {STANCE_BITS[row['key']]}" for row in stances]
-    params = [row["emoji"] for row in areas] + [row["emoji"] for row in stances]
-    mask = f"SUM(CASE x.emoji {' '.join(arms)} ELSE 0 END)" if arms else "0"
-    cells: dict[tuple[int, int], list[int]] = {}
-    overall: dict[int, list[int]] = {}
-    numbers_of: dict[int, list[int]] = {}
-    # One statement per draft: other queries of the bot get the connection between two drafts.
-    for rec in recommendations:
-        message_ids = posts.get(rec["id"], [])
-        if not message_ids:
-            continue
-        if len(message_ids) == 1:
-            sql = CROSS_TAB_SQL.format(mask=mask)
-        else:
-            sql = CROSS_TAB_MERGED_SQL.format(mask=mask, posts=",".join("?" * len(message_ids)))
-        groups = await db.fetchall(sql, (*params, *message_ids))
-        total = overall.setdefault(rec["id"], [0, 0, 0, 0])
-        for area_mask, *figures in groups:
-            numbers = numbers_of.get(area_mask)
-            if numbers is None:
-                numbers = numbers_of[area_mask] = [
-                    row["number"] for i, row in enumerate(areas) if area_mask >> i & 1
-                ]
-            for cell in [total] + [cells.setdefault((rec["id"], n), [0, 0, 0, 0]) for n in numbers]:
-                for index, value in enumerate(figures):
-                    cell[index] += value
-    area_rows = [
-        AreaTally(rec["id"], rec["number"], area["number"], *cells.get((rec["id"], area["number"]), (0,) * 4))
-        for rec in recommendations
-        for area in areas
-    ]
-    stance_rows = [
-        StanceTally(rec["id"], rec["number"], *overall.get(rec["id"], (0,) * 4)) for rec in recommendations
-    ]
-    return area_rows, stance_rows

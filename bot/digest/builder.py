@@ -3,8 +3,8 @@
 Everything is read through one ``Database.reader()``: a read-only connection of its own, in one
 snapshot, so the reaction writer and sign-ups never wait behind a digest. The cross-tab is read from
 the counts the reaction writer keeps; the period's feedback listing comes from the database as finished
-CSV lines, a page at a time, and digest.md's latest few items per scoping area are ranked there too.
-The heatmap is drawn in a worker process while the listing streams.
+CSV lines, one text per draft, and digest.md's latest few items per scoping area are ranked there too.
+The heatmap is drawn in a worker process while the listing is written.
 """
 
 from __future__ import annotations

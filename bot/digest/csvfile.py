@@ -59,10 +59,10 @@ class CsvFile:
         """
         self._writer.writerows(rows)
 
-    def write_encoded(self, lines: list[bytes]) -> None:
+    def write_encoded(self, lines: bytes) -> None:
         """Append UTF-8 lines already written as this file writes them (``bot.data.digest_listing``);
         they follow every row written with the other methods."""
-        self._encoded.append(b"".join(lines))
+        self._encoded.append(lines)
 
     def getvalue(self) -> bytes:
         return self._buffer.getvalue().encode("utf-8") + b"".join(self._encoded)

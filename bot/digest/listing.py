@@ -1,10 +1,10 @@
 """feedback.csv and digest.md's latest items, read in parallel over the digest's reader connections.
 
-SQLite writes the lines (``bot.data.digest_listing``) and releases the GIL while it does: with two
-read-only connections, two threads write two halves of the listing at once. The recommendations are
-shared out by how many items each has in the period (known from the figures), the heaviest first to
-the least loaded reader; the first reader also ranks digest.md's latest items. The file is then put
-together in recommendation order, so the split never shows.
+SQLite writes each draft's lines as one text (``bot.data.digest_listing``) and releases the GIL while
+it does: with two read-only connections, two threads write two halves of the listing at once. The
+recommendations are shared out by how many items each has in the period (known from the figures), the
+heaviest first to the least loaded reader; the first reader also ranks digest.md's latest items. The
+file is then put together in recommendation order, so the split never shows.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.data.digest import DigestRecommendation, DigestRepository, FeedbackItem
+from bot.data.digest_listing import LINE_END
 from bot.digest.csvfile import FORMULA_STARTS, CsvFile, cells_text
 
 LATEST_SHARE = 0.2  # the latest-items query costs about a fifth of the listing it ranks
@@ -30,20 +31,16 @@ def share_out(counts: dict[int, int], readers: int) -> list[list[int]]:
     return groups
 
 
-Lines = dict[int, tuple[list[bytes], int]]  # per recommendation: its pages joined, how many items
+Lines = dict[int, tuple[bytes, int]]  # per recommendation: its lines, how many items
 
 
 async def _lines(
     repo: DigestRepository, guild_id: int, cells: dict[int, str], since: datetime | None
 ) -> Lines:
-    found: Lines = {}
-    for rec_id, rec_cells in cells.items():
-        pages, items = [], 0
-        async for page in repo.feedback_lines(guild_id, {rec_id: rec_cells}, since, FORMULA_STARTS):
-            pages.append(b"".join(page))
-            items += len(page)
-        found[rec_id] = (pages, items)
-    return found
+    return {
+        rec_id: await repo.feedback_text([(guild_id, rec_id, LINE_END)], rec_cells, since, FORMULA_STARTS)
+        for rec_id, rec_cells in cells.items()
+    }
 
 
 async def _lines_and_latest(
@@ -76,7 +73,7 @@ async def feedback_file(
     feedback_csv = CsvFile(header)
     in_period = 0
     for rec in recommendations:
-        pages, items = lines[rec.id]
-        feedback_csv.write_encoded(pages)
+        text, items = lines[rec.id]
+        feedback_csv.write_encoded(text)
         in_period += items
     return feedback_csv, in_period, latest

@@ -20,6 +20,7 @@ from datetime import datetime
 from itertools import chain
 
 from bot.data.digest import AreaInfo, DigestRecommendation, DigestRepository, FeedbackFigure, FeedbackItem
+from bot.data.digest_listing import LINE_END
 from bot.data.digest_servers import MAX_AREAS, STANCE_BITS, ServerDigestRepository
 from bot.data.reactions import AreaTally, StanceTally
 from bot.digest.csvfile import FORMULA_STARTS, CsvFile, cells_text
@@ -274,36 +275,33 @@ class Servers:
     ) -> tuple[CsvFile, int, list[FeedbackItem]]:
         """feedback.csv with a last ``server`` column (every server's items of a draft, oldest first), how
         many items it lists, and the latest ``keep`` per (draft, area) over every server."""
-        rec_cells = {rec.id: cells_text((rec.number, rec.title)) for rec in self.recommendations}
+        ends = {server.guild_id: "," + cells_text((server.label,)) + LINE_END for server in self.servers}
+        # Per draft: every server's copy of it, listed by one statement (merged in time order there).
         jobs = [
-            (rec.id, server.guild_id, copy_id, cells_text((server.label,)))
+            (rec, [(server.guild_id, copy_id, ends[server.guild_id]) for server in self.servers
+                   if (copy_id := server.copies.get(rec.id)) is not None])
             for rec in self.recommendations
-            for server in self.servers
-            if (copy_id := server.copies.get(rec.id)) is not None
-        ]
+        ]  # fmt: skip
         readers = len(self.repos)
-        as_bytes = self.repos[0].db.as_bytes("{}")
 
-        async def run(index: int) -> list[tuple[int, list[tuple[bytes, str, int]]]]:
+        async def run(index: int) -> list[tuple[int, tuple[bytes, int]]]:
             # One statement at a time per reader connection: the first ranks digest.md's items first.
             if index == 0:
                 latest.extend(await self._latest(self.repos[0], since, keep))
-            reads = ServerDigestRepository(self.repos[index].reads)
+            repo = self.repos[index]
             return [
-                (rec_id, await reads.feedback_lines(guild_id, copy_id, rec_cells[rec_id], since,
-                                                    FORMULA_STARTS, server_cell, as_bytes))
-                for rec_id, guild_id, copy_id, server_cell in jobs[index::readers]
+                (rec.id, await repo.feedback_text(sources, cells_text((rec.number, rec.title)), since,
+                                                  FORMULA_STARTS))
+                for rec, sources in jobs[index::readers]
+                if sources
             ]  # fmt: skip
 
         latest: list[FeedbackItem] = []
-        parts = await asyncio.gather(*(run(i) for i in range(readers)))
-        by_rec: dict[int, list[list[tuple[bytes, str, int]]]] = {}
-        for rec_id, lines in chain.from_iterable(parts):
-            by_rec.setdefault(rec_id, []).append(lines)
+        parts = dict(chain.from_iterable(await asyncio.gather(*(run(i) for i in range(readers)))))
         feedback_csv = CsvFile((*header, "server"))
         in_period = 0
         for rec in self.recommendations:
-            merged = sorted(chain.from_iterable(by_rec.get(rec.id, [])), key=lambda line: (line[1], line[2]))
-            feedback_csv.write_encoded([line[0] for line in merged])
-            in_period += len(merged)
+            text, items = parts.get(rec.id, (b"", 0))
+            feedback_csv.write_encoded(text)
+            in_period += items
         return feedback_csv, in_period, latest

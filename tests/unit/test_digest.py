@@ -355,9 +355,9 @@ async def test_heavy_statements_use_their_indexes(db, guild):
     assert "COVERING INDEX feedback_digest_figures" in plans["feedback_counts"]
     assert (
         "INDEX feedback_digest (guild_id=? AND recommendation_id=? AND created_at>?)"
-        in plans["feedback_first_page"]
+        in plans["feedback_listing"]
     )
-    assert "INDEX feedback_digest (" in plans["feedback_next_page"]
+    assert "TEMP B-TREE" not in plans["feedback_listing"]  # read in the index's order, not sorted
     for name, plan in plans.items():
         assert not re.search(r"SCAN (f|x|feedback|reactions)\b", plan), (name, plan)
 

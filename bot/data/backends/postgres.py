@@ -249,6 +249,9 @@ class PostgresBackend:
     def joined_ids(self, expr: str) -> str:
         return f"string_agg(CAST({expr} AS TEXT), ',')"
 
+    def joined_text(self, expr: str, order: str) -> str:
+        return f"string_agg({expr}, '' ORDER BY {order})"
+
     async def after_migrate(self) -> None:
         """Learn which tables have an identity ``id`` (an INSERT into them returns it)."""
         rows = await self.fetchall(

@@ -130,6 +130,9 @@ class SqliteBackend:
     def joined_ids(self, expr: str) -> str:
         return f"group_concat({expr})"
 
+    def joined_text(self, expr: str, order: str) -> str:
+        return f"group_concat({expr}, '')"  # ORDER BY inside an aggregate needs SQLite 3.44
+
     async def after_migrate(self) -> None:
         return None
 
