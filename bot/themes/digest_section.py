@@ -135,7 +135,9 @@ async def themes_section(
                 table.write((item.feedback_id, "", "", "", ""))
     else:
         lines += [t("themes.digest.suggested_note", locale), ""]
-        found = await asyncio.to_thread(cluster.suggest, vectors_of(items), [i.language for i in items])
+        found = await asyncio.to_thread(
+            cluster.suggest, vectors_of(items), [i.language for i in items], overwrite=True
+        )
         for label in range(found.count):
             members: list[ThemeItem] = [items[i] for i in found.members(label)]
             summaries.append(summarise(label + 1, None, members, stances, since))

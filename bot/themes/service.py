@@ -177,7 +177,9 @@ class ThemesService:
         items = await self.open_items(guild_id, recommendation_id)
         if len(items) < 2 * cluster.MIN_SIZE:
             raise UserError("themes.too_few", count=len(items), needed=2 * cluster.MIN_SIZE)
-        found = await asyncio.to_thread(cluster.suggest, vectors_of(items), [i.language for i in items])
+        found = await asyncio.to_thread(
+            cluster.suggest, vectors_of(items), [i.language for i in items], overwrite=True
+        )
         groups = [
             [(items[i].feedback_id, float(found.similarity[i])) for i in found.members(label)]
             for label in range(found.count)

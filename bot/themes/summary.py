@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.data.themes import Addressed, ThemeItem
 from bot.themes import cluster
-from bot.themes.embedder import dequantise
+from bot.themes.embedder import dequantise_rows
 
 QUOTES = 3
 
@@ -40,7 +40,7 @@ class ThemeSummary:
 def vectors_of(items: Sequence[ThemeItem]) -> np.ndarray:
     if not items:
         return np.empty((0, 512), dtype=np.float32)
-    return cluster.normalise(np.stack([dequantise(i.vector, i.scale) for i in items]))
+    return cluster.normalise_in_place(dequantise_rows([i.vector for i in items], [i.scale for i in items]))
 
 
 def summarise(
