@@ -1,6 +1,6 @@
 """Suggested themes: clustering sentence embeddings across languages, and the plain baseline.
 
-Pure numpy/scipy, no Discord, no database: the service hands in vectors (rows L2-normalised) and the
+Pure numpy, no Discord, no database: the service hands in vectors (rows L2-normalised) and the
 language of each text, and gets back a label per item (``-1``: unthemed) with its similarity to its
 theme's centre. Every setting below is fixed in code, chosen before the labelled set was scored
 (``docs/themes.md``); none is read from the labels.
@@ -28,6 +28,8 @@ from functools import cache
 
 import numpy as np
 
+from bot.themes.linkage import average_linkage, cut_at, cut_into
+
 MIN_SIZE = 3  # a theme has at least this many items
 LANGUAGE_SHRINK = 8.0  # a language's mean is removed with weight n / (n + LANGUAGE_SHRINK)
 REFINE_ROUNDS = 10
@@ -44,7 +46,7 @@ BLOCK = 1024  # rows per block where a whole-matrix temporary is not needed
 def one_blas_thread() -> None:
     """BLAS on one thread for the whole process: on two shared cores a multi-threaded BLAS spins against
     the other processes and ran 10-20 times slower in our measurements (docs/themes.md)."""
-    from threadpoolctl import threadpool_limits  # imported on first use, as scipy below
+    from threadpoolctl import threadpool_limits  # imported on first use: not every bot clusters
 
     threadpool_limits(limits=1)
 
@@ -97,6 +99,13 @@ def centre(vectors: np.ndarray, languages: Sequence[str | None], *, overwrite: b
     return normalise_in_place(x)
 
 
+def cosine_distance(x: np.ndarray) -> np.ndarray:
+    """The (n, n) float64 cosine distances of normalised rows, clipped to [0, 2] (one float32 temporary)."""
+    similarity = x @ x.T
+    np.subtract(1.0, similarity, out=similarity)
+    return np.clip(similarity, 0.0, 2.0, out=similarity).astype(np.float64)
+
+
 def silhouette(x: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Mean silhouette (cosine distance) of labelled rows; ``weights`` count rows as that many items."""
     w = np.ones(len(x)) if weights is None else weights.astype(np.float64)
@@ -121,14 +130,10 @@ def _average_linkage_best_cut(x: np.ndarray, weights: np.ndarray, most: int) -> 
     """Step 2: average linkage, the cut into k clusters with the best silhouette (2 <= k <= most)."""
     if len(x) < 3:
         return np.zeros(len(x), dtype=int)
-    distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
-    # scipy is imported when themes are first clustered, not with the bot (~35 MB and 0.35 s at start-up).
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
+    tree = average_linkage(cosine_distance(x))
     best, best_labels = -2.0, np.zeros(len(x), dtype=int)
     for k in range(2, max(2, min(most, len(x) - 1)) + 1):
-        labels = fcluster(tree, k, criterion="maxclust") - 1
+        labels = cut_into(tree, k)
         score = silhouette(x, labels, weights)
         if score > best:
             best, best_labels = score, labels
@@ -220,14 +225,10 @@ def baseline(vectors: np.ndarray, min_clusters: int = 2) -> np.ndarray:
     best cut is often a trivial 2-way split; ``min_clusters=3`` skips it (the stronger baseline)."""
     one_blas_thread()
     x = normalise(vectors.astype(np.float32))
-    distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
-    # scipy is imported when themes are first clustered, not with the bot (~35 MB and 0.35 s at start-up).
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
+    tree = average_linkage(cosine_distance(x))
     best, best_labels = -2.0, np.zeros(len(x), dtype=int)
     for threshold in np.arange(0.05, 0.955, 0.01):
-        labels = fcluster(tree, threshold, criterion="distance") - 1
+        labels = cut_at(tree, threshold)
         if min_clusters <= len(np.unique(labels)) < len(x):
             score = silhouette(x, labels)
             if score > best:

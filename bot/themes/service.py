@@ -78,6 +78,9 @@ class ThemesService:
     # -- embeddings, in the background --------------------------------------------------------
 
     def _encode(self, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
+        # The language model first (a no-op once loaded): loading it takes ~30 MB more for a moment than
+        # it keeps, which must not come on top of the encoder's ~120 MB (bench.themes' peak).
+        self.detector.warm_up()
         return self.embedder.encode(texts), [self.detector.detect(text) for text in texts]
 
     async def embed_pending(self, scope: ShardScope = ALL_SHARDS) -> int:
