@@ -17,12 +17,14 @@ The method, step by step:
 4. Items far below their theme's usual similarity (a robust outlier rule) stay **unthemed**.
 
 Beyond ``MICRO_LIMIT`` items the vectors are first summarised by k-means into ``MICRO_CLUSTERS``
-micro-clusters, and steps 2-3 run on those (weighted by size): 10,000 items take about a second.
+micro-clusters, and steps 2-3 run on those (weighted by size): 10,000 items take about a second. There
+the centred vectors are made from the stored int8 ones a block of rows at a time, whenever a step reads
+them, so that no (n, 512) float32 matrix is held (20 MB at 10,000 items; bench.themes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,7 +41,7 @@ MAX_THEMES = 30
 MICRO_LIMIT = 1500  # above this many items, cluster micro-cluster centres instead of items
 MICRO_CLUSTERS = 300
 SEED = 17
-BLOCK = 1024  # rows per block where a whole-matrix temporary is not needed
+BLOCK = 256  # rows per block where a whole-matrix temporary is not needed (0.5 MB of float32)
 
 
 @cache
@@ -81,22 +83,88 @@ def normalise_in_place(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def centre(vectors: np.ndarray, languages: Sequence[str | None], *, overwrite: bool = False) -> np.ndarray:
-    """Step 1: remove the mean, then each language's own mean (shrunk), and normalise again. With
-    ``overwrite`` the work is done in ``vectors`` (float32) instead of a copy."""
-    x = vectors if overwrite and vectors.dtype == np.float32 else vectors.astype(np.float32)
-    x -= vectors.mean(axis=0, dtype=np.float64).astype(np.float32)
-    codes = np.array([(language or "?").split("-")[0].lower() for language in languages])
-    for language in np.unique(codes):
-        rows = codes == language
-        count = int(rows.sum())
-        if language == "?" or count < 2:
-            continue
-        weight = count / (count + LANGUAGE_SHRINK)
-        # ``where`` instead of ``x[rows]``: a fancy index copies every row of the language, twice.
-        mask = rows[:, None]
-        np.subtract(x, weight * x.mean(axis=0, where=mask), out=x, where=mask)
-    return normalise_in_place(x)
+@dataclass(frozen=True)
+class Stored:
+    """Vectors as stored (int8 bytes, one scale per row), dequantised and normalised when read: beyond
+    ``MICRO_LIMIT`` the (n, 512) float32 matrix (20 MB at 10,000 items) never exists whole."""
+
+    blobs: Sequence[bytes]
+    scales: np.ndarray  # (n,) float32
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def __getitem__(self, index: slice | np.ndarray) -> np.ndarray:
+        if isinstance(index, slice):
+            chosen = self.blobs[index]
+        else:
+            chosen = [self.blobs[i] for i in (np.flatnonzero(index) if index.dtype == bool else index)]
+        codes = np.frombuffer(b"".join(chosen), dtype=np.int8).reshape(len(chosen), len(self.blobs[0]))
+        rows = codes.astype(np.float32)
+        rows *= self.scales[index][:, None]
+        return normalise_in_place(rows)
+
+
+class Centred:
+    """Step 1, row by row: remove the mean, then each language's own mean (shrunk), normalise again.
+    Rows are made when indexed (``x[rows]``, ``x[start:stop]``), from ``vectors``: an array (already
+    normalised) or ``Stored``. Means are summed row after row, as one pass over a matrix does."""
+
+    def __init__(self, vectors: np.ndarray | Stored, languages: Sequence[str | None]) -> None:
+        self.vectors = vectors
+        self.mean = (_row_sum(vectors, np.float64) / len(vectors)).astype(np.float32)
+        codes = np.array([(language or "?").split("-")[0].lower() for language in languages])
+        # Row r moves by shifts[language[r]]; the last row of shifts is zeros (languages left as they are).
+        names = np.unique(codes)
+        self.language = np.searchsorted(names, codes)
+        self.shifts = np.zeros((len(names) + 1, len(self.mean)), dtype=np.float32)
+        for number, name in enumerate(names):
+            rows = self.language == number
+            count = int(rows.sum())
+            if name == "?" or count < 2:
+                self.language[rows] = len(names)
+                continue
+            weight = count / (count + LANGUAGE_SHRINK)
+            self.shifts[number] = weight * (_row_sum(_Offset(vectors, self.mean), np.float32, rows) / count)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __getitem__(self, index: slice | np.ndarray) -> np.ndarray:
+        x = _Offset(self.vectors, self.mean)[index]
+        x -= self.shifts[self.language[index]]
+        return normalise_in_place(x)
+
+
+Rows = np.ndarray | Centred  # what the steps read rows from: a matrix, or rows made when read
+
+
+class _Offset:
+    """Rows minus the mean."""
+
+    def __init__(self, vectors: np.ndarray | Stored, mean: np.ndarray) -> None:
+        self.vectors, self.mean = vectors, mean
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __getitem__(self, index: slice | np.ndarray) -> np.ndarray:
+        x = self.vectors[index]
+        x = x.astype(np.float32) if isinstance(self.vectors, np.ndarray) else x  # never the caller's array
+        x -= self.mean
+        return x
+
+
+def _row_sum(x: np.ndarray | Stored | _Offset, dtype: type, rows: np.ndarray | None = None) -> np.ndarray:
+    """The sum of (the chosen) rows, added one row after another across blocks (same value as
+    ``x[rows].sum(axis=0, dtype=dtype)`` in one pass)."""
+    total = np.zeros(x[0:1].shape[1], dtype=dtype)
+    for start in range(0, len(x), BLOCK):
+        block = x[start : start + BLOCK]
+        if rows is not None:
+            block = block[rows[start : start + BLOCK]]
+        total = np.add.reduce(np.concatenate([total[None], block.astype(dtype)]), axis=0)
+    return total
 
 
 def cosine_distance(x: np.ndarray) -> np.ndarray:
@@ -140,7 +208,7 @@ def _average_linkage_best_cut(x: np.ndarray, weights: np.ndarray, most: int) -> 
     return best_labels
 
 
-def _kmeans(x: np.ndarray, k: int, rounds: int = 8) -> np.ndarray:
+def _kmeans(x: Rows, k: int, rounds: int = 8) -> np.ndarray:
     """Spherical k-means, deterministic (seeded with a fixed random sample of the rows)."""
     rng = np.random.default_rng(SEED)
     centres = x[rng.choice(len(x), size=k, replace=False)].copy()
@@ -156,43 +224,46 @@ def _kmeans(x: np.ndarray, k: int, rounds: int = 8) -> np.ndarray:
     return labels
 
 
-def nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """The index of each row's most similar centre, a block of rows at a time (no (n, k) matrix)."""
-    return np.concatenate(
-        [np.argmax(x[start : start + BLOCK] @ centres.T, axis=1) for start in range(0, len(x), BLOCK)]
-    )
+def _scores(x: Rows, centres: np.ndarray) -> Iterator[np.ndarray]:
+    """``x @ centres.T`` a block of rows at a time."""
+    for start in range(0, len(x), BLOCK):
+        yield x[start : start + BLOCK] @ centres.T
 
 
-def _refine(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest(x: Rows, centres: np.ndarray) -> np.ndarray:
+    """The index of each row's most similar centre (no (n, k) matrix: 12 MB for 10,000 rows and 300)."""
+    return np.concatenate([np.argmax(scores, axis=1) for scores in _scores(x, centres)])
+
+
+def _refine(x: Rows, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step 3: dissolve themes under MIN_SIZE, then reassign to the nearest centre a few rounds."""
-    centres = np.empty((0, x.shape[1]), dtype=x.dtype)
+    centres = np.empty((0, x[:1].shape[1]), dtype=np.float32)
     for _ in range(REFINE_ROUNDS):
         ids, sizes = np.unique(labels[labels >= 0], return_counts=True)
         kept = ids[sizes >= MIN_SIZE]
         if len(kept) == 0:
             return np.full(len(x), -1), np.zeros(len(x)), centres
         centres = normalise(np.stack([x[labels == i].sum(axis=0) for i in kept]))
-        scores = x @ centres.T
-        new = np.argmax(scores, axis=1)
+        new = nearest(x, centres)
         if np.array_equal(new, labels):
             break
         labels = new
     ids, sizes = np.unique(labels, return_counts=True)
     kept = ids[sizes >= MIN_SIZE]
     centres = normalise(np.stack([x[labels == i].sum(axis=0) for i in kept]))
-    scores = x @ centres.T
-    labels = np.argmax(scores, axis=1)
-    return labels, scores[np.arange(len(x)), labels], centres
+    labels = nearest(x, centres)
+    similarity = np.concatenate([scores.max(axis=1) for scores in _scores(x, centres)])
+    return labels, similarity, centres
 
 
-def suggest(vectors: np.ndarray, languages: Sequence[str | None], *, overwrite: bool = False) -> Clustering:
-    """Suggested themes over ``vectors`` (n, d); the number of themes is chosen here. ``overwrite``:
-    the caller no longer needs ``vectors``, centre them in place (one (n, d) matrix in memory, not two)."""
+def suggest(vectors: np.ndarray | Stored, languages: Sequence[str | None]) -> Clustering:
+    """Suggested themes over ``vectors`` (n, d); the number of themes is chosen here."""
     one_blas_thread()
     n = len(vectors)
     if n < 2 * MIN_SIZE:
-        return Clustering(np.full(n, -1), np.zeros(n), np.empty((0, vectors.shape[1] if n else 0)))
-    x = centre(vectors, languages, overwrite=overwrite)
+        return Clustering(np.full(n, -1), np.zeros(n), np.empty((0, vectors[:1].shape[1] if n else 0)))
+    # Beyond MICRO_LIMIT the centred rows are made block by block each time they are read.
+    x: np.ndarray | Centred = Centred(vectors, languages)
     if n > MICRO_LIMIT:
         micro = _kmeans(x, MICRO_CLUSTERS)
         ids, weights = np.unique(micro, return_counts=True)
@@ -200,6 +271,7 @@ def suggest(vectors: np.ndarray, languages: Sequence[str | None], *, overwrite: 
         cut = _average_linkage_best_cut(points, weights.astype(np.float64), MAX_THEMES)
         start = cut[np.searchsorted(ids, micro)]
     else:
+        x = x[:]
         start = _average_linkage_best_cut(x, np.ones(n), min(MAX_THEMES, n // MIN_SIZE))
     labels, similarity, centres = _refine(x, start)
     if len(centres):

@@ -74,15 +74,4 @@ def quantise(vector: np.ndarray) -> tuple[bytes, float]:
 
 
 def dequantise(blob: bytes, scale: float) -> np.ndarray:
-    return dequantise_rows([blob], [scale])[0]
-
-
-def dequantise_rows(blobs: Sequence[bytes], scales: Sequence[float]) -> np.ndarray:
-    """(n, 512) float32 in one allocation, filled row by row: per-row arrays cost ~100 bytes of heap
-    each, which the allocator keeps after a 10,000-item suggestion (bench.themes: 40 MB more RSS than
-    this), and joining the blobs first would hold another 5 MB."""
-    x = np.empty((len(blobs), DIMENSIONS), dtype=np.float32)
-    for row, blob in zip(x, blobs, strict=True):
-        row[:] = np.frombuffer(blob, dtype=np.int8)
-    x *= np.asarray(scales, dtype=np.float32)[:, None]
-    return x
+    return np.frombuffer(blob, dtype=np.int8).astype(np.float32) * np.float32(scale)
