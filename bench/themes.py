@@ -10,6 +10,7 @@ adds by loading themes).
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -27,9 +28,10 @@ from tests.themes_set.score import load
 GUILD = 777_000_000_000_000_017
 
 
-def peak_rss_mb() -> float:
+def rss_mb(field: str = "VmHWM") -> float:
+    """``VmHWM``: the peak so far; ``VmRSS``: now."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -49,19 +51,22 @@ async def main(items: int) -> None:
                     author_id=1000 + n, body=f"{texts[n % len(texts)]} ({n})", source="form",
                     now=clock.now(), language="en",
                 )  # fmt: skip
-            print(f"{items} items stored; RSS before the encoder: {peak_rss_mb():.0f} MB")
+            print(f"{items} items stored; RSS before the encoder: {rss_mb('VmRSS'):.0f} MB")
             service = ThemesService(db, clock)
             started = time.perf_counter()
+            await asyncio.to_thread(service._encode, ["warm"])  # both models loaded, as the first batch does
+            print(f"models loaded in {time.perf_counter() - started:.1f} s; RSS {rss_mb('VmRSS'):.0f} MB")
             embedded = await service.embed_pending()
             seconds = time.perf_counter() - started
             print(
                 f"embedded {embedded} in {seconds:.1f} s: {embedded / seconds:.0f} items/s (incl. model load)"
             )
+            print(f"RSS after embedding {rss_mb('VmRSS'):.0f} MB, peak so far {rss_mb():.0f} MB")
             started = time.perf_counter()
             summaries, unthemed = await service.suggest(GUILD, None)
             seconds = time.perf_counter() - started
             print(f"suggestions over {items}: {seconds:.2f} s, {len(summaries)} themes, {unthemed} unthemed")
-            print(f"peak RSS: {peak_rss_mb():.0f} MB")
+            print(f"peak RSS: {rss_mb():.0f} MB")
         finally:
             await db.close()
 

@@ -16,7 +16,7 @@ from bot.digest.parts import PartInput, PartOutput
 from bot.digest.wikitext import heading, text
 from bot.i18n import t
 from bot.themes import cluster
-from bot.themes.summary import ThemeSummary, summarise, vectors_of
+from bot.themes.summary import ThemeSummary, stored_of, summarise
 
 THEMES_HEADER = ("feedback_id", "theme", "theme_id", "status", "similarity")
 QUOTE_LIMIT = 240
@@ -135,7 +135,7 @@ async def themes_section(
                 table.write((item.feedback_id, "", "", "", ""))
     else:
         lines += [t("themes.digest.suggested_note", locale), ""]
-        found = await asyncio.to_thread(cluster.suggest, vectors_of(items), [i.language for i in items])
+        found = await asyncio.to_thread(cluster.suggest, stored_of(items), [i.language for i in items])
         for label in range(found.count):
             members: list[ThemeItem] = [items[i] for i in found.members(label)]
             summaries.append(summarise(label + 1, None, members, stances, since))

@@ -25,7 +25,7 @@ from bot.feedback.language import LanguageDetector
 from bot.sharding import ALL_SHARDS, ShardScope
 from bot.themes import cluster
 from bot.themes.embedder import Embedder, UsemEmbedder, quantise
-from bot.themes.summary import ThemeSummary, summarise, vectors_of
+from bot.themes.summary import ThemeSummary, stored_of, summarise, vectors_of
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,9 @@ class ThemesService:
     # -- embeddings, in the background --------------------------------------------------------
 
     def _encode(self, texts: list[str]) -> tuple[np.ndarray, list[str | None]]:
+        # The language model first (a no-op once loaded): loading it takes ~30 MB more for a moment than
+        # it keeps, which must not come on top of the encoder's ~120 MB (bench.themes' peak).
+        self.detector.warm_up()
         return self.embedder.encode(texts), [self.detector.detect(text) for text in texts]
 
     async def embed_pending(self, scope: ShardScope = ALL_SHARDS) -> int:
@@ -177,7 +180,7 @@ class ThemesService:
         items = await self.open_items(guild_id, recommendation_id)
         if len(items) < 2 * cluster.MIN_SIZE:
             raise UserError("themes.too_few", count=len(items), needed=2 * cluster.MIN_SIZE)
-        found = await asyncio.to_thread(cluster.suggest, vectors_of(items), [i.language for i in items])
+        found = await asyncio.to_thread(cluster.suggest, stored_of(items), [i.language for i in items])
         groups = [
             [(items[i].feedback_id, float(found.similarity[i])) for i in found.members(label)]
             for label in range(found.count)

@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.data.themes import Addressed, ThemeItem
 from bot.themes import cluster
-from bot.themes.embedder import dequantise
+from bot.themes.embedder import DIMENSIONS
 
 QUOTES = 3
 
@@ -37,10 +37,16 @@ class ThemeSummary:
         return self.size - self.answered
 
 
+def stored_of(items: Sequence[ThemeItem]) -> cluster.Stored:
+    """The items' stored vectors, read (dequantised) by the clustering a block of rows at a time."""
+    return cluster.Stored([i.vector for i in items], np.array([i.scale for i in items], dtype=np.float32))
+
+
 def vectors_of(items: Sequence[ThemeItem]) -> np.ndarray:
+    """(n, 512) float32, rows normalised."""
     if not items:
-        return np.empty((0, 512), dtype=np.float32)
-    return cluster.normalise(np.stack([dequantise(i.vector, i.scale) for i in items]))
+        return np.empty((0, DIMENSIONS), dtype=np.float32)
+    return stored_of(items)[:]
 
 
 def summarise(

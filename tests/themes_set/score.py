@@ -12,10 +12,10 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
-from bot.themes.cluster import adjusted_rand, baseline, normalise, suggest
+from bot.themes.cluster import adjusted_rand, baseline, cosine_distance, normalise, suggest
 from bot.themes.embedder import UsemEmbedder
+from bot.themes.linkage import average_linkage, cut_at
 
 SET = Path(__file__).with_name("items.tsv")
 
@@ -62,13 +62,8 @@ def cross_language_together(items: list[Item], labels: np.ndarray) -> float:
 
 def oracle_baseline(vectors: np.ndarray, truth: list[str]) -> float:
     """The baseline's best adjusted Rand index over every threshold: uses the labels, only a ceiling."""
-    x = normalise(vectors)
-    distance = np.clip(1.0 - x @ x.T, 0.0, 2.0).astype(np.float64)
-    tree = linkage(distance[np.triu_indices(len(x), 1)], method="average")
-    return max(
-        adjusted_rand(truth, fcluster(tree, threshold, criterion="distance"))
-        for threshold in np.arange(0.05, 0.955, 0.01)
-    )
+    tree = average_linkage(cosine_distance(normalise(vectors)))
+    return max(adjusted_rand(truth, cut_at(tree, threshold)) for threshold in np.arange(0.05, 0.955, 0.01))
 
 
 def score(vectors: np.ndarray | None = None) -> Figures:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from bot.themes.cluster import adjusted_rand, suggest
+from bot.themes.cluster import MICRO_LIMIT, Stored, adjusted_rand, normalise, suggest
 from bot.themes.embedder import dequantise, quantise
 from tests.themes_set.score import load, score
 
@@ -53,3 +55,38 @@ def test_int8_storage_keeps_cosines():
     back = np.stack([dequantise(*quantise(row)) for row in v])
     back /= np.linalg.norm(back, axis=1, keepdims=True)
     assert np.abs(v @ v.T - back @ back.T).max() < 0.005
+
+
+def stored_items(n: int) -> tuple[Stored, list[str]]:
+    """n quantised vectors around 12 directions, in two languages."""
+    rng = np.random.default_rng(5)
+    directions = rng.normal(size=(12, 512)).astype(np.float32)
+    v = directions[rng.integers(0, 12, n)] + rng.normal(0, 0.6, (n, 512)).astype(np.float32)
+    pairs = [quantise(row) for row in v]
+    return Stored([blob for blob, _ in pairs], np.array([s for _, s in pairs], dtype=np.float32)), [
+        "en" if i % 3 else "fr" for i in range(n)
+    ]
+
+
+def test_stored_vectors_cluster_as_the_whole_matrix_does():
+    stored, languages = stored_items(MICRO_LIMIT + 700)
+    matrix = stored[:]
+    expected = normalise(
+        np.stack([dequantise(b, s) for b, s in zip(stored.blobs, stored.scales, strict=True)])
+    )
+    assert np.array_equal(matrix, expected)
+    found, again = suggest(stored, languages), suggest(matrix, languages)
+    assert np.array_equal(found.labels, again.labels)
+    assert np.allclose(found.similarity, again.similarity, atol=1e-6)
+
+
+def test_suggestions_beyond_the_micro_limit_hold_no_whole_float_matrix():
+    stored, languages = stored_items(6000)
+    one_matrix = 6000 * 512 * 4  # 12 MB; the blocks take ~4 MB whatever the number of items
+    tracemalloc.start()
+    try:
+        suggest(stored, languages)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < one_matrix / 2  # was three matrices (the dequantised vectors, centred, normalised)
