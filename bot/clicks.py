@@ -137,12 +137,11 @@ class ClickRouter:
                     await self._follow_up(click, text)
             elif (text := work.result()) is not None:
                 await self._callback(click, {"type": 4, "data": self._message(text)})
-        except discord.NotFound as gone:
-            if gone.code != 10062:
-                raise
-            log.warning("An interaction expired before it was answered (%s)", click.id)
         except discord.HTTPException as failed:
-            log.warning("Could not answer a click (%s): %s", click.id, failed)
+            if isinstance(failed, discord.NotFound) and failed.code == 10062:
+                log.warning("An interaction expired before it was answered (%s)", click.id)
+            else:
+                log.warning("Could not answer a click (%s): %s", click.id, failed)
 
     @staticmethod
     async def _sentence(click: ButtonClick, handler: ClickHandler) -> str | None:

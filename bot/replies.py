@@ -56,7 +56,8 @@ def error_sentence(error: BaseException, locale: object) -> str | None:
     if isinstance(error, discord.Forbidden):
         log.warning("Discord refused a request: %s", error)
         return t("errors.bot_missing_permissions", locale, permissions=error.text or "?")
-    if isinstance(error, discord.HTTPException):
+    if isinstance(error, discord.HTTPException | discord.RateLimited):
+        # RateLimited: Discord asked for a longer wait than the bot makes a member wait (RATE_LIMIT_WAIT).
         log.warning("Discord request failed: %s", error)
         return t("errors.discord_unavailable", locale)
     if is_operational(error):
