@@ -148,12 +148,13 @@ class RecommendationRepository:
         return post
 
     async def live_posts(self, guild_id: int | None = None) -> list[Post]:
-        if guild_id is None:
-            rows = await self.db.fetchall("SELECT * FROM posts WHERE status = 'live'")
-        else:
-            rows = await self.db.fetchall(
-                "SELECT * FROM posts WHERE guild_id = ? AND status = 'live'", (guild_id,)
-            )
+        """Live posts in draft number order (server by server): their rows are not stored in that order."""
+        where, params = ("p.guild_id = ? AND ", (guild_id,)) if guild_id is not None else ("", ())
+        rows = await self.db.fetchall(
+            "SELECT p.* FROM posts p JOIN recommendations r ON r.id = p.recommendation_id"
+            f" WHERE {where}p.status = 'live' ORDER BY p.guild_id, r.number",
+            params,
+        )
         return [_post(row) for row in rows]
 
     async def live_post_for(self, recommendation_id: int) -> Post | None:
