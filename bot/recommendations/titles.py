@@ -25,7 +25,7 @@ class ThreadTitles:
 
     def __init__(self) -> None:
         self._wanted: dict[int, str] = {}
-        self._retries: dict[int, tuple[asyncio.Task[None], float]] = {}  # thread: (retry, when, loop time)
+        self._retries: dict[int, tuple[asyncio.Task[None], float]] = {}  # thread: (retry, its loop time)
 
     async def follow(self, thread: discord.Thread, name: str) -> float | None:
         """Give ``thread`` the title ``name``: None once done, else the seconds until it will be."""

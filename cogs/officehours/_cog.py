@@ -66,6 +66,7 @@ class OfficeHoursCog(commands.Cog):
         self.notifier = publisher.notifier
         self.event_sync = ScheduledEventSync(bot, self.repo, self.publisher)
         self.linked = LinkedServers(bot, service, publisher)
+        self.click_routes = click_routes(bot.services)  # Sign up and Cancel, read from the gateway payload
         self._last_tick: datetime | None = None
         # One run at a time in this process: a call made while the loop runs waits for its posts (on
         # PostgreSQL the loop's claimed rows are skipped by a second claimer, not waited for).
@@ -74,7 +75,7 @@ class OfficeHoursCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        for template, handler in click_routes(self.bot.services).items():
+        for template, handler in self.click_routes.items():
             self.bot.clicks.route(template, handler)
         self.bot.forms.add(*FORMS)
         self.publisher.start()
@@ -87,7 +88,7 @@ class OfficeHoursCog(commands.Cog):
         self.linked.stop()
         self.event_sync.stop()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        for template in click_routes(self.bot.services):
+        for template in self.click_routes:
             self.bot.clicks.unroute(template)
         self.bot.forms.remove(*FORMS)
         await self.publisher.stop()

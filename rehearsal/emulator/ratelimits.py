@@ -177,14 +177,7 @@ class RateLimits:
         if window.used < RENAMES.limit:
             window.used += 1
             return None
-        retry_after = _ceil_ms(window.reset_at - now)
-        refused = dict(headers)
-        refused.update({"Retry-After": str(max(1, math.ceil(retry_after))), "X-RateLimit-Scope": "user"})
-        refused["Via"] = "1.1 google"
-        body_429 = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-        body_429["code"] = 0
-        self._count(method, path, "user", now)
-        return Verdict(refused, body_429, "user")
+        return self._refuse(method, path, RENAMES, window, now, shown=headers)
 
     def _window(self, key: tuple[str, str], window: float, now: float) -> Window:
         current = self.windows.get(key)
@@ -212,9 +205,19 @@ class RateLimits:
             "X-RateLimit-Bucket": rule.hash,
         }
 
-    def _refuse(self, method: str, path: str, rule: Rule, window: Window, now: float) -> Verdict:
+    def _refuse(
+        self,
+        method: str,
+        path: str,
+        rule: Rule,
+        window: Window,
+        now: float,
+        shown: dict[str, str] | None = None,
+    ) -> Verdict:
+        """A 429 for ``rule``'s exhausted ``window``; ``shown``: the bucket headers Discord sends instead of
+        the rule's own (a limit it does not show, as on renames)."""
         retry_after = _ceil_ms(window.reset_at - now)
-        headers = self._headers(rule, window, now)
+        headers = dict(shown) if shown is not None else self._headers(rule, window, now)
         headers.update(
             {
                 "Retry-After": str(max(1, math.ceil(retry_after))),
